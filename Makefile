@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: MIT
+# rvmm's entry points. `make` builds build/rvmm.elf and build/rvmm.bin; `make run` and `make test`
+# first run the install step (`make deps`) and then build in a second make, so everything the
+# build needs (cross compiler, libfdt sources) is there before the build rules are read.
+#
+#   make deps       install what is missing (Debian packages only; idempotent, fast when done)
+#   make run        boot under QEMU: MEM=1G SMP=1 ARGS="kernel cmdline" QEMU_EXTRA=... VMEM=SIZE
+#   make debug      the same, halted, with the GDB stub (GDB_PORT=1234); then `make gdb`
+#   make test       every test: host unit tests (ASan/UBSan) and QEMU system tests
+#   make bench      figures: boot time by RAM size, hot-plug and virtio-mem timings
+#   make qemu       build the patched QEMU (virtio-mem on riscv virt) into /var/cache/rvmm
+#   make print-qemu print that QEMU binary's path
+BUILD := $(MAKE) --no-print-directory -f mk/build.mk
+
+.PHONY: all deps run debug gdb test host-tests system-tests bench qemu print-qemu fuzz soak clean format
+all:
+	@$(BUILD) all
+
+deps:
+	@tools/deps.sh
+
+run: deps
+	@$(BUILD) all
+	@./run-qemu.sh
+
+debug: deps
+	@$(BUILD) all
+	@DEBUG=1 ./run-qemu.sh
+
+gdb:
+	@gdb-multiarch -q -x tools/gdb/gdbinit build/rvmm.elf
+
+test: deps
+	@$(BUILD) all host-build
+	@python3 tests/run.py
+
+host-tests: deps
+	@$(BUILD) host-build
+	@python3 tests/run.py --host-only
+
+system-tests: deps
+	@$(BUILD) all
+	@python3 tests/run.py --system-only
+
+bench: deps
+	@$(BUILD) all
+	@python3 tools/bench/bench.py $(if $(BASELINE),--baseline $(BASELINE))
+
+qemu: deps
+	@tools/qemu/build.sh
+
+print-qemu:
+	@tools/qemu/print-qemu.sh
+
+clean:
+	rm -rf build
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')

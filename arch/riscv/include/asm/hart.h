@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-hart data. Each hart's tp points to its own copy of the image's TLS block, so a __thread
+ * variable is per hart (and picolibc's errno with it). this_hart is the hart's descriptor.
+ */
+#ifndef ASM_HART_H
+#define ASM_HART_H
+
+#include <rvmm/types.h>
+
+#define MAX_HARTS 64
+
+enum hart_state { HART_OFF, HART_STARTING, HART_IDLE, HART_BUSY, HART_HALTED };
+
+struct hart {
+	unsigned index;        /* 0..nr_harts-1, dense; the boot hart is 0 */
+	unsigned long hartid;  /* the platform's id (mhartid) */
+	enum hart_state state;
+	const char *doing;     /* what it runs now, for `harts` and the GDB extension */
+	uint64_t ticks;
+	uintptr_t stack_top;
+};
+
+extern struct hart harts[MAX_HARTS];
+extern unsigned nr_harts_online;
+extern __thread struct hart *this_hart;
+
+/* Size of the per-hart TLS block, and its initialisation at tls. */
+size_t hart_tls_size(void);
+void hart_tls_init(void *tls);
+
+void smp_boot_secondaries(void);
+/* Run fn(arg) on every other online hart and wait for them (IPI). */
+void smp_call_others(void (*fn)(void *), void *arg);
+
+#endif

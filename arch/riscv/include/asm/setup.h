@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * RISC-V boot steps start_kernel calls, in the order it calls them.
+ */
+#ifndef ASM_SETUP_H
+#define ASM_SETUP_H
+
+#include <rvmm/types.h>
+
+void early_identity_remove(void);                       /* early_vm.c */
+void smp_init_boot_hart(unsigned long hartid, void *tls); /* smp.c */
+void arch_mm_layout_init(void);                         /* mm.c */
+void timer_init(uint64_t dt_timebase_hz, bool sstc);    /* timer.c */
+void timer_init_hart(void);
+uint64_t ticks_to_ns(uint64_t ticks);
+
+#endif

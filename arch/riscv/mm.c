@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+/*
+ * RISC-V side of the arch interface generic mm code uses (include/rvmm/arch_mm.h): the Sv39/Sv48
+ * PTE format, the root table, TLB fences on every hart, interrupt masking, and the layout of the
+ * kernel address space for the paging mode early_vm.c chose.
+ */
+#include <asm/csr.h>
+#include <asm/hart.h>
+#include <asm/memlayout.h>
+#include <asm/pte.h>
+#include <asm/sbi.h>
+#include <rvmm/arch_mm.h>
+#include <rvmm/mm.h>
+#include <rvmm/printk.h>
+#include <stdio.h>
+
+extern pte_t swapper_pg_dir[];
+extern unsigned long early_vm_satp_mode;
+extern phys_addr_t early_vm_kimage_pa;
+
+struct mm_layout mm_layout;
+
+/* Fill mm_layout for the paging mode in use (start_kernel, before anything maps). */
+void arch_mm_layout_init(void)
+{
+	bool sv48 = early_vm_satp_mode == SATP_MODE_SV48;
+
+	mm_layout.page_offset = sv48 ? SV48_PAGE_OFFSET : SV39_PAGE_OFFSET;
+	mm_layout.max_phys = sv48 ? SV48_MAX_PHYS : SV39_MAX_PHYS;
+	mm_layout.directmap_size = mm_layout.max_phys;
+	mm_layout.vmemmap_base = sv48 ? SV48_VMEMMAP : SV39_VMEMMAP;
+	mm_layout.vmemmap_size = (mm_layout.max_phys >> PAGE_SHIFT) * sizeof(struct page);
+	mm_layout.io_base = sv48 ? SV48_IO_BASE : SV39_IO_BASE;
+	mm_layout.io_size = sv48 ? SV48_IO_SIZE : SV39_IO_SIZE;
+	mm_layout.kimage_base = KIMAGE_VA;
+	mm_layout.kimage_pa = early_vm_kimage_pa;
+}
+
+unsigned arch_pgtable_levels(void) { return early_vm_satp_mode == SATP_MODE_SV48 ? 4 : 3; }
+const char *arch_paging_mode(void) { return early_vm_satp_mode == SATP_MODE_SV48 ? "sv48" : "sv39"; }
+
+phys_addr_t arch_kpt_root(void)
+{
+	/* swapper_pg_dir lives in the image: its physical address follows from the image's. */
+	return (uintptr_t)swapper_pg_dir - KIMAGE_VA + early_vm_kimage_pa;
+}
+
+pte_t arch_pte_mkleaf(phys_addr_t pa, unsigned prot)
+{
+	pte_t pte = pa_to_pte(pa) | PTE_KERNEL;
+	if (prot & PROT_READ)
+		pte |= PTE_R;
+	if (prot & PROT_WRITE)
+		pte |= PTE_W | PTE_R; /* W without R is reserved */
+	if (prot & PROT_EXEC)
+		pte |= PTE_X;
+	return pte;
+}
+
+pte_t arch_pte_mktable(phys_addr_t table_pa) { return pa_to_pte(table_pa) | PTE_V; }
+bool arch_pte_present(pte_t pte) { return pte & PTE_V; }
+bool arch_pte_is_leaf(pte_t pte) { return (pte & PTE_V) && (pte & PTE_LEAF_BITS); }
+phys_addr_t arch_pte_pa(pte_t pte) { return pte_to_pa(pte); }
+
+unsigned arch_pte_prot(pte_t pte)
+{
+	return (pte & PTE_R ? PROT_READ : 0) | (pte & PTE_W ? PROT_WRITE : 0) |
+	       (pte & PTE_X ? PROT_EXEC : 0) | ((pte & PTE_PBMT_IO) == PTE_PBMT_IO ? PROT_IO : 0);
+}
+
+void arch_pte_describe(pte_t pte, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s %s%s%s", pte & PTE_R ? "R" : "-", pte & PTE_W ? "W" : "-",
+		 pte & PTE_X ? "X" : "-", pte & PTE_G ? "G" : "", pte & PTE_A ? "A" : "",
+		 pte & PTE_D ? "D" : "");
+}
+
+void arch_pte_set(pte_t *ptep, pte_t pte, uintptr_t va, unsigned level)
+{
+	(void)va;
+	(void)level;
+	__atomic_store_n(ptep, pte, __ATOMIC_RELEASE);
+}
+
+/*
+ * RISC-V does not cache invalid entries (privileged spec: implementations may, but then the
+ * sfence.vma after a new mapping is what makes it visible); a local fence after adding is cheap
+ * and makes the new entries usable on this hart at once. Other harts that fault on a stale
+ * "invalid" would need a fence too; rvmm's harts only touch new memory after the hotplug lock
+ * hands it over, and unlocking orders that after this hart's fence, which QEMU honours.
+ */
+void arch_flush_tlb_local_after_map(void) { local_flush_tlb_all(); }
+
+void arch_flush_tlb_kernel_range(uintptr_t start, uintptr_t end)
+{
+	unsigned long mask = 0;
+	for (unsigned i = 0; i < nr_harts_online; i++)
+		if (harts[i].state != HART_OFF && harts[i].state != HART_HALTED && i != this_hart->index)
+			mask |= 1UL << harts[i].hartid;
+	/* Large ranges: one full flush is cheaper than a page at a time. */
+	if (end - start > 64 * PAGE_SIZE)
+		local_flush_tlb_all();
+	else
+		for (uintptr_t va = start; va < end; va += PAGE_SIZE)
+			local_flush_tlb_page(va);
+	if (mask && sbi_remote_sfence_vma(mask, 0, start, end - start) < 0)
+		panic("remote TLB shootdown failed: no SBI RFENCE");
+}
+
+unsigned arch_hart_index(void) { return this_hart ? this_hart->index : 0; }
+unsigned arch_nr_harts(void) { return nr_harts_online ? nr_harts_online : 1; }
+
+unsigned long arch_irq_save(void) { return csr_read_clear(sstatus, SSTATUS_SIE) & SSTATUS_SIE; }
+void arch_irq_restore(unsigned long flags)
+{
+	if (flags & SSTATUS_SIE)
+		csr_set(sstatus, SSTATUS_SIE);
+}
+
+void arch_cpu_relax(void) { __asm__ volatile(".insn i 0x0f, 0, x0, x0, 0x010" ::: "memory"); /* pause */ }

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Generic kernel entry points that boot code and drivers call across directories.
+ */
+#ifndef RVMM_KERNEL_H
+#define RVMM_KERNEL_H
+
+#include <rvmm/platform.h>
+#include <rvmm/types.h>
+
+#ifndef RVMM_VERSION
+#define RVMM_VERSION "0.1"
+#endif
+
+/* kernel/console.c: the shell; never returns. */
+__noreturn void console_loop(void);
+/* arch: wait for input or work (an interrupt), doing background work (deferred init) first. */
+void console_idle(void);
+/* kernel/printk.c: where console output goes (SBI first, then the UART). */
+void console_set_sink(void (*sink)(const char *s, size_t len));
+void dmesg_print(size_t bytes);
+
+/* drivers/uart16550.c */
+int uart_init(const struct plat_device *dev);
+int console_poll_input(void);
+
+/* kernel/mm: the boot-time memory set-up the arch calls with what it has mapped so far. */
+int mm_boot_init(void);
+
+/* When the boot reached the prompt (ns of arch_time_ns), and where it started (timer ticks). */
+extern uint64_t boot_start_ticks, boot_done_ns;
+
+#endif

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Boot, as a flat list of steps: each one either works or says why we cannot go on.
+ * head.S has set up a stack, the first page tables (early_vm.c) and jumped to the upper half.
+ */
+#include <asm/csr.h>
+#include <asm/hart.h>
+#include <asm/sbi.h>
+#include <asm/setup.h>
+#include <asm/trap.h>
+#include <rvmm/arch_mm.h>
+#include <rvmm/cmdline.h>
+#include <rvmm/irq.h>
+#include <rvmm/kernel.h>
+#include <rvmm/mm.h>
+#include <rvmm/platform.h>
+#include <rvmm/printk.h>
+#include <string.h>
+
+struct platform platform;
+uint64_t boot_start_ticks, boot_done_ns;
+
+extern char boot_tls[];
+extern uint8_t early_dtb[];
+extern uint32_t early_dtb_size;
+extern phys_addr_t early_dtb_pa;
+
+static bool hart_has_ext(const struct plat_hart *h, const char *ext)
+{
+	/* riscv,isa is "rv64imafdch_zicsr_..._sstc": multi-letter extensions follow underscores. */
+	size_t n = strlen(ext);
+	for (const char *p = strchr(h->isa, '_'); p; p = strchr(p + 1, '_'))
+		if (strncmp(p + 1, ext, n) == 0 && (p[1 + n] == '_' || p[1 + n] == '\0'))
+			return true;
+	return false;
+}
+
+__noreturn void start_kernel(unsigned long hartid, phys_addr_t dtb_pa, uint64_t start_ticks)
+{
+	int rc;
+
+	boot_start_ticks = start_ticks;
+	early_identity_remove();
+	smp_init_boot_hart(hartid, boot_tls);
+	sbi_init();
+	console_set_sink(sbi_console_write);
+	arch_mm_layout_init();
+	pr_info("rvmm %s: hart %lu, %s paging, %s %lu.%lu", RVMM_VERSION, hartid, arch_paging_mode(),
+		sbi_impl_name(), sbi_impl_version() >> 16, sbi_impl_version() & 0xffff);
+	if (arch_pgtable_levels() < 4)
+		pr_warn("this hart has no Sv48: running with Sv39 (at most %lu GiB of RAM)",
+			(unsigned long)(mm_layout.max_phys >> 30));
+
+	rc = platform_parse(&platform, early_dtb, early_dtb_size);
+	if (rc)
+		panic("the device tree at 0x%lx is unusable (%d): cannot go on", (unsigned long)dtb_pa, rc);
+	platform.dtb_pa = early_dtb_pa;
+	cmdline_parse(platform.bootargs, &cmdline);
+	timer_init(platform.timebase_hz, platform.nr_harts && hart_has_ext(&platform.harts[0], "sstc"));
+
+	rc = mm_boot_init();
+	if (rc)
+		panic("memory set-up failed (%d): cannot go on", rc);
+
+	plic_init(&platform.plic, platform.plic_ndev);
+	plic_init_hart();
+	uart_init(&platform.uart);
+	trap_init_hart();
+	timer_init_hart();
+	csr_set(sstatus, SSTATUS_SIE);
+
+	boot_done_ns = arch_time_ns();
+	pr_info("boot: %lu.%03lu ms from the first instruction to the prompt",
+		(unsigned long)((boot_done_ns - ticks_to_ns(boot_start_ticks)) / 1000000),
+		(unsigned long)((boot_done_ns - ticks_to_ns(boot_start_ticks)) / 1000 % 1000));
+	this_hart->state = HART_IDLE;
+	this_hart->doing = "console";
+	console_loop();
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The one place QEMU command lines are composed (make run/debug, tests and benchmarks use it).
+#
+#   MEM=1G SMP=1 ARGS="mem=512M" QEMU_EXTRA="..." VMEM=8G DEBUG=1 GDB_PORT=1234 ./run-qemu.sh
+#
+# MEM      guest RAM (-m). Above 8G the RAM backend reserves nothing on the host, so guests far
+#          larger than the host boot as long as they do not touch all their memory.
+# SMP      harts.          ARGS  kernel command line.     QEMU_EXTRA  appended verbatim.
+# VMEM     add a virtio-mem-pci device of that maximum size (needs the patched QEMU, make qemu),
+#          with QMP on $QMP_SOCK (default build/qmp.sock) and the monitor on $MON_SOCK.
+# DEBUG=1  start halted with the GDB stub on GDB_PORT.   ICOUNT=1 deterministic guest time.
+# KERNEL   the image (default build/rvmm.bin).          DTB   use this device tree instead.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+MEM=${MEM:-1G}
+SMP=${SMP:-1}
+ARGS=${ARGS:-}
+KERNEL=${KERNEL:-build/rvmm.bin}
+QEMU=${QEMU:-qemu-system-riscv64}
+
+to_mib() {  # 512M, 4G, 1T, 1024 (MiB) -> MiB
+	local v=${1^^}
+	case "$v" in
+	*T) echo $(( ${v%T} * 1024 * 1024 )) ;;
+	*G) echo $(( ${v%G} * 1024 )) ;;
+	*M) echo "${v%M}" ;;
+	*) echo "$v" ;;
+	esac
+}
+
+mem_mib=$(to_mib "$MEM")
+machine="virt"
+cmd=()
+mem_opt="${mem_mib}M"
+
+if [ -n "${VMEM:-}" ]; then
+	[ -n "${QEMU_PATCHED:-}" ] || QEMU_PATCHED=$(tools/qemu/print-qemu.sh) || {
+		echo "run-qemu: VMEM needs the patched QEMU: run 'make qemu' first" >&2; exit 1; }
+	QEMU=$QEMU_PATCHED
+	vmem_mib=$(to_mib "$VMEM")
+	mem_opt="${mem_mib}M,maxmem=$(( mem_mib + vmem_mib ))M"
+	QMP_SOCK=${QMP_SOCK:-build/qmp.sock}
+	MON_SOCK=${MON_SOCK:-build/monitor.sock}
+	cmd+=(-object "memory-backend-ram,id=vmem0,size=${vmem_mib}M,reserve=off"
+	      -device "virtio-mem-pci,id=vm0,memdev=vmem0,requested-size=${VMEM_REQUESTED:-0}${VMEM_BLOCK:+,block-size=$VMEM_BLOCK}"
+	      -qmp "unix:$QMP_SOCK,server=on,wait=off"
+	      -monitor "unix:$MON_SOCK,server=on,wait=off")
+fi
+
+# Past 8 GiB, a RAM backend that reserves nothing: a plain -m 64G fails on a 24 GiB host.
+if [ "$mem_mib" -gt 8192 ]; then
+	machine="virt,memory-backend=ram0"
+	cmd+=(-object "memory-backend-ram,id=ram0,size=${mem_mib}M,reserve=off")
+fi
+
+cmd=("$QEMU" -machine "$machine" -cpu "${CPU:-rv64}" -m "$mem_opt" -smp "$SMP" -nographic
+     -bios default -kernel "$KERNEL" -append "$ARGS" "${cmd[@]}")
+[ -n "${DTB:-}" ] && cmd+=(-dtb "$DTB")
+if [ "${ICOUNT:-0}" = 1 ]; then
+	cmd+=(-icount shift=0,sleep=off -seed 1 -rtc base=2020-01-01T00:00:00,clock=vm)
+fi
+if [ "${DEBUG:-0}" = 1 ]; then
+	port=${GDB_PORT:-1234}
+	echo "run-qemu: halted, GDB stub on tcp::$port; attach with 'make gdb GDB_PORT=$port'" >&2
+	cmd+=(-S -gdb "tcp::$port")
+fi
+# shellcheck disable=SC2206
+[ -n "${QEMU_EXTRA:-}" ] && cmd+=($QEMU_EXTRA)
+[ "${VERBOSE:-0}" = 1 ] && echo "${cmd[*]}" >&2
+exec "${cmd[@]}"
