@@ -56,7 +56,8 @@ if [ "$mem_mib" -gt 8192 ]; then
 fi
 
 cmd=("$QEMU" -machine "$machine" -cpu "${CPU:-rv64}" -m "$mem_opt" -smp "$SMP" -nographic
-     -bios default -kernel "$KERNEL" -append "$ARGS" "${cmd[@]}")
+     -bios default -kernel "$KERNEL" -append "$ARGS"
+     -global virtio-mmio.force-legacy=false "${cmd[@]}")
 [ -n "${DTB:-}" ] && cmd+=(-dtb "$DTB")
 if [ "${ICOUNT:-0}" = 1 ]; then
 	cmd+=(-icount shift=0,sleep=off -seed 1 -rtc base=2020-01-01T00:00:00,clock=vm)

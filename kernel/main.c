@@ -13,6 +13,8 @@
 #include <rvmm/irq.h>
 #include <rvmm/kernel.h>
 #include <rvmm/mm.h>
+#include <rvmm/pci.h>
+#include <rvmm/virtio.h>
 #include <rvmm/platform.h>
 #include <rvmm/printk.h>
 #include <string.h>
@@ -20,7 +22,7 @@
 struct platform platform;
 uint64_t boot_start_ticks, boot_done_ns;
 
-extern char boot_tls[];
+extern char boot_tls[], _kimage_start[], _kimage_end[];
 extern uint8_t early_dtb[];
 extern uint32_t early_dtb_size;
 extern phys_addr_t early_dtb_pa;
@@ -55,6 +57,10 @@ __noreturn void start_kernel(unsigned long hartid, phys_addr_t dtb_pa, uint64_t 
 	if (rc)
 		panic("the device tree at 0x%lx is unusable (%d): cannot go on", (unsigned long)dtb_pa, rc);
 	platform.dtb_pa = early_dtb_pa;
+	rc = platform_check_reserved(&platform, mm_layout.kimage_pa,
+				     mm_layout.kimage_pa + (_kimage_end - _kimage_start));
+	if (rc)
+		panic("the device tree reserves memory rvmm is loaded in: cannot go on");
 	cmdline_parse(platform.bootargs, &cmdline);
 	timer_init(platform.timebase_hz, platform.nr_harts && hart_has_ext(&platform.harts[0], "sstc"));
 
@@ -68,6 +74,9 @@ __noreturn void start_kernel(unsigned long hartid, phys_addr_t dtb_pa, uint64_t 
 	trap_init_hart();
 	timer_init_hart();
 	csr_set(sstatus, SSTATUS_SIE);
+	smp_boot_secondaries(&platform, cmdline.nosmp);
+	pci_init(&platform);
+	virtio_mmio_probe_all(&platform);
 
 	boot_done_ns = arch_time_ns();
 	pr_info("boot: %lu.%03lu ms from the first instruction to the prompt",

@@ -55,4 +55,5 @@ $(BUILD_DIR)/target/libfdt/%.o: $(LIBFDT_DIR)/%.c
 HOST_TEST_BINS :=
 -include tests/host/host.mk
 -include tests/host/platform/platform.mk
+-include tests/host/virtio/virtio.mk
 host-build: $(HOST_TEST_BINS)

@@ -158,6 +158,26 @@ __early unsigned long early_setup_vm(unsigned long hartid, unsigned long dtb)
 	return KIMAGE_VA - kimage_pa;
 }
 
+/*
+ * A root table for harts started later (smp.c): the kernel's entries plus the identity map of the
+ * image's gigabyte, which they need for the instant they switch translation on. The kernel's
+ * top-level entries never change after boot (they are preallocated), so a copy stays valid.
+ */
+static table_t trampoline_pg_dir;
+
+phys_addr_t early_trampoline_root(void)
+{
+	unsigned top = early_vm_satp_mode == SATP_MODE_SV48 ? 3 : 2;
+	uintptr_t to_pa = early_vm_kimage_pa - KIMAGE_VA;
+	pte_t id = top == 3 ? pa_to_pte((uintptr_t)early_pud_id + to_pa) | PTE_V
+			    : pa_to_pte(early_vm_window_pa) | PTE_R | PTE_W | PTE_X | PTE_KERNEL;
+
+	for (int i = 0; i < 512; i++)
+		trampoline_pg_dir[i] = swapper_pg_dir[i];
+	trampoline_pg_dir[idx(early_vm_window_pa, top)] = id;
+	return (uintptr_t)trampoline_pg_dir + to_pa;
+}
+
 /* Drop the identity mapping once running in the upper half (called by start_kernel). */
 void early_identity_remove(void)
 {

@@ -66,6 +66,7 @@ secondary_entry:
 	ld	tp, 16(a1)     /* per-hart block (virtual) */
 	ld	t1, 24(a1)     /* C entry (virtual) */
 	ld	t2, 32(a1)     /* offset virtual - physical of the image */
+	ld	a0, 40(a1)     /* hart index: secondary_start's argument */
 	/* Switch on translation while still running at our physical address: the identity map
 	 * of the image's gigabyte is kept in the boot table smp.c passes us. */
 	sfence.vma

@@ -11,8 +11,17 @@
 #include <asm/memlayout.h>
 #include <asm/sbi.h>
 #include <asm/trap.h>
+#include <asm/pte.h>
+#include <asm/setup.h>
+#include <rvmm/arch_mm.h>
+#include <rvmm/irq.h>
+#include <rvmm/mm.h>
+#include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
+#include <rvmm/spinlock.h>
 #include <string.h>
+
+#define HART_STACK_ORDER 2 /* 16 KiB */
 
 struct hart harts[MAX_HARTS];
 unsigned nr_harts_online;
@@ -46,7 +55,141 @@ void smp_init_boot_hart(unsigned long hartid, void *tls)
 	nr_harts_online = 1;
 }
 
-void ipi_interrupt(void) {}
+/* What secondary_entry (head.S) reads, at a physical address, before translation is on. */
+struct hart_boot {
+	unsigned long satp, stack_top, tp, entry, va_pa_offset, index;
+};
+static struct hart_boot hart_boot[MAX_HARTS];
 
-/* The idle step of a hart with nothing to do: sleep until an interrupt. */
-void console_idle(void) { wfi(); }
+/* A cross-hart call: each target runs fn(arg) from its IPI handler and clears pending. */
+static struct {
+	void (*fn)(void *);
+	void *arg;
+	volatile bool pending;
+} hart_call[MAX_HARTS];
+
+/* smp_call_lock: one cross-hart call at a time (callers: page allocator drains on offline). */
+static spinlock_t smp_call_lock = SPINLOCK_INIT("smp_call", LOCK_CLASS_ZONE);
+
+extern char secondary_entry[];
+extern pte_t swapper_pg_dir[];
+phys_addr_t early_trampoline_root(void);
+
+static unsigned long kernel_satp(void)
+{
+	return (unsigned long)(arch_pgtable_levels() == 4 ? SATP_MODE_SV48 : SATP_MODE_SV39)
+		       << SATP_MODE_SHIFT |
+	       arch_kpt_root() >> PAGE_SHIFT;
+}
+
+static phys_addr_t image_pa(const void *va) { return (uintptr_t)va - KIMAGE_VA + mm_layout.kimage_pa; }
+
+/* The idle loop: background work (descriptor initialisation) first, then sleep. */
+static __noreturn void hart_idle_loop(void)
+{
+	for (;;) {
+		this_hart->state = HART_IDLE;
+		this_hart->doing = "idle";
+		if (deferred_init_step())
+			continue;
+		wfi();
+	}
+}
+
+__noreturn void secondary_start(unsigned long index)
+{
+	csr_write(satp, kernel_satp()); /* leave the trampoline table */
+	local_flush_tlb_all();
+	this_hart = &harts[index];
+	trap_init_hart();
+	plic_init_hart();
+	timer_init_hart();
+	__atomic_store_n(&harts[index].state, HART_IDLE, __ATOMIC_RELEASE);
+	csr_set(sstatus, SSTATUS_SIE);
+	hart_idle_loop();
+}
+
+/* Start every enabled hart of the DT but ourselves, each with its stack and per-hart block. */
+void smp_boot_secondaries(const struct platform *plat, bool nosmp)
+{
+	unsigned long satp_tramp = (unsigned long)arch_pgtable_levels() == 4 ? SATP_MODE_SV48 : SATP_MODE_SV39;
+	satp_tramp = satp_tramp << SATP_MODE_SHIFT | early_trampoline_root() >> PAGE_SHIFT;
+
+	for (int i = 0; i < plat->nr_harts && !nosmp; i++) {
+		const struct plat_hart *ph = &plat->harts[i];
+		unsigned idx = nr_harts_online;
+
+		if (ph->hartid == harts[0].hartid || !ph->enabled)
+			continue;
+		if (idx >= MAX_HARTS) {
+			pr_warn("smp: only %d harts supported; hart %u stays off", MAX_HARTS, ph->hartid);
+			break;
+		}
+		void *stack = get_free_pages(HART_STACK_ORDER, GFP_KERNEL);
+		void *tls = get_free_pages(0, GFP_KERNEL);
+		if (!stack || !tls) {
+			pr_err("smp: no memory for hart %u's stack; it stays off", ph->hartid);
+			if (stack)
+				free_pages_va(stack, HART_STACK_ORDER);
+			break;
+		}
+		hart_tls_init(tls);
+		harts[idx] = (struct hart){ .index = idx, .hartid = ph->hartid, .state = HART_STARTING,
+					    .doing = "starting",
+					    .stack_top = (uintptr_t)stack + (PAGE_SIZE << HART_STACK_ORDER) };
+		hart_boot[idx] = (struct hart_boot){ satp_tramp, harts[idx].stack_top, (uintptr_t)tls,
+						     (uintptr_t)secondary_start,
+						     KIMAGE_VA - mm_layout.kimage_pa, idx };
+		nr_harts_online++;
+		int rc = sbi_hart_start(ph->hartid, image_pa(secondary_entry),
+					image_pa(&hart_boot[idx]));
+		uint64_t deadline = arch_time_ns() + 1000000000ULL;
+		while (rc == 0 && __atomic_load_n(&harts[idx].state, __ATOMIC_ACQUIRE) == HART_STARTING &&
+		       arch_time_ns() < deadline)
+			arch_cpu_relax();
+		if (rc || harts[idx].state == HART_STARTING) {
+			pr_err("smp: hart %u did not start (%d)", ph->hartid, rc);
+			harts[idx].state = HART_OFF;
+			continue;
+		}
+	}
+	pr_info("smp: %u hart%s online", nr_harts_online, nr_harts_online > 1 ? "s" : "");
+}
+
+void ipi_interrupt(void)
+{
+	unsigned me = this_hart->index;
+	if (hart_call[me].pending) {
+		hart_call[me].fn(hart_call[me].arg);
+		__atomic_store_n(&hart_call[me].pending, false, __ATOMIC_RELEASE);
+	}
+}
+
+void smp_call_others(void (*fn)(void *), void *arg)
+{
+	unsigned long mask = 0;
+
+	spin_lock(&smp_call_lock);
+	for (unsigned i = 0; i < nr_harts_online; i++) {
+		if (i == this_hart->index || harts[i].state == HART_OFF || harts[i].state == HART_HALTED)
+			continue;
+		hart_call[i].fn = fn;
+		hart_call[i].arg = arg;
+		__atomic_store_n(&hart_call[i].pending, true, __ATOMIC_RELEASE);
+		mask |= 1UL << harts[i].hartid;
+	}
+	if (mask && sbi_send_ipi(mask, 0) < 0)
+		panic("smp: cannot send IPIs (no SBI IPI extension)");
+	for (unsigned i = 0; i < nr_harts_online; i++)
+		while (mask & (1UL << harts[i].hartid) && __atomic_load_n(&hart_call[i].pending, __ATOMIC_ACQUIRE))
+			arch_cpu_relax();
+	spin_unlock(&smp_call_lock);
+}
+
+/* The boot hart's wait for console input: background work first, then sleep. */
+void console_idle(void)
+{
+	if (deferred_init_step())
+		return;
+	wfi();
+}

@@ -70,6 +70,14 @@ struct page {
 };
 _Static_assert(sizeof(struct page) <= 32, "struct page must stay within 32 bytes");
 
+/*
+ * Flag updates are atomic: isolation sets PG_isolated on pages another hart may be moving in or
+ * out of its per-hart cache at the same moment.
+ */
+static inline void page_flags_set(struct page *p, uint32_t f) { __atomic_fetch_or(&p->flags, f, __ATOMIC_RELAXED); }
+static inline void page_flags_clear(struct page *p, uint32_t f) { __atomic_fetch_and(&p->flags, ~f, __ATOMIC_RELAXED); }
+static inline uint32_t page_flags(const struct page *p) { return __atomic_load_n(&p->flags, __ATOMIC_RELAXED); }
+
 static inline struct page *pfn_to_page(pfn_t pfn) { return (struct page *)mm_layout.vmemmap_base + pfn; }
 static inline pfn_t page_to_pfn(const struct page *p) { return p - (struct page *)mm_layout.vmemmap_base; }
 static inline phys_addr_t page_to_phys(const struct page *p) { return PFN_PHYS(page_to_pfn(p)); }
@@ -132,8 +140,8 @@ void mm_print_meminfo(void);
  * could be taken.
  */
 int memtest(uint64_t size);
-/* Fault injection for tests: called between writing and verifying, NULL normally. */
-extern void (*memtest_hook)(void);
+/* Fault injection for tests: called with the first block taken, between writing and verifying. */
+extern void (*memtest_hook)(phys_addr_t pa, uint64_t size);
 
 /* Print the sections table (the `sections` command). Takes hotplug_lock for reading. */
 void mm_print_sections(void);

@@ -16,18 +16,21 @@
 #define PLAT_MAX_IMAP 64
 #define PLAT_NAME_LEN 48
 #define PLAT_BOOTARGS_LEN 512
-#define PLAT_ISA_LEN 64
+#define PLAT_ISA_LEN 512  /* QEMU 10 spells ~330 characters; sstc/svadu come last */
+/* RAM above this is clipped off by platform_parse(): rvmm's direct map and sections end here. */
+#define PLAT_PHYS_LIMIT (1UL << 44)  /* 16 TiB */
 
 struct plat_range {
 	phys_addr_t base;
 	uint64_t size;
 	char name[PLAT_NAME_LEN]; /* node path the range came from, for messages */
+	bool nomap;               /* reserved-memory child with no-map: never map it */
 };
 
 struct plat_hart {
 	uint32_t hartid;
 	bool enabled;       /* status is "okay" and the mmu-type is one rvmm can use */
-	char isa[PLAT_ISA_LEN];
+	char isa[PLAT_ISA_LEN];  /* riscv,isa (cut at an extension boundary if longer) */
 	char mmu[16];       /* "riscv,sv48" ... */
 };
 
@@ -82,14 +85,15 @@ struct platform {
 	struct plat_device uart;      /* ns16550a from /chosen/stdout-path, else the first one */
 	struct plat_device plic;      /* size, and the number of sources in irq */
 	uint32_t plic_ndev;
-	struct plat_device syscon_poweroff; /* unused when SBI SRST is there */
+	struct plat_device syscon_poweroff; /* unused when SBI SRST is there; base = the register */
+	uint32_t syscon_poweroff_value;     /* written (32 bits) to syscon_poweroff.base to power off */
 	struct plat_pci_host pci;
 	struct plat_device virtio_mmio[PLAT_MAX_VIRTIO_MMIO];
 	int nr_virtio_mmio;
 
 	char bootargs[PLAT_BOOTARGS_LEN];
-	phys_addr_t dtb_pa;
-	uint32_t dtb_size;
+	phys_addr_t dtb_pa;     /* set by the caller: platform_parse() sees only a pointer */
+	uint32_t dtb_size;      /* the header's totalsize */
 
 	/* Problems found in the DT that rvmm went on despite (each already printed). */
 	int nr_warnings;
@@ -102,6 +106,16 @@ struct platform {
  * when nothing usable is left (bad header, no usable memory): the caller then cannot go on.
  */
 int platform_parse(struct platform *plat, const void *fdt, size_t size);
+
+/*
+ * Check the kernel image [kstart, kend) against the parsed tree: it must lie inside one memory
+ * range and overlap no reserved range. Prints one "device tree: <range>: ..." line per problem.
+ * Returns 0, or -EINVAL if any was found (the caller cannot safely go on).
+ */
+int platform_check_reserved(const struct platform *plat, phys_addr_t kstart, phys_addr_t kend);
+
+/* Print the whole description with kprintf (the `dt` command): memory, reserved, harts, devices. */
+void platform_print(const struct platform *plat);
 
 /* The description of the machine we run on, filled at boot. */
 extern struct platform platform;

@@ -8,7 +8,10 @@
 
 #include <rvmm/types.h>
 
+#ifndef MAX_HARTS
+
 #define MAX_HARTS 64
+#endif
 
 enum hart_state { HART_OFF, HART_STARTING, HART_IDLE, HART_BUSY, HART_HALTED };
 
@@ -29,7 +32,8 @@ extern __thread struct hart *this_hart;
 size_t hart_tls_size(void);
 void hart_tls_init(void *tls);
 
-void smp_boot_secondaries(void);
+struct platform;
+void smp_boot_secondaries(const struct platform *plat, bool nosmp);
 /* Run fn(arg) on every other online hart and wait for them (IPI). */
 void smp_call_others(void (*fn)(void *), void *arg);
 

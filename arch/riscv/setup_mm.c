@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Hand generic mm what the RISC-V boot has set up: where the image and the DTB sit, and which
+ * gigabyte of RAM early_vm.c already reaches through the direct map.
+ */
+#include <asm/memlayout.h>
+#include <rvmm/cmdline.h>
+#include <rvmm/kernel.h>
+#include <rvmm/mm.h>
+#include <rvmm/platform.h>
+
+extern char _kimage_start[], _kimage_end[];
+extern phys_addr_t early_vm_window_pa, early_dtb_pa;
+extern uint32_t early_dtb_size;
+
+int mm_boot_init(void)
+{
+	phys_addr_t kimage_pa = mm_layout.kimage_pa;
+	struct mm_boot boot = {
+		.plat = &platform,
+		.mem_limit = cmdline.mem,
+		.kernel_start = kimage_pa,
+		.kernel_end = kimage_pa + (_kimage_end - _kimage_start),
+		.dtb_start = early_dtb_pa,
+		.dtb_end = early_dtb_pa + early_dtb_size,
+		.early_start = early_vm_window_pa,
+		.early_end = early_vm_window_pa + SZ_1G,
+	};
+	return mm_init(&boot);
+}

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The page allocator: a buddy allocator per zone over the vmemmap descriptors, with per-hart caches
+ * of single pages, deferred (lazy) descriptor init of boot sections, and the range operations that
+ * memory hotplug builds on (online a range, isolate it, take its free pages out, undo).
+ *
+ * Interface: alloc_pages, free_pages, get_free_pages/free_pages_va, page_alloc_init,
+ * deferred_init_step, deferred_init_*; zone_online_range, page_isolate_range,
+ * page_isolated_take_free, page_unisolate_range, free_reserved_pages, page_alloc_drain_local,
+ * zone_* counters.
+ */
+#ifndef RVMM_PAGE_ALLOC_H
+#define RVMM_PAGE_ALLOC_H
+
+#include <rvmm/list.h>
+#include <rvmm/mm.h>
+#include <rvmm/spinlock.h>
+#include <rvmm/types.h>
+
+#define MAX_ORDER 10 /* largest block: 2^10 pages = 4 MiB */
+#define MAX_ORDER_NR_PAGES (1UL << MAX_ORDER)
+#define MAX_HARTS 64
+
+/* gfp flags */
+#define GFP_KERNEL 0x0u  /* ZONE_NORMAL only */
+#define GFP_MOVABLE 0x1u /* ZONE_MOVABLE first, then ZONE_NORMAL; the page is marked PG_movable */
+#define GFP_ZERO 0x2u    /* zero the block */
+
+struct free_area {
+	struct list_head list; /* heads of free blocks of this order (PG_buddy) */
+	uint64_t nr;           /* blocks on list */
+};
+
+struct zone {
+	/*
+	 * lock protects free_area[], the PG_buddy/order of free blocks and of isolated free blocks,
+	 * managed, nr_isolated_free, the deferred-init cursor and the SECTION_DEFERRED flag of this
+	 * zone's sections. Taken by the slow paths of alloc/free, per-hart cache refill and drain,
+	 * online, isolation. Order: after hotplug_lock and kpt_lock; never taken with a per-hart cache
+	 * in use (interrupts masked).
+	 */
+	spinlock_t lock;
+	const char *name;
+	struct free_area free_area[MAX_ORDER + 1];
+	uint64_t nr_free;          /* free pages: lists + per-hart caches + deferred; atomic */
+	uint64_t managed;          /* pages managed (online, not reserved), incl. deferred */
+	uint64_t nr_isolated_free; /* free pages held back in isolated ranges */
+	uint64_t nr_deferred;      /* sections whose descriptors are still to be initialised */
+	unsigned long deferred_next; /* lowest section that may still be deferred */
+};
+extern struct zone zones[NR_ZONES];
+
+/*
+ * Allocate 2^order contiguous pages. gfp chooses zones (see GFP_*). Returns the head descriptor
+ * (refcount 1), or NULL if no zone allowed can satisfy it; never a bad pointer. Takes the zone
+ * lock (or this hart's cache, interrupts masked for order 0); may initialise one deferred section.
+ */
+struct page *alloc_pages(unsigned order, unsigned gfp);
+
+/*
+ * Free a block from alloc_pages with the same order. A double free, a free of a reserved page, of
+ * a page outside online memory, or with the wrong order is reported (pr_err naming the pfn) and
+ * ignored: the page is not touched. Takes the zone lock or this hart's cache.
+ */
+void free_pages(struct page *page, unsigned order);
+
+/* Same with kernel virtual addresses (direct map). 0 / NULL on failure. */
+void *get_free_pages(unsigned order, unsigned gfp);
+void free_pages_va(void *va, unsigned order);
+
+/*
+ * Hand boot memory to the allocator: releases memblock and puts every free page of every online
+ * boot section into its zone's free count without touching a descriptor; the sections stay
+ * SECTION_DEFERRED until first needed or deferred_init_step(). Boot hart only. Returns 0.
+ */
+int page_alloc_init(void);
+bool page_alloc_ready(void);
+
+/*
+ * Initialise one pending boot section (lowest first) and put its free pages on the free lists.
+ * For idle harts. Returns true if it did some work, false when nothing is pending.
+ */
+bool deferred_init_step(void);
+/* Make sure the descriptors of pfn's section are initialised (no-op if not deferred). */
+void deferred_init_pfn(pfn_t pfn);
+/* Sections still pending; ns spent so far; true (and *done_ns, time of completion) when done. */
+unsigned long deferred_init_pending(void);
+uint64_t deferred_init_ns(void);
+bool deferred_init_done(uint64_t *done_ns);
+/* Descriptors written by deferred init so far (for tests and the boot line). */
+uint64_t deferred_init_descs(void);
+
+/*
+ * Give the pages [start_pfn, start_pfn + nr_pages) of present sections to zone: initialise their
+ * descriptors, mark the first nr_vmemmap pages PG_reserved|PG_vmemmap (memmap_on_memory), free the
+ * rest into the buddy lists. Section-aligned range; the sections must be present with a memmap.
+ * The caller moves the sections to SECTION_ONLINE. Caller holds hotplug_lock for write.
+ * Returns 0 or -EINVAL (nothing changed).
+ */
+int zone_online_range(enum zone_type zone, pfn_t start_pfn, unsigned long nr_pages,
+		      unsigned long nr_vmemmap);
+
+/*
+ * Isolate [start_pfn, end_pfn) (MAX_ORDER_NR_PAGES aligned, online, one zone): every page gets
+ * PG_isolated, so it is never handed out again; free blocks inside leave the free lists (and the
+ * free count) and are held as isolated free; pages freed later join them. Per-hart caches are
+ * asked to drain (this hart now, others on their next allocator call or idle step). Caller holds
+ * hotplug_lock for write. Returns 0 or -EINVAL (nothing changed).
+ */
+int page_isolate_range(pfn_t start_pfn, pfn_t end_pfn);
+
+/*
+ * For an isolated range: if every page is free (isolated free) or a memmap_on_memory page, take
+ * them out of the zone (managed decreases, pages become PG_offline) and return 0. Otherwise
+ * return -EBUSY with *nr_busy (if not NULL) set to the pages still in use or cached, and change
+ * nothing. Caller holds hotplug_lock for write.
+ */
+int page_isolated_take_free(pfn_t start_pfn, pfn_t end_pfn, unsigned long *nr_busy);
+
+/* Undo page_isolate_range: clear PG_isolated, free the held blocks back (coalescing). */
+void page_unisolate_range(pfn_t start_pfn, pfn_t end_pfn);
+
+/*
+ * Return [pfn, pfn + nr) pages that were reserved at boot (PG_reserved: boot page tables, boot
+ * memmap) to the allocator; the zone's managed count grows. Used when hot-remove frees the tables
+ * and memmap boot created. Pages not reserved are reported and skipped.
+ */
+void free_reserved_pages(pfn_t pfn, unsigned long nr);
+
+/* Give this hart's cached single pages back to the buddy lists. */
+void page_alloc_drain_local(void);
+
+/* Counters (pages). */
+uint64_t zone_free_pages(enum zone_type z);
+uint64_t zone_managed_pages(enum zone_type z);
+uint64_t total_free_pages(void);
+uint64_t total_managed_pages(void);
+
+/* Zone name ("Normal", "Movable"). */
+const char *zone_name(enum zone_type z);
+
+#endif

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Memory sections (128 MiB) and the vmemmap that holds their page descriptors.
+ *
+ * Interface: section_init, section_state/section_get, section_set_state, section_count,
+ * for_each_section_in_state, vmemmap_populate, vmemmap_depopulate, vmemmap_bytes.
+ *
+ * Section states change only at boot or under hotplug_lock held for write; readers hold it for
+ * reading (or accept a racy snapshot, like counters). The flags SECTION_DEFERRED is cleared under
+ * the owning zone's lock (deferred init), which is why it is read with READ_ONCE.
+ */
+#ifndef RVMM_SECTION_H
+#define RVMM_SECTION_H
+
+#include <rvmm/mm.h>
+#include <rvmm/types.h>
+
+enum section_state {
+	SECTION_ABSENT,  /* no RAM added here (never present, hidden by mem=, or removed) */
+	SECTION_PRESENT, /* RAM added: descriptors exist (vmemmap), pages offline */
+	SECTION_ONLINE,  /* pages belong to a zone and the allocator */
+	NR_SECTION_STATES,
+};
+
+/* section flags */
+#define SECTION_MEMMAP (1u << 0)           /* its descriptors are mapped in the vmemmap */
+#define SECTION_MEMMAP_ON_MEMORY (1u << 1) /* descriptors live at the start of its own RAM */
+#define SECTION_DEFERRED (1u << 2)         /* boot section whose descriptors are not set up yet */
+#define SECTION_BOOT (1u << 3)             /* present since boot */
+
+/* One per 128 MiB of [0, max_phys): 8 bytes, 1 MiB for Sv48's 16 TiB. */
+struct mem_section {
+	uint8_t state;  /* enum section_state */
+	uint8_t zone;   /* enum zone_type, valid when online */
+	uint8_t flags;  /* SECTION_* */
+	uint8_t _pad;
+	uint32_t nr_vmemmap_pages; /* memmap_on_memory: pages at the start holding descriptors */
+};
+_Static_assert(sizeof(struct mem_section) == 8, "mem_section is 8 bytes");
+
+extern struct mem_section *mem_sections;
+extern unsigned long nr_mem_sections;
+
+/* Allocate the (zeroed, all absent) section array for [0, max_phys) from memblock. 0 or -ENOMEM. */
+int section_init(void);
+
+static inline struct mem_section *section_get(unsigned long nr)
+{
+	return nr < nr_mem_sections ? &mem_sections[nr] : NULL;
+}
+static inline enum section_state section_state(unsigned long nr)
+{
+	return nr < nr_mem_sections ? (enum section_state)mem_sections[nr].state : SECTION_ABSENT;
+}
+const char *section_state_name(enum section_state s);
+
+/*
+ * Move section nr from state `from` to `to`, keeping per-state counts. Returns 0, -EINVAL for a
+ * bad nr or state, or -EBUSY (and prints "section N: invalid state ...") if it is not in `from`;
+ * nothing changes on error. Caller holds hotplug_lock for write (or is the boot hart).
+ */
+int section_set_state(unsigned long nr, enum section_state from, enum section_state to);
+
+/* Sections in a state. */
+unsigned long section_count(enum section_state s);
+
+/* Next section >= nr in state s, or nr_mem_sections; stops at once when none is in that state. */
+unsigned long section_next_in_state(unsigned long nr, enum section_state s);
+#define for_each_section_in_state(nr, s)                                       \
+	for ((nr) = section_next_in_state(0, (s)); (nr) < nr_mem_sections;    \
+	     (nr) = section_next_in_state((nr) + 1, (s)))
+
+/*
+ * memmap_on_memory: the descriptors of a hot-added range are carved from the start of the range
+ * itself. base_pfn is the first pfn of the range; vmemmap_populate takes pages from base_pfn +
+ * alloc on, up to free pages. The caller marks those pages PG_vmemmap when it onlines the range.
+ */
+struct vmem_altmap {
+	pfn_t base_pfn;
+	unsigned long free;  /* pages available for descriptors */
+	unsigned long alloc; /* pages handed out so far */
+};
+
+/*
+ * Map the descriptors of sections [nr, nr + count). Descriptor memory comes from altmap if given,
+ * else from memblock before the page allocator runs and from ZONE_NORMAL after; it is NOT written
+ * (descriptors are initialised when the section goes online or on deferred init).
+ *
+ * Leaves: the descriptors of two adjacent sections (an even one and the next) fill one 2 MiB
+ * block. When both are populated by the same call the block is one 2 MiB leaf, shared: it is freed
+ * only when neither section has its memmap any more. A section populated alone gets a 1 MiB block
+ * mapped with 256 4 KiB leaves, so a lone section never wastes memory (memmap stays 32/4096 of
+ * RAM); its neighbour, populated later, does the same in the same 4 KiB table.
+ *
+ * Caller holds hotplug_lock for write (or is booting). Returns 0, -EINVAL, -EEXIST (a section
+ * already has a memmap), or -ENOMEM; on failure no section of the range is left populated.
+ */
+int vmemmap_populate(unsigned long nr, unsigned long count, struct vmem_altmap *altmap);
+
+/*
+ * Unmap the descriptors of sections [nr, nr + count) and free their memory (memory from altmap is
+ * left to the caller). A shared 2 MiB leaf stays while the other section still needs it. Sections
+ * without a memmap are skipped. Caller holds hotplug_lock for write. Returns 0 or -ENOMEM (a
+ * split failed: nothing freed for that section, still populated).
+ */
+int vmemmap_depopulate(unsigned long nr, unsigned long count, struct vmem_altmap *altmap);
+
+/* Bytes of memory currently backing the vmemmap. */
+uint64_t vmemmap_bytes(void);
+
+#endif

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+//
+// Boot hand-over to the page allocator, with deferred (lazy) descriptor init: at boot no
+// descriptor of boot RAM is written and no memmap page is touched. Each boot section only adds its
+// free page count to its zone; its 32768 descriptors are initialised (and its free pages put on
+// the lists) the first time the allocator runs dry, when something needs a descriptor of it
+// (deferred_init_pfn), or from an idle hart (deferred_init_step). Boot time thus does not grow
+// with RAM; the work is spread over the first allocations and idle time.
+//
+// Interface: page_alloc_init, deferred_init_step, deferred_init_pfn, deferred_init_pending,
+// deferred_init_ns, deferred_init_done, deferred_init_descs (include/rvmm/page_alloc.h).
+
+#include <rvmm/arch_mm.h>
+#include <rvmm/memblock.h>
+#include <rvmm/printk.h>
+
+#include "internal.h"
+
+// Written under the zone lock of the section being initialised; read racily for reports.
+static unsigned long deferred_pending;
+static unsigned long deferred_sections;
+static uint64_t deferred_spent_ns, deferred_finished_ns, deferred_descs;
+static bool deferred_finished;
+
+static void count_free(phys_addr_t s, phys_addr_t e, void *arg)
+{
+	*(uint64_t *)arg += (e - s) >> PAGE_SHIFT;
+}
+
+static void mark_reserved(phys_addr_t s, phys_addr_t e, enum memblock_tag tag, void *arg __unused)
+{
+	uint32_t extra = tag == MEMBLOCK_PGTABLE ? PG_pgtable : tag == MEMBLOCK_MEMMAP ? PG_vmemmap : 0;
+	if (!extra)
+		return;
+	for (pfn_t pfn = PFN_DOWN(s); pfn < PFN_UP(e); pfn++)
+		pfn_to_page(pfn)->flags |= extra;
+}
+
+static void free_boot_range(phys_addr_t s, phys_addr_t e, void *arg)
+{
+	struct zone *z = arg;
+	for (pfn_t pfn = PFN_DOWN(s); pfn < PFN_DOWN(e); pfn++)
+		pfn_to_page(pfn)->flags = 0;
+	__free_range(z, PFN_DOWN(s), PFN_DOWN(e));
+}
+
+// Write every descriptor of boot section nr and put its free pages on z's lists. z->lock held.
+static void init_section(struct zone *z, unsigned long nr)
+{
+	uint64_t t0 = arch_time_ns();
+	struct mem_section *ms = &mem_sections[nr];
+	pfn_t start = section_nr_to_pfn(nr);
+	phys_addr_t lo = PFN_PHYS(start), hi = lo + SECTION_SIZE;
+	struct page *p = pfn_to_page(start);
+
+	// Holes and reserved ranges stay PG_reserved; the tag adds PG_pgtable / PG_vmemmap.
+	for (unsigned long i = 0; i < PAGES_PER_SECTION; i++)
+		p[i] = (struct page){ .flags = PG_reserved, .zone = ms->zone };
+	memblock_for_each_reserved(lo, hi, mark_reserved, NULL);
+	memblock_for_each_free(lo, hi, free_boot_range, z);
+	WRITE_ONCE(ms->flags, ms->flags & (uint8_t)~SECTION_DEFERRED);
+	z->nr_deferred--;
+
+	deferred_descs += PAGES_PER_SECTION;
+	deferred_pending--;
+	uint64_t now = arch_time_ns();
+	deferred_spent_ns += now - t0;
+	if (!deferred_pending && !deferred_finished) {
+		deferred_finished = true;
+		deferred_finished_ns = now;
+		pr_info("mm: deferred init done: %lu sections (%llu MiB of descriptors) in %llu.%03llu ms",
+			deferred_sections,
+			(unsigned long long)(deferred_sections * PAGES_PER_SECTION * sizeof(struct page)) >> 20,
+			(unsigned long long)deferred_spent_ns / 1000000,
+			(unsigned long long)(deferred_spent_ns / 1000) % 1000);
+	}
+}
+
+bool __deferred_init_next(struct zone *z)
+{
+	for (unsigned long nr = z->deferred_next; nr < nr_mem_sections; nr++) {
+		struct mem_section *ms = &mem_sections[nr];
+		if ((ms->flags & SECTION_DEFERRED) && &zones[ms->zone] == z) {
+			init_section(z, nr);
+			z->deferred_next = nr + 1;
+			return true;
+		}
+	}
+	z->deferred_next = nr_mem_sections;
+	return false;
+}
+
+bool deferred_init_step(void)
+{
+	for (int i = 0; i < NR_ZONES; i++) {
+		struct zone *z = &zones[i];
+		if (!READ_ONCE(z->nr_deferred))
+			continue;
+		spin_lock(&z->lock);
+		bool did = z->nr_deferred && __deferred_init_next(z);
+		spin_unlock(&z->lock);
+		if (did)
+			return true;
+	}
+	page_alloc_drain_local(); // idle: also a chance to answer a drain request
+	return false;
+}
+
+void deferred_init_pfn(pfn_t pfn)
+{
+	struct mem_section *ms = section_get(pfn_to_section_nr(pfn));
+	if (!ms || !(READ_ONCE(ms->flags) & SECTION_DEFERRED))
+		return;
+	struct zone *z = &zones[ms->zone];
+	spin_lock(&z->lock);
+	if (ms->flags & SECTION_DEFERRED)
+		init_section(z, pfn_to_section_nr(pfn));
+	spin_unlock(&z->lock);
+}
+
+unsigned long deferred_init_pending(void) { return READ_ONCE(deferred_pending); }
+uint64_t deferred_init_ns(void) { return READ_ONCE(deferred_spent_ns); }
+uint64_t deferred_init_descs(void) { return READ_ONCE(deferred_descs); }
+
+bool deferred_init_done(uint64_t *done_ns)
+{
+	if (!READ_ONCE(deferred_finished))
+		return false;
+	if (done_ns)
+		*done_ns = deferred_finished_ns;
+	return true;
+}
+
+int page_alloc_init(void)
+{
+	for (int i = 0; i < NR_ZONES; i++) {
+		struct zone *z = &zones[i];
+		for (int o = 0; o <= MAX_ORDER; o++) {
+			list_init(&z->free_area[o].list);
+			z->free_area[o].nr = 0;
+		}
+		z->deferred_next = 0;
+	}
+	memblock_release();
+	unsigned long nr;
+	for_each_section_in_state(nr, SECTION_ONLINE) {
+		struct mem_section *ms = &mem_sections[nr];
+		struct zone *z = &zones[ms->zone];
+		uint64_t n = 0;
+		memblock_for_each_free(PFN_PHYS(section_nr_to_pfn(nr)),
+				       PFN_PHYS(section_nr_to_pfn(nr + 1)), count_free, &n);
+		ms->flags |= SECTION_DEFERRED;
+		z->nr_free += n;
+		z->managed += n;
+		z->nr_deferred++;
+		deferred_pending++;
+		deferred_sections++;
+	}
+	page_alloc_is_ready = true;
+	if (!deferred_pending)
+		deferred_finished = true;
+	return 0;
+}

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+//
+// Console commands of the memory model: meminfo, ptdump [START END], sections, memtest [SIZE].
+// Thin wrappers: argument parsing here, the work in meminfo.c, ptdump.c, memtest.c.
+
+#include <rvmm/console.h>
+#include <rvmm/kpt.h>
+#include <rvmm/mm.h>
+
+static int cmd_meminfo(int argc, char **argv __unused)
+{
+	if (argc != 1)
+		return CMD_USAGE;
+	mm_print_meminfo();
+	return 0;
+}
+
+static int cmd_ptdump(int argc, char **argv)
+{
+	uint64_t start = 0, end = 0;
+	if (argc == 3) {
+		if (parse_u64(argv[1], &start) || parse_u64(argv[2], &end) || start >= end)
+			return CMD_USAGE;
+	} else if (argc != 1) {
+		return CMD_USAGE;
+	}
+	ptdump((uintptr_t)start, (uintptr_t)end);
+	return 0;
+}
+
+static int cmd_sections(int argc, char **argv __unused)
+{
+	if (argc != 1)
+		return CMD_USAGE;
+	mm_print_sections();
+	return 0;
+}
+
+static int cmd_memtest(int argc, char **argv)
+{
+	uint64_t size = 0;
+	if (argc > 2 || (argc == 2 && parse_u64(argv[1], &size)))
+		return CMD_USAGE;
+	return memtest(size);
+}
+
+CONSOLE_COMMAND(meminfo, .name = "meminfo", .usage = "meminfo",
+		.summary = "memory figures, /proc/meminfo style", .run = cmd_meminfo);
+CONSOLE_COMMAND(ptdump, .name = "ptdump", .usage = "ptdump [START END]",
+		.summary = "dump the kernel page tables (optionally one VA range)", .run = cmd_ptdump);
+CONSOLE_COMMAND(sections, .name = "sections", .usage = "sections",
+		.summary = "list memory sections and their states", .run = cmd_sections);
+CONSOLE_COMMAND(memtest, .name = "memtest", .usage = "memtest [SIZE]",
+		.summary = "write and verify free memory (all of it by default)", .run = cmd_memtest);

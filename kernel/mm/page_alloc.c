@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: MIT
+//
+// Buddy allocator over the vmemmap descriptors: per-zone free lists of blocks of 2^0..2^10 pages,
+// per-hart caches of single pages, and the range operations hot(un)plug needs.
+//
+// Interface: alloc_pages, free_pages, get_free_pages, free_pages_va, zone_online_range,
+// page_isolate_range, page_isolated_take_free, page_unisolate_range, free_reserved_pages,
+// page_alloc_drain_local, zone counters (include/rvmm/page_alloc.h).
+//
+// A page is in exactly one of these states: reserved (PG_reserved), free on a list (head has
+// PG_buddy and is linked), isolated free (head has PG_buddy|PG_isolated, not linked), in a per-hart
+// cache (PG_pcp), allocated (refcount 1 on the head), offline (PG_offline).
+//
+// Per-hart caches: only their own hart touches them, with interrupts masked; no lock. Pages move
+// between a cache and the zone through a private list so that the zone lock is never taken with
+// interrupts masked for a cache. Another hart's cache is drained when it next uses it after
+// drain_gen changed (isolation bumps it).
+
+#include <rvmm/arch_mm.h>
+#include <rvmm/errno.h>
+#include <rvmm/printk.h>
+
+#include "internal.h"
+
+#define PCP_HIGH 64
+#define PCP_BATCH 16
+
+struct zone zones[NR_ZONES] = {
+	[ZONE_NORMAL] = { .lock = SPINLOCK_INIT("zone_normal", LOCK_CLASS_ZONE), .name = "Normal" },
+	[ZONE_MOVABLE] = { .lock = SPINLOCK_INIT("zone_movable", LOCK_CLASS_ZONE), .name = "Movable" },
+};
+
+struct pcp {
+	struct list_head list;
+	unsigned count;
+	unsigned gen;
+};
+static struct pcp pcps[MAX_HARTS][NR_ZONES];
+static unsigned drain_gen;
+
+bool page_alloc_is_ready;
+
+bool page_alloc_ready(void) { return page_alloc_is_ready; }
+const char *zone_name(enum zone_type z) { return (unsigned)z < NR_ZONES ? zones[z].name : "?"; }
+
+static struct pcp *this_pcp(struct zone *z)
+{
+	struct pcp *c = &pcps[arch_hart_index() % MAX_HARTS][z - zones];
+	if (!c->list.next) {
+		list_init(&c->list);
+		c->gen = READ_ONCE(drain_gen);
+	}
+	return c;
+}
+
+static void del_free(struct zone *z, struct page *p, unsigned order)
+{
+	list_del(&p->lru);
+	z->free_area[order].nr--;
+	page_flags_clear(p, PG_buddy);
+}
+
+static void add_free(struct zone *z, struct page *p, unsigned order)
+{
+	p->order = (uint8_t)order;
+	page_flags_set(p, PG_buddy);
+	list_add(&p->lru, &z->free_area[order].list);
+	z->free_area[order].nr++;
+}
+
+bool __free_one(struct zone *z, pfn_t pfn, unsigned order)
+{
+	struct page *p = pfn_to_page(pfn);
+	if (page_flags(p) & PG_isolated) {
+		p->order = (uint8_t)order;
+		p->lru.next = p->lru.prev = NULL;
+		page_flags_set(p, PG_buddy);
+		z->nr_isolated_free += 1UL << order;
+		return true;
+	}
+	while (order < MAX_ORDER) {
+		// Blocks never cross a section, so the buddy's descriptor is initialised too.
+		struct page *b = pfn_to_page(pfn ^ (1UL << order));
+		uint32_t bf = page_flags(b);
+		if (!(bf & PG_buddy) || (bf & PG_isolated) || b->order != order)
+			break;
+		del_free(z, b, order);
+		pfn &= ~(1UL << order);
+		order++;
+	}
+	add_free(z, pfn_to_page(pfn), order);
+	return false;
+}
+
+void __free_range(struct zone *z, pfn_t start, pfn_t end)
+{
+	while (start < end) {
+		unsigned order = MAX_ORDER;
+		while (order && (!IS_ALIGNED(start, 1UL << order) || start + (1UL << order) > end))
+			order--;
+		__free_one(z, start, order);
+		start += 1UL << order;
+	}
+}
+
+static struct page *rmqueue(struct zone *z, unsigned order)
+{
+	for (unsigned o = order; o <= MAX_ORDER; o++) {
+		struct list_head *l = &z->free_area[o].list;
+		if (!l->next || list_empty(l))
+			continue;
+		struct page *p = list_first_entry(l, struct page, lru);
+		del_free(z, p, o);
+		while (o > order) {
+			o--;
+			add_free(z, p + (1UL << o), o);
+		}
+		return p;
+	}
+	return NULL;
+}
+
+// rmqueue, initialising deferred sections until it succeeds or none are left.
+static struct page *rmqueue_deferred(struct zone *z, unsigned order)
+{
+	for (;;) {
+		struct page *p = rmqueue(z, order);
+		if (p || !z->nr_deferred || !__deferred_init_next(z))
+			return p;
+	}
+}
+
+// Give pages of a private list back to the zone (they were counted free, e.g. in a cache).
+static void free_list_to_zone(struct zone *z, struct list_head *local)
+{
+	struct list_head *pos, *n;
+	if (list_empty(local))
+		return;
+	spin_lock(&z->lock);
+	list_for_each_safe(pos, n, local) {
+		struct page *p = list_entry(pos, struct page, lru);
+		list_del(pos);
+		page_flags_clear(p, PG_pcp);
+		if (__free_one(z, page_to_pfn(p), 0))
+			zone_add_free(z, -1);
+	}
+	spin_unlock(&z->lock);
+}
+
+// Move the whole cache (or its oldest `max` pages) to a private list. Interrupts masked.
+static void pcp_take(struct pcp *c, struct list_head *local, unsigned max)
+{
+	while (c->count && max--) {
+		struct list_head *e = c->list.prev;
+		list_del(e);
+		list_add(e, local);
+		c->count--;
+	}
+}
+
+static struct page *pcp_alloc(struct zone *z)
+{
+	for (;;) {
+		struct list_head local;
+		list_init(&local);
+		unsigned long f = arch_irq_save();
+		struct pcp *c = this_pcp(z);
+		if (c->gen != READ_ONCE(drain_gen)) {
+			c->gen = READ_ONCE(drain_gen);
+			pcp_take(c, &local, ~0u);
+			arch_irq_restore(f);
+			free_list_to_zone(z, &local);
+			continue;
+		}
+		if (c->count) {
+			struct page *p = list_first_entry(&c->list, struct page, lru);
+			list_del(&p->lru);
+			c->count--;
+			arch_irq_restore(f);
+			page_flags_clear(p, PG_pcp);
+			if (page_flags(p) & PG_isolated) {
+				list_add(&p->lru, &local); // being offlined: hold it back
+				page_flags_set(p, PG_pcp);
+				free_list_to_zone(z, &local);
+				continue;
+			}
+			zone_add_free(z, -1);
+			return p;
+		}
+		arch_irq_restore(f);
+
+		unsigned n = 0;
+		spin_lock(&z->lock);
+		while (n < PCP_BATCH) {
+			struct page *p = rmqueue_deferred(z, 0);
+			if (!p)
+				break;
+			page_flags_set(p, PG_pcp);
+			list_add_tail(&p->lru, &local);
+			n++;
+		}
+		spin_unlock(&z->lock);
+		if (!n)
+			return NULL;
+		f = arch_irq_save();
+		c = this_pcp(z);
+		while (!list_empty(&local)) {
+			struct list_head *e = local.next;
+			list_del(e);
+			list_add_tail(e, &c->list);
+			c->count++;
+		}
+		arch_irq_restore(f);
+	}
+}
+
+static void pcp_free(struct zone *z, struct page *p)
+{
+	struct list_head local;
+	list_init(&local);
+	zone_add_free(z, 1);
+	unsigned long f = arch_irq_save();
+	struct pcp *c = this_pcp(z);
+	page_flags_set(p, PG_pcp);
+	list_add(&p->lru, &c->list);
+	c->count++;
+	if (c->gen != READ_ONCE(drain_gen)) {
+		c->gen = READ_ONCE(drain_gen);
+		pcp_take(c, &local, ~0u);
+	} else if (c->count > PCP_HIGH) {
+		pcp_take(c, &local, PCP_BATCH);
+	}
+	arch_irq_restore(f);
+	free_list_to_zone(z, &local);
+}
+
+void page_alloc_drain_local(void)
+{
+	for (int i = 0; i < NR_ZONES; i++) {
+		struct list_head local;
+		list_init(&local);
+		unsigned long f = arch_irq_save();
+		pcp_take(this_pcp(&zones[i]), &local, ~0u);
+		arch_irq_restore(f);
+		free_list_to_zone(&zones[i], &local);
+	}
+}
+
+static void prep_page(struct page *p, unsigned order, unsigned gfp)
+{
+	page_flags_clear(p, PG_buddy | PG_pcp | PG_head | PG_movable);
+	if (order)
+		page_flags_set(p, PG_head);
+	if (gfp & GFP_MOVABLE)
+		page_flags_set(p, PG_movable);
+	p->order = (uint8_t)order;
+	p->owner = NULL;
+	p->owner_data = 0;
+	__atomic_store_n(&p->refcount, 1, __ATOMIC_RELEASE);
+}
+
+struct page *alloc_pages(unsigned order, unsigned gfp)
+{
+	static const enum zone_type kernel_zones[] = { ZONE_NORMAL };
+	static const enum zone_type movable_zones[] = { ZONE_MOVABLE, ZONE_NORMAL };
+	const enum zone_type *zl = gfp & GFP_MOVABLE ? movable_zones : kernel_zones;
+	int nz = gfp & GFP_MOVABLE ? 2 : 1;
+	struct page *p = NULL;
+
+	if (order > MAX_ORDER || !page_alloc_is_ready)
+		return NULL;
+	for (int i = 0; i < nz && !p; i++) {
+		struct zone *z = &zones[zl[i]];
+		if (!READ_ONCE(z->nr_free))
+			continue;
+		if (order == 0) {
+			p = pcp_alloc(z);
+		} else {
+			spin_lock(&z->lock);
+			p = rmqueue_deferred(z, order);
+			spin_unlock(&z->lock);
+			if (p)
+				zone_add_free(z, -(int64_t)(1UL << order));
+		}
+	}
+	if (!p)
+		return NULL;
+	prep_page(p, order, gfp);
+	if (gfp & GFP_ZERO)
+		__builtin_memset(page_address(p), 0, PAGE_SIZE << order);
+	return p;
+}
+
+static bool pfn_online(pfn_t pfn)
+{
+	return pfn < (mm_layout.max_phys >> PAGE_SHIFT) &&
+	       section_state(pfn_to_section_nr(pfn)) == SECTION_ONLINE;
+}
+
+void free_pages(struct page *page, unsigned order)
+{
+	if (!page)
+		return;
+	pfn_t pfn = page_to_pfn(page);
+	if (order > MAX_ORDER || !IS_ALIGNED(pfn, 1UL << order)) {
+		pr_err("free_pages: pfn 0x%llx: bad order %u", (unsigned long long)pfn, order);
+		return;
+	}
+	if (!pfn_online(pfn)) {
+		pr_err("free_pages: pfn 0x%llx is not in online memory", (unsigned long long)pfn);
+		return;
+	}
+	deferred_init_pfn(pfn);
+	uint32_t f = page_flags(page);
+	if (f & PG_reserved) {
+		pr_err("free_pages: pfn 0x%llx is reserved, not freed", (unsigned long long)pfn);
+		return;
+	}
+	if ((f & (PG_buddy | PG_pcp | PG_offline)) || READ_ONCE(page->refcount) <= 0) {
+		pr_err("free_pages: double free of pfn 0x%llx (order %u)", (unsigned long long)pfn,
+		       order);
+		return;
+	}
+	unsigned alloc_order = (f & PG_head) ? page->order : 0;
+	if (alloc_order != order) {
+		pr_err("free_pages: pfn 0x%llx freed as order %u, allocated as order %u",
+		       (unsigned long long)pfn, order, alloc_order);
+		return;
+	}
+	int32_t one = 1;
+	if (!__atomic_compare_exchange_n(&page->refcount, &one, 0, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED)) {
+		pr_err("free_pages: double free of pfn 0x%llx (order %u, refcount %d)",
+		       (unsigned long long)pfn, order, one);
+		return;
+	}
+	page_flags_clear(page, PG_head | PG_movable | PG_pgtable);
+	page->owner = NULL;
+	struct zone *z = &zones[page->zone];
+	if (order == 0 && !(f & PG_isolated)) {
+		pcp_free(z, page);
+		return;
+	}
+	spin_lock(&z->lock);
+	bool held = __free_one(z, pfn, order);
+	spin_unlock(&z->lock);
+	if (!held)
+		zone_add_free(z, (int64_t)(1UL << order));
+}
+
+void *get_free_pages(unsigned order, unsigned gfp)
+{
+	struct page *p = alloc_pages(order, gfp);
+	return p ? page_address(p) : NULL;
+}
+
+void free_pages_va(void *va, unsigned order)
+{
+	if (va)
+		free_pages(virt_to_page(va), order);
+}
+
+void free_reserved_pages(pfn_t pfn, unsigned long nr)
+{
+	for (pfn_t end = pfn + nr; pfn < end; pfn++) {
+		if (!pfn_online(pfn)) {
+			pr_err("free_reserved_pages: pfn 0x%llx is not online", (unsigned long long)pfn);
+			continue;
+		}
+		deferred_init_pfn(pfn);
+		struct page *p = pfn_to_page(pfn);
+		if (!(page_flags(p) & PG_reserved)) {
+			pr_err("free_reserved_pages: pfn 0x%llx is not reserved", (unsigned long long)pfn);
+			continue;
+		}
+		struct zone *z = &zones[p->zone];
+		spin_lock(&z->lock);
+		page_flags_clear(p, PG_reserved | PG_pgtable | PG_vmemmap);
+		p->refcount = 0;
+		bool held = __free_one(z, pfn, 0);
+		z->managed++;
+		spin_unlock(&z->lock);
+		if (!held)
+			zone_add_free(z, 1);
+	}
+}
+
+// All sections of [start, end) in state st (and, if check_zone, in zone z).
+static bool range_sections(pfn_t start, pfn_t end, enum section_state st, int zone)
+{
+	for (unsigned long nr = pfn_to_section_nr(start); nr <= pfn_to_section_nr(end - 1); nr++) {
+		struct mem_section *ms = section_get(nr);
+		if (!ms || ms->state != st || (zone >= 0 && ms->zone != zone))
+			return false;
+	}
+	return true;
+}
+
+int zone_online_range(enum zone_type zone, pfn_t start_pfn, unsigned long nr_pages,
+		      unsigned long nr_vmemmap)
+{
+	pfn_t end = start_pfn + nr_pages;
+	if ((unsigned)zone >= NR_ZONES || !nr_pages || !IS_ALIGNED(start_pfn, PAGES_PER_SECTION) ||
+	    !IS_ALIGNED(nr_pages, PAGES_PER_SECTION) || nr_vmemmap > nr_pages ||
+	    end > (mm_layout.max_phys >> PAGE_SHIFT) ||
+	    !range_sections(start_pfn, end, SECTION_PRESENT, -1))
+		return -EINVAL;
+	for (unsigned long nr = pfn_to_section_nr(start_pfn); nr < pfn_to_section_nr(end); nr++)
+		if (!(mem_sections[nr].flags & SECTION_MEMMAP))
+			return -EINVAL;
+
+	struct zone *z = &zones[zone];
+	struct page *p = pfn_to_page(start_pfn);
+	for (unsigned long i = 0; i < nr_pages; i++)
+		p[i] = (struct page){ .zone = (uint8_t)zone,
+				      .flags = i < nr_vmemmap ? PG_reserved | PG_vmemmap : 0 };
+	for (unsigned long nr = pfn_to_section_nr(start_pfn); nr < pfn_to_section_nr(end); nr++) {
+		mem_sections[nr].zone = (uint8_t)zone;
+		section_set_state(nr, SECTION_PRESENT, SECTION_ONLINE);
+	}
+	spin_lock(&z->lock);
+	__free_range(z, start_pfn + nr_vmemmap, end);
+	z->managed += nr_pages - nr_vmemmap;
+	spin_unlock(&z->lock);
+	zone_add_free(z, (int64_t)(nr_pages - nr_vmemmap));
+	return 0;
+}
+
+static struct zone *isolation_zone(pfn_t start, pfn_t end)
+{
+	if (start >= end || !IS_ALIGNED(start, MAX_ORDER_NR_PAGES) ||
+	    !IS_ALIGNED(end, MAX_ORDER_NR_PAGES) || end > (mm_layout.max_phys >> PAGE_SHIFT))
+		return NULL;
+	struct mem_section *ms = section_get(pfn_to_section_nr(start));
+	if (!ms || !range_sections(start, end, SECTION_ONLINE, ms->zone))
+		return NULL;
+	return &zones[ms->zone];
+}
+
+int page_isolate_range(pfn_t start, pfn_t end)
+{
+	struct zone *z = isolation_zone(start, end);
+	if (!z)
+		return -EINVAL;
+	for (pfn_t pfn = start; pfn < end; pfn += PAGES_PER_SECTION)
+		deferred_init_pfn(pfn);
+	spin_lock(&z->lock);
+	for (pfn_t pfn = start; pfn < end; pfn++)
+		if (page_flags(pfn_to_page(pfn)) & PG_isolated) {
+			spin_unlock(&z->lock);
+			return -EINVAL; // already isolated
+		}
+	uint64_t pulled = 0;
+	for (pfn_t pfn = start; pfn < end;) {
+		struct page *p = pfn_to_page(pfn);
+		uint32_t f = page_flags(p);
+		if (f & PG_buddy) {
+			unsigned order = p->order;
+			del_free(z, p, order);
+			for (unsigned long i = 0; i < (1UL << order); i++)
+				page_flags_set(p + i, PG_isolated);
+			__free_one(z, pfn, order); // held back
+			pulled += 1UL << order;
+			pfn += 1UL << order;
+		} else {
+			page_flags_set(p, PG_isolated);
+			pfn++;
+		}
+	}
+	spin_unlock(&z->lock);
+	zone_add_free(z, -(int64_t)pulled);
+	__atomic_add_fetch(&drain_gen, 1, __ATOMIC_RELEASE);
+	page_alloc_drain_local();
+	return 0;
+}
+
+int page_isolated_take_free(pfn_t start, pfn_t end, unsigned long *nr_busy)
+{
+	struct zone *z = isolation_zone(start, end);
+	if (!z)
+		return -EINVAL;
+	unsigned long busy = 0;
+	uint64_t freed = 0;
+	spin_lock(&z->lock);
+	for (pfn_t pfn = start; pfn < end;) {
+		struct page *p = pfn_to_page(pfn);
+		uint32_t f = page_flags(p);
+		if ((f & PG_buddy) && (f & PG_isolated)) {
+			pfn += 1UL << p->order;
+			continue;
+		}
+		if (!((f & PG_reserved) && (f & PG_vmemmap)))
+			busy++;
+		pfn++;
+	}
+	if (nr_busy)
+		*nr_busy = busy;
+	if (busy) {
+		spin_unlock(&z->lock);
+		return -EBUSY;
+	}
+	for (pfn_t pfn = start; pfn < end; pfn++) {
+		struct page *p = pfn_to_page(pfn);
+		uint32_t f = page_flags(p);
+		if ((f & PG_reserved) && (f & PG_vmemmap))
+			continue;
+		page_flags_clear(p, PG_buddy | PG_isolated);
+		page_flags_set(p, PG_offline);
+		freed++;
+	}
+	z->nr_isolated_free -= freed;
+	z->managed -= freed;
+	spin_unlock(&z->lock);
+	return 0;
+}
+
+void page_unisolate_range(pfn_t start, pfn_t end)
+{
+	struct zone *z = isolation_zone(start, end);
+	if (!z)
+		return;
+	uint64_t back = 0;
+	spin_lock(&z->lock);
+	for (pfn_t pfn = start; pfn < end;) {
+		struct page *p = pfn_to_page(pfn);
+		uint32_t f = page_flags(p);
+		if ((f & PG_buddy) && (f & PG_isolated)) {
+			unsigned long n = 1UL << p->order;
+			for (unsigned long i = 0; i < n; i++)
+				page_flags_clear(p + i, PG_isolated);
+			page_flags_clear(p, PG_buddy);
+			z->nr_isolated_free -= n;
+			__free_one(z, pfn, p->order);
+			back += n;
+			pfn += n;
+		} else {
+			page_flags_clear(p, PG_isolated);
+			pfn++;
+		}
+	}
+	spin_unlock(&z->lock);
+	zone_add_free(z, (int64_t)back);
+}
+
+uint64_t zone_free_pages(enum zone_type z) { return __atomic_load_n(&zones[z].nr_free, __ATOMIC_RELAXED); }
+uint64_t zone_managed_pages(enum zone_type z) { return READ_ONCE(zones[z].managed); }
+
+uint64_t total_free_pages(void)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < NR_ZONES; i++)
+		n += zone_free_pages(i);
+	return n;
+}
+
+uint64_t total_managed_pages(void)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < NR_ZONES; i++)
+		n += zone_managed_pages(i);
+	return n;
+}

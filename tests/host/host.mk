@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: MIT
+#
+# Host build of the memory model (kernel/mm + kernel/lock.c) over the simulated arch
+# (tests/host/sim/), and its unit tests under ASan+UBSan.
+#
+#   make -f tests/host/host.mk host-tests      (standalone, from the top)
+#   make -f mk/build.mk host-tests             (included there; tests/run.py)
+#   build/host/mm/test_buddy random_long       (one case by name)
+#
+# Interface: the host-tests target; HOST_MM_SRCS (kernel sources the host build uses) and
+# HOST_SIM_SRCS (the simulation), for fuzzers to reuse; adds the binaries to HOST_TEST_BINS.
+# Other variables are prefixed HM_ so the fragment can sit beside others in one make.
+
+HOST_MM_SRCS := kernel/lock.c kernel/mm/memblock.c kernel/mm/pgtable.c kernel/mm/section.c \
+	kernel/mm/vmemmap.c kernel/mm/page_alloc.c kernel/mm/deferred.c kernel/mm/directmap.c \
+	kernel/mm/mm_init.c kernel/mm/hotplug_lock.c kernel/mm/ptdump.c kernel/mm/meminfo.c \
+	kernel/mm/memtest.c kernel/mm/mm_cmds.c
+# parse_u64 is kernel/parse.c's; the sim's copy is only for a tree that lacks it.
+HM_PARSE_SRC := $(if $(wildcard kernel/parse.c),kernel/parse.c,tests/host/sim/sim_parse.c)
+HOST_SIM_SRCS := tests/host/sim/sim_arch.c tests/host/sim/sim_boot.c \
+	tests/host/sim/sim_printk.c tests/host/sim/sim_console.c tests/host/sim/sim_check.c \
+	tests/host/sim/test_main.c lib/errname.c $(HM_PARSE_SRC)
+
+HM_CC ?= gcc
+HM_BUILD := build/host/mm
+HM_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+HM_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(HM_SANITIZE) -Iinclude -Itests/host/sim \
+	-DLOCKDEP=1 -MMD -MP
+HM_OBJS := $(patsubst %.c,$(HM_BUILD)/obj/%.o,$(HOST_MM_SRCS) $(HOST_SIM_SRCS))
+HM_TESTS := test_lock test_memblock test_kpt test_vmemmap test_buddy test_deferred test_report
+HM_BINS := $(addprefix $(HM_BUILD)/,$(HM_TESTS))
+HOST_TEST_BINS += $(HM_BINS)
+# detect_leaks=0: the sim maps memory and never frees it; allow_user_segv_handler: a test expects
+# a fault on an unpopulated descriptor and catches it.
+HM_ASAN := ASAN_OPTIONS=detect_leaks=0:allow_user_segv_handler=1 UBSAN_OPTIONS=print_stacktrace=1
+
+$(HM_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(HM_CC) $(HM_CFLAGS) -c $< -o $@
+
+$(HM_BUILD)/%: $(HM_BUILD)/obj/tests/host/mm/%.o $(HM_OBJS)
+	$(HM_CC) $(HM_SANITIZE) -o $@ $^ -lpthread
+
+.PHONY: host-tests
+host-tests: $(HM_BINS)
+	@fail=0; for t in $(HM_BINS); do $(HM_ASAN) $$t || fail=1; done; exit $$fail
+
+-include $(HM_OBJS:.o=.d) $(patsubst %,$(HM_BUILD)/obj/tests/host/mm/%.d,$(HM_TESTS))

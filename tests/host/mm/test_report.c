@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+//
+// Reporting tests: ptdump format and folding, meminfo figures, the sections table, memtest, and
+// the console commands wrapping them.
+
+#include <stdio.h>
+#include <string.h>
+
+#include <rvmm/console.h>
+#include <rvmm/errno.h>
+#include <rvmm/hotplug.h>
+#include <rvmm/kpt.h>
+#include <rvmm/page_alloc.h>
+#include <rvmm/section.h>
+
+#include "sim.h"
+#include "test.h"
+
+static int boot2g(void)
+{
+	struct sim_config cfg = { .ram_size = GiB(2) };
+	return sim_boot(&cfg);
+}
+
+static int ptdump_folding(void)
+{
+	CHECK_RC(boot2g());
+	uintptr_t io = mm_layout.io_base;
+	CHECK_RC(kpt_map_range(io, 0x4000000000, 3 * SZ_2M, PROT_READ | PROT_WRITE | PROT_IO));
+	CHECK_RC(kpt_map_range(io + 3 * SZ_2M, 0x4000600000, 2 * SZ_4K, PROT_READ));
+	CHECK_RC(kpt_map_range(io + 3 * SZ_2M + 2 * SZ_4K, 0x4000602000, SZ_4K, PROT_READ | PROT_WRITE));
+	sim_log_clear();
+	CHECK_EQ(ptdump(io, io + SZ_1G), 3);
+	char want[512];
+	snprintf(want, sizeof(want),
+		 "---[ I/O ]---\n"
+		 "0x%016lx-0x%016lx      6M  2M  RW- GAD IO\n"
+		 "0x%016lx-0x%016lx      8K  4K  R-- GA.\n"
+		 "0x%016lx-0x%016lx      4K  4K  RW- GAD\n",
+		 io, io + 3 * SZ_2M, io + 3 * SZ_2M, io + 3 * SZ_2M + 2 * SZ_4K,
+		 io + 3 * SZ_2M + 2 * SZ_4K, io + 3 * SZ_2M + 3 * SZ_4K);
+	if (strcmp(sim_log(), want)) {
+		test_fail(__FILE__, __LINE__, "got:\n%s\nwant:\n%s", sim_log(), want);
+		return 1;
+	}
+	CHECK(!rw_is_held(&hotplug_lock));
+	return 0;
+}
+
+static int ptdump_regions(void)
+{
+	CHECK_RC(boot2g());
+	sim_log_clear();
+	CHECK_RC(sim_run("ptdump"));
+	const char *log = sim_log();
+	const char *dm = strstr(log, "---[ Direct map ]---"), *vm = strstr(log, "---[ vmemmap ]---");
+	const char *io = strstr(log, "---[ I/O ]---"), *ki = strstr(log, "---[ Kernel image ]---");
+	CHECK(dm && vm && io && ki && dm < vm && vm < io && io < ki);
+	// Direct map: early window + rest of the first GiB fold into one 2M line, then a 1G leaf.
+	char want[256];
+	uintptr_t po = mm_layout.page_offset;
+	snprintf(want, sizeof(want),
+		 "---[ Direct map ]---\n0x%016lx-0x%016lx      1G  2M  RW- GAD\n"
+		 "0x%016lx-0x%016lx      1G  1G  RW- GAD\n---[ vmemmap ]---\n",
+		 po + 0x80000000, po + 0xc0000000, po + 0xc0000000, po + 0x100000000);
+	CHECK(strstr(log, want));
+	// vmemmap: 16 sections = 8 shared 2 MiB leaves, one line.
+	snprintf(want, sizeof(want), "0x%016lx-0x%016lx     16M  2M  RW- GAD\n",
+		 (uintptr_t)pfn_to_page(0x80000), (uintptr_t)pfn_to_page(0x100000));
+	CHECK(strstr(log, want));
+	CHECK(strstr(log, "---[ Kernel image ]---\n") && strstr(ki, "2M  RWX GAD\n"));
+	// A range: only what lies in it, with its header.
+	sim_log_clear();
+	char cmd[96];
+	snprintf(cmd, sizeof(cmd), "ptdump 0x%lx 0x%lx", po + 0xc0000000, po + 0xc0200000);
+	CHECK_RC(sim_run(cmd));
+	snprintf(want, sizeof(want), "---[ Direct map ]---\n0x%016lx-0x%016lx      2M  1G  RW- GAD\n",
+		 po + 0xc0000000, po + 0xc0200000);
+	CHECK(!strcmp(sim_log(), want));
+	CHECK_EQ(sim_run("ptdump 5"), CMD_USAGE);
+	CHECK_EQ(sim_run("ptdump 9 3"), CMD_USAGE);
+	CHECK_EQ(sim_run("ptdump x y"), CMD_USAGE);
+	return 0;
+}
+
+static int line_value(const char *name, unsigned long long *v)
+{
+	const char *p = strstr(sim_log(), name);
+	return p && sscanf(p + strlen(name), "%llu", v) == 1 ? 0 : -1;
+}
+
+static int meminfo_figures(void)
+{
+	CHECK_RC(boot2g());
+	struct page *p = alloc_pages(4, GFP_KERNEL);
+	CHECK(p);
+	sim_log_clear();
+	CHECK_RC(sim_run("meminfo"));
+	char want[64];
+	snprintf(want, sizeof(want), "%-16s%8llu kB\n", "MemTotal:",
+		 (unsigned long long)total_managed_pages() * 4);
+	CHECK(strstr(sim_log(), want));
+	unsigned long long v;
+	CHECK_RC(line_value("MemFree:", &v));
+	CHECK_EQ(v, total_free_pages() * 4);
+	CHECK_RC(line_value("MemFreeNormal:", &v));
+	CHECK_EQ(v, zone_free_pages(ZONE_NORMAL) * 4);
+	CHECK_RC(line_value("MemFreeMovable:", &v));
+	CHECK_EQ(v, 0);
+	CHECK_RC(line_value("PageTables:", &v));
+	CHECK_EQ(v, kpt_pgtable_pages() * 4);
+	CHECK_RC(line_value("Memmap:", &v));
+	CHECK_EQ(v, 16 * 1024); // 16 sections, 1 MiB each
+	CHECK(sim_log_has("Page descriptor: 32 bytes\n"));
+	CHECK(sim_log_has("Paging mode: sv48\n"));
+	CHECK(sim_log_has("Deferred init: 15 sections pending\n"));
+	struct meminfo mi;
+	mm_meminfo(&mi);
+	CHECK_EQ(mi.total_kb - mi.free_kb, 64); // the order-4 block
+	CHECK_EQ(sim_run("meminfo extra"), CMD_USAGE);
+	return 0;
+}
+
+static int sections_table(void)
+{
+	struct sim_config cfg = { .ram_size = GiB(2), .mem_limit = GiB(1) };
+	CHECK_RC(sim_boot(&cfg));
+	sim_log_clear();
+	CHECK_RC(sim_run("sections"));
+	CHECK(sim_log_has("sections of 128 MiB: 8 online, 0 present,"));
+	CHECK(sim_log_has("0x000080000000-0x0000c0000000      16-23      online   Normal  boot deferred\n"));
+	CHECK(sim_log_has("0x0000c0000000-0x000100000000  hidden by mem="));
+	return 0;
+}
+
+static phys_addr_t corrupt_pa;
+static void corrupt(phys_addr_t pa, uint64_t size __unused)
+{
+	corrupt_pa = pa + 128;
+	*(uint64_t *)__va(corrupt_pa) ^= 4;
+}
+
+static int memtest_cmd(void)
+{
+	struct sim_config cfg = { .ram_size = MiB(256) };
+	CHECK_RC(sim_boot(&cfg));
+	uint64_t free0 = total_free_pages();
+	sim_log_clear();
+	CHECK_RC(sim_run("memtest 16M"));
+	CHECK(sim_log_has("memtest: ok (16 MiB)\n"));
+	page_alloc_drain_local();
+	CHECK_EQ(total_free_pages(), free0);
+	// All of it.
+	sim_log_clear();
+	CHECK_RC(sim_run("memtest"));
+	char want[64];
+	snprintf(want, sizeof(want), "memtest: ok (%llu MiB)\n", (unsigned long long)(free0 >> 8));
+	CHECK(sim_log_has(want));
+	page_alloc_drain_local();
+	CHECK_EQ(total_free_pages(), free0);
+	// A flipped bit is reported with its address; memory still returned.
+	memtest_hook = corrupt;
+	sim_log_clear();
+	CHECK_EQ(memtest(MiB(8)), -EIO);
+	snprintf(want, sizeof(want), "memtest: FAILED at pa 0x%llx", (unsigned long long)corrupt_pa);
+	CHECK(sim_log_has(want));
+	memtest_hook = NULL;
+	page_alloc_drain_local();
+	CHECK_EQ(total_free_pages(), free0);
+	CHECK_EQ(sim_run("memtest lots"), CMD_USAGE);
+	return sim_check_buddy(NULL, 0, 0);
+}
+
+static int commands_listed(void)
+{
+	const char *names[] = { "meminfo", "ptdump", "sections", "memtest" };
+	for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
+		bool found = false;
+		for (const struct console_command *c = console_commands_begin(); c < console_commands_end(); c++)
+			if (!strcmp(c->name, names[i]) && c->usage && c->summary && c->run)
+				found = true;
+		CHECK(found);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case cases[] = {
+		{ ptdump_folding, "ptdump_folding" },
+		{ ptdump_regions, "ptdump_regions" },
+		{ meminfo_figures, "meminfo_figures" },
+		{ sections_table, "sections_table" },
+		{ memtest_cmd, "memtest_cmd" },
+		{ commands_listed, "commands_listed" },
+	};
+	return test_main("report", cases, ARRAY_SIZE(cases), argc, argv);
+}

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+//
+// The arch_mm.h interface over simulated memory. PTEs use the RISC-V layout (PPN at bit 10, V R W
+// X G A D at bits 0..7, PBMT in 62:61). Physical RAM is a memfd: [SIM_RAM_BASE, phys_end) is file
+// offset 0 on. One host reservation holds, in order, the direct map (max_phys bytes, the memfd
+// mapped at page_offset + SIM_RAM_BASE), the vmemmap (PROT_NONE; leaves are mirrored with
+// MAP_FIXED|MAP_SHARED of the memfd when arch_pte_set writes them, PROT_NONE again when cleared),
+// the I/O region and the image region (never touched: their entries are only recorded).
+
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rvmm/arch_mm.h>
+#include <rvmm/mm.h>
+
+#include "sim.h"
+
+struct sim_state sim = { .memfd = -1 };
+struct mm_layout mm_layout;
+
+#define PTE_V (1UL << 0)
+#define PTE_R (1UL << 1)
+#define PTE_W (1UL << 2)
+#define PTE_X (1UL << 3)
+#define PTE_G (1UL << 5)
+#define PTE_A (1UL << 6)
+#define PTE_D (1UL << 7)
+#define PTE_PBMT_IO (2UL << 61)
+#define PTE_PPN_MASK (((1UL << 44) - 1) << 10)
+
+static __thread unsigned hart_index;
+static unsigned nr_harts = 1;
+static __thread unsigned long irq_enabled = 1;
+
+unsigned arch_pgtable_levels(void) { return sim.levels; }
+const char *arch_paging_mode(void) { return sim.levels == 4 ? "sv48" : "sv39"; }
+phys_addr_t arch_kpt_root(void) { return sim.root_pa; }
+
+pte_t arch_pte_mkleaf(phys_addr_t pa, unsigned prot)
+{
+	pte_t pte = ((pa >> PAGE_SHIFT) << 10) | PTE_V | PTE_G | PTE_A;
+	if (prot & PROT_READ)
+		pte |= PTE_R;
+	if (prot & PROT_WRITE)
+		pte |= PTE_W | PTE_D;
+	if (prot & PROT_EXEC)
+		pte |= PTE_X;
+	if (prot & PROT_IO)
+		pte |= PTE_PBMT_IO;
+	return pte;
+}
+
+pte_t arch_pte_mktable(phys_addr_t table_pa) { return ((table_pa >> PAGE_SHIFT) << 10) | PTE_V; }
+bool arch_pte_present(pte_t pte) { return pte & PTE_V; }
+bool arch_pte_is_leaf(pte_t pte) { return (pte & PTE_V) && (pte & (PTE_R | PTE_W | PTE_X)); }
+phys_addr_t arch_pte_pa(pte_t pte) { return ((pte & PTE_PPN_MASK) >> 10) << PAGE_SHIFT; }
+
+unsigned arch_pte_prot(pte_t pte)
+{
+	unsigned prot = 0;
+	if (pte & PTE_R)
+		prot |= PROT_READ;
+	if (pte & PTE_W)
+		prot |= PROT_WRITE;
+	if (pte & PTE_X)
+		prot |= PROT_EXEC;
+	if ((pte & (3UL << 61)) == PTE_PBMT_IO)
+		prot |= PROT_IO;
+	return prot;
+}
+
+void arch_pte_describe(pte_t pte, char *buf, size_t len)
+{
+	snprintf(buf, len, "%c%c%c %s%s%s%s", pte & PTE_R ? 'R' : '-', pte & PTE_W ? 'W' : '-',
+		 pte & PTE_X ? 'X' : '-', pte & PTE_G ? "G" : ".", pte & PTE_A ? "A" : ".",
+		 pte & PTE_D ? "D" : ".", (pte & (3UL << 61)) == PTE_PBMT_IO ? " IO" : "");
+}
+
+static bool in_vmemmap(uintptr_t va)
+{
+	return va >= mm_layout.vmemmap_base && va - mm_layout.vmemmap_base < mm_layout.vmemmap_size;
+}
+
+void arch_pte_set(pte_t *ptep, pte_t pte, uintptr_t va, unsigned level)
+{
+	pte_t old = *ptep;
+	__atomic_store_n(ptep, pte, __ATOMIC_RELEASE);
+	if (!in_vmemmap(va))
+		return;
+	uint64_t size = LEVEL_SIZE(level);
+	if (arch_pte_is_leaf(pte)) {
+		phys_addr_t pa = arch_pte_pa(pte);
+		if (pa < SIM_RAM_BASE || pa + size > sim.phys_end) {
+			fprintf(stderr, "sim: vmemmap leaf va %#lx -> pa %#lx outside RAM\n",
+				(unsigned long)va, (unsigned long)pa);
+			abort();
+		}
+		if (mmap((void *)va, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, sim.memfd,
+			 (off_t)(pa - SIM_RAM_BASE)) == MAP_FAILED) {
+			perror("sim: mirror vmemmap leaf");
+			abort();
+		}
+		sim.mirrors++;
+	} else if (arch_pte_is_leaf(old) && !arch_pte_present(pte)) {
+		if (mmap((void *)va, size, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
+			 0) == MAP_FAILED) {
+			perror("sim: unmirror vmemmap leaf");
+			abort();
+		}
+		sim.unmirrors++;
+	}
+}
+
+void arch_flush_tlb_kernel_range(uintptr_t start __unused, uintptr_t end __unused)
+{
+	sim.flushes++;
+}
+
+void arch_flush_tlb_local_after_map(void) {}
+
+unsigned arch_hart_index(void) { return hart_index; }
+unsigned arch_nr_harts(void) { return nr_harts; }
+
+void sim_set_hart(unsigned hart, unsigned n)
+{
+	hart_index = hart;
+	nr_harts = n;
+}
+
+unsigned long arch_irq_save(void)
+{
+	unsigned long f = irq_enabled;
+	irq_enabled = 0;
+	return f;
+}
+
+void arch_irq_restore(unsigned long flags) { irq_enabled = flags; }
+
+uint64_t arch_time_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+// Harts are threads that the host may deschedule: yield, or a fair ticket lock convoys.
+void arch_cpu_relax(void) { sched_yield(); }
+
+bool sim_resident(phys_addr_t pa)
+{
+	unsigned char vec;
+	void *va = __va(ALIGN_DOWN(pa, PAGE_SIZE));
+	if (mincore(va, PAGE_SIZE, &vec))
+		return false;
+	return vec & 1;
+}

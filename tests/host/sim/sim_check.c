@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+//
+// Invariant checks over the allocator state, for tests: walks every free list and every
+// initialised descriptor of online memory and cross-checks flags, counts and coalescing.
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <rvmm/kpt.h>
+#include <rvmm/memblock.h>
+#include <rvmm/page_alloc.h>
+#include <rvmm/section.h>
+
+#include "sim.h"
+#include "test.h"
+
+struct pending_arg {
+	uint64_t n;
+};
+
+static void count_free_cb(phys_addr_t s, phys_addr_t e, void *arg)
+{
+	((struct pending_arg *)arg)->n += (e - s) >> PAGE_SHIFT;
+}
+
+// Free pages of deferred sections of zone z (counted in nr_free, not on lists).
+static uint64_t deferred_free_pages(int z)
+{
+	struct pending_arg a = { 0 };
+	for (unsigned long nr = 0; nr < nr_mem_sections; nr++) {
+		struct mem_section *ms = &mem_sections[nr];
+		if ((ms->flags & SECTION_DEFERRED) && ms->zone == z)
+			memblock_for_each_free(PFN_PHYS(section_nr_to_pfn(nr)),
+					       PFN_PHYS(section_nr_to_pfn(nr + 1)), count_free_cb, &a);
+	}
+	return a.n;
+}
+
+int sim_check_buddy(const uint8_t *alloc_map, pfn_t map_base, pfn_t map_end)
+{
+	pfn_t lo = SIM_RAM_BASE >> PAGE_SHIFT, hi = sim.phys_end >> PAGE_SHIFT;
+	uint8_t *seen = calloc(hi - lo, 1);
+	int rc = 1;
+	for (int z = 0; z < NR_ZONES; z++) {
+		struct zone *zone = &zones[z];
+		uint64_t on_lists = 0, in_pcp = 0;
+		for (unsigned o = 0; o <= MAX_ORDER; o++) {
+			uint64_t n = 0;
+			struct list_head *pos;
+			list_for_each(pos, &zone->free_area[o].list) {
+				struct page *p = list_entry(pos, struct page, lru);
+				pfn_t pfn = page_to_pfn(p);
+				struct mem_section *ms = section_get(pfn_to_section_nr(pfn));
+				if (pfn < lo || pfn + (1UL << o) > hi || !ms || ms->state != SECTION_ONLINE ||
+				    (ms->flags & SECTION_DEFERRED) || ms->zone != z) {
+					test_fail(__FILE__, __LINE__, "free block pfn %#lx order %u outside online zone memory", (unsigned long)pfn, o);
+					goto out;
+				}
+				if (!(p->flags & PG_buddy) || (p->flags & PG_isolated) || p->order != o ||
+				    !IS_ALIGNED(pfn, 1UL << o)) {
+					test_fail(__FILE__, __LINE__, "free block pfn %#lx order %u: flags %#x order %u", (unsigned long)pfn, o, p->flags, p->order);
+					goto out;
+				}
+				for (unsigned long i = 0; i < (1UL << o); i++) {
+					if (seen[pfn + i - lo]) {
+						test_fail(__FILE__, __LINE__, "pfn %#lx in two free blocks", (unsigned long)(pfn + i));
+						goto out;
+					}
+					seen[pfn + i - lo] = 1;
+				}
+				if (o < MAX_ORDER) {
+					struct page *b = pfn_to_page(pfn ^ (1UL << o));
+					if ((b->flags & PG_buddy) && !(b->flags & PG_isolated) && b->order == o) {
+						test_fail(__FILE__, __LINE__, "free buddies %#lx/%#lx order %u not merged", (unsigned long)pfn, (unsigned long)(pfn ^ (1UL << o)), o);
+						goto out;
+					}
+				}
+				n++;
+				on_lists += 1UL << o;
+			}
+			if (n != zone->free_area[o].nr) {
+				test_fail(__FILE__, __LINE__, "zone %d order %u: %lu on list, nr says %lu", z, o, (unsigned long)n, (unsigned long)zone->free_area[o].nr);
+				goto out;
+			}
+		}
+		// Every initialised page of the zone: exactly one state.
+		for (unsigned long nr = lo >> (SECTION_SHIFT - PAGE_SHIFT); nr <= (hi - 1) >> (SECTION_SHIFT - PAGE_SHIFT); nr++) {
+			struct mem_section *ms = section_get(nr);
+			if (!ms || ms->state != SECTION_ONLINE || (ms->flags & SECTION_DEFERRED) || ms->zone != z)
+				continue;
+			for (pfn_t pfn = section_nr_to_pfn(nr); pfn < section_nr_to_pfn(nr + 1) && pfn < hi; pfn++) {
+				struct page *p = pfn_to_page(pfn);
+				bool f = seen[pfn - lo];
+				bool pcp = p->flags & PG_pcp;
+				bool res = p->flags & PG_reserved;
+				bool isol = p->flags & PG_isolated;
+				bool al = alloc_map && pfn >= map_base && pfn < map_end && alloc_map[pfn - map_base];
+				in_pcp += pcp;
+				if (alloc_map && !isol && (int)f + pcp + res + al != 1) {
+					test_fail(__FILE__, __LINE__, "pfn %#lx: free %d pcp %d reserved %d allocated %d (flags %#x order %u ref %d zone %u, checking zone %d)", (unsigned long)pfn, f, pcp, res, al, p->flags, p->order, p->refcount, p->zone, z);
+					goto out;
+				}
+			}
+		}
+		uint64_t expect = on_lists + in_pcp + deferred_free_pages(z);
+		if (expect != zone->nr_free) {
+			test_fail(__FILE__, __LINE__, "zone %d: lists %lu + pcp %lu + deferred = %lu, nr_free %lu", z, (unsigned long)on_lists, (unsigned long)in_pcp, (unsigned long)expect, (unsigned long)zone->nr_free);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(seen);
+	return rc;
+}
+
+// Hot-add by hand, as hotplug.c will: direct map, sections present, memmap, online.
+int sim_hotadd(phys_addr_t pa, uint64_t size, int zone, bool memmap_on_memory)
+{
+	unsigned long nr = pa >> SECTION_SHIFT, count = size >> SECTION_SHIFT;
+	struct vmem_altmap altmap = { .base_pfn = PFN_DOWN(pa), .free = count * 512, .alloc = 0 };
+	int rc = directmap_map(pa, size);
+	if (rc)
+		return rc;
+	for (unsigned long i = nr; i < nr + count; i++)
+		if ((rc = section_set_state(i, SECTION_ABSENT, SECTION_PRESENT)))
+			return rc;
+	rc = vmemmap_populate(nr, count, memmap_on_memory ? &altmap : NULL);
+	if (rc)
+		return rc;
+	return zone_online_range(zone, PFN_DOWN(pa), size >> PAGE_SHIFT,
+				 memmap_on_memory ? altmap.alloc : 0);
+}

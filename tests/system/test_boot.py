@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: MIT
+"""Boot and console: the kernel reaches the prompt, sees its RAM, and answers bad input clearly."""
+import re
+
+from guest import Guest
+
+KB_PER_GIB = 1024 * 1024
+
+
+def check_memtotal(mem_gib, args=""):
+    with Guest(mem=f"{mem_gib}G", args=args).start() as g:
+        total = g.meminfo()["MemTotal"]
+        want = mem_gib * KB_PER_GIB
+        assert 0.85 * want <= total <= want, f"MemTotal {total} kB for -m {mem_gib}G"
+        return g.out
+
+
+def test_boot_1g():
+    out = check_memtotal(1)
+    assert "sv48 paging" in out, "paging mode not reported"
+
+
+def test_boot_3g():
+    check_memtotal(3)
+
+
+def test_mem_cap_512m():
+    with Guest(mem="1G", args="mem=512M").start() as g:
+        total = g.meminfo()["MemTotal"]
+        assert 0.85 * 512 * 1024 <= total <= 512 * 1024, f"mem=512M gave MemTotal {total} kB"
+
+
+def test_unknown_command_and_option():
+    with Guest(args="mem=1G frobnicate=3").start() as g:
+        assert "unknown option 'frobnicate'" in g.out, "unknown boot option not reported"
+        out = g.cmd("frobnicate now")
+        assert "unknown command: frobnicate (try 'help')" in out, out
+
+
+def test_bad_numbers_change_nothing():
+    with Guest().start() as g:
+        before = g.meminfo()
+        for bad in ["memtest 12x", "memtest 0x", "memtest 99999999999999999999999", "memtest 1Q"]:
+            out = g.cmd(bad)
+            assert "usage: memtest" in out or "memtest:" in out and "ok" not in out, f"{bad}: {out}"
+        after = g.meminfo()
+        assert before["MemFree"] == after["MemFree"], "a rejected command changed memory"
+
+
+def test_help_lists_every_command():
+    with Guest().start() as g:
+        out = g.cmd("help")
+        for name in ["help", "meminfo", "dt", "bootargs", "version", "poweroff", "dmesg"]:
+            assert re.search(rf"^\s+{name}\b", out, re.M), f"help does not list {name}"
+
+
+def test_line_endings():
+    with Guest().start() as g:
+        for end in ["\r", "\n", "\r\n"]:
+            g.send("version" + end)
+            g.expect(r"rvmm [^\n]*riscv64", 20)
+            g.expect(r"rvmm> ", 20)
+
+
+def test_poweroff():
+    g = Guest().start()
+    g.send("poweroff\n")
+    rc = g.wait_exit(20)
+    g.stop()
+    assert rc is not None, "QEMU still running after poweroff"
