@@ -28,7 +28,11 @@ enum section_state {
 #define SECTION_DEFERRED (1u << 2)         /* boot section whose descriptors are not set up yet */
 #define SECTION_BOOT (1u << 3)             /* present since boot */
 
-/* One per 128 MiB of [0, max_phys): 8 bytes, 1 MiB for Sv48's 16 TiB. */
+/*
+ * One per 128 MiB of [0, max_phys): 8 bytes. They live in page-sized chunks of 512 sections
+ * (64 GiB of address space each), allocated when a section in the chunk first becomes present,
+ * so boot cost and memory follow RAM, not max_phys (a full Sv48 table would be 1 MiB).
+ */
 struct mem_section {
 	uint8_t state;  /* enum section_state */
 	uint8_t zone;   /* enum zone_type, valid when online */
@@ -38,26 +42,33 @@ struct mem_section {
 };
 _Static_assert(sizeof(struct mem_section) == 8, "mem_section is 8 bytes");
 
-extern struct mem_section *mem_sections;
-extern unsigned long nr_mem_sections;
+#define SECTIONS_PER_CHUNK (PAGE_SIZE / sizeof(struct mem_section))
+#define MAX_SECTION_CHUNKS 256 /* 16 TiB, Sv48's max_phys */
 
-/* Allocate the (zeroed, all absent) section array for [0, max_phys) from memblock. 0 or -ENOMEM. */
+extern struct mem_section *section_chunks[MAX_SECTION_CHUNKS];
+extern unsigned long nr_mem_sections; /* max_phys / 128 MiB */
+
+/* Size the section space from mm_layout.max_phys; all absent. 0, or -EINVAL if it is too big. */
 int section_init(void);
 
+/* Section nr's entry, or NULL when nr is out of range or its chunk was never needed (absent). */
 static inline struct mem_section *section_get(unsigned long nr)
 {
-	return nr < nr_mem_sections ? &mem_sections[nr] : NULL;
+	struct mem_section *c = nr < nr_mem_sections ? section_chunks[nr / SECTIONS_PER_CHUNK] : NULL;
+	return c ? &c[nr % SECTIONS_PER_CHUNK] : NULL;
 }
 static inline enum section_state section_state(unsigned long nr)
 {
-	return nr < nr_mem_sections ? (enum section_state)mem_sections[nr].state : SECTION_ABSENT;
+	struct mem_section *ms = section_get(nr);
+	return ms ? (enum section_state)ms->state : SECTION_ABSENT;
 }
 const char *section_state_name(enum section_state s);
 
 /*
- * Move section nr from state `from` to `to`, keeping per-state counts. Returns 0, -EINVAL for a
- * bad nr or state, or -EBUSY (and prints "section N: invalid state ...") if it is not in `from`;
- * nothing changes on error. Caller holds hotplug_lock for write (or is the boot hart).
+ * Move section nr from state `from` to `to`, keeping per-state counts. Leaving ABSENT may
+ * allocate the section's chunk (memblock at boot, a zeroed ZONE_NORMAL page after). Returns 0,
+ * -EINVAL for a bad nr or state, -ENOMEM (no chunk), or -EBUSY (and prints "section N: invalid
+ * state ...") if it is not in `from`; nothing changes on error. Caller holds hotplug_lock for write (or is the boot hart).
  */
 int section_set_state(unsigned long nr, enum section_state from, enum section_state to);
 
@@ -92,8 +103,10 @@ struct vmem_altmap {
  * mapped with 256 4 KiB leaves, so a lone section never wastes memory (memmap stays 32/4096 of
  * RAM); its neighbour, populated later, does the same in the same 4 KiB table.
  *
- * Caller holds hotplug_lock for write (or is booting). Returns 0, -EINVAL, -EEXIST (a section
- * already has a memmap), or -ENOMEM; on failure no section of the range is left populated.
+ * The sections are normally PRESENT already; at least their entries must exist (a section made
+ * present once, or one sharing its chunk). Caller holds hotplug_lock for write (or is booting).
+ * Returns 0, -EINVAL (bad range, no entry), -EEXIST (a section already has a memmap), or
+ * -ENOMEM; on failure no section of the range is left populated.
  */
 int vmemmap_populate(unsigned long nr, unsigned long count, struct vmem_altmap *altmap);
 

@@ -48,7 +48,7 @@ static void free_boot_range(phys_addr_t s, phys_addr_t e, void *arg)
 static void init_section(struct zone *z, unsigned long nr)
 {
 	uint64_t t0 = arch_time_ns();
-	struct mem_section *ms = &mem_sections[nr];
+	struct mem_section *ms = section_get(nr);
 	pfn_t start = section_nr_to_pfn(nr);
 	phys_addr_t lo = PFN_PHYS(start), hi = lo + SECTION_SIZE;
 	struct page *p = pfn_to_page(start);
@@ -78,8 +78,11 @@ static void init_section(struct zone *z, unsigned long nr)
 
 bool __deferred_init_next(struct zone *z)
 {
-	for (unsigned long nr = z->deferred_next; nr < nr_mem_sections; nr++) {
-		struct mem_section *ms = &mem_sections[nr];
+	assert_zone_locked(z);
+	// Deferred sections are online boot sections: walk the online ones.
+	for (unsigned long nr = section_next_in_state(z->deferred_next, SECTION_ONLINE);
+	     nr < nr_mem_sections; nr = section_next_in_state(nr + 1, SECTION_ONLINE)) {
+		struct mem_section *ms = section_get(nr);
 		if ((ms->flags & SECTION_DEFERRED) && &zones[ms->zone] == z) {
 			init_section(z, nr);
 			z->deferred_next = nr + 1;
@@ -144,7 +147,7 @@ int page_alloc_init(void)
 	memblock_release();
 	unsigned long nr;
 	for_each_section_in_state(nr, SECTION_ONLINE) {
-		struct mem_section *ms = &mem_sections[nr];
+		struct mem_section *ms = section_get(nr);
 		struct zone *z = &zones[ms->zone];
 		uint64_t n = 0;
 		memblock_for_each_free(PFN_PHYS(section_nr_to_pfn(nr)),

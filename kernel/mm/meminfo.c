@@ -51,7 +51,7 @@ void mm_print_meminfo(void)
 
 static void print_run(unsigned long first, unsigned long last)
 {
-	const struct mem_section *ms = &mem_sections[first];
+	const struct mem_section *ms = section_get(first);
 	kprintf("0x%012llx-0x%012llx  %6lu-%-6lu  %-7s  %-7s %s%s%s\n",
 		(unsigned long long)PFN_PHYS(section_nr_to_pfn(first)),
 		(unsigned long long)PFN_PHYS(section_nr_to_pfn(last + 1)), first, last,
@@ -70,9 +70,9 @@ void mm_print_sections(void)
 		section_count(SECTION_ABSENT));
 	unsigned long run = nr_mem_sections;
 	for (unsigned long nr = 0; nr <= nr_mem_sections; nr++) {
-		const struct mem_section *ms = nr < nr_mem_sections ? &mem_sections[nr] : NULL;
+		const struct mem_section *ms = nr < nr_mem_sections ? section_get(nr) : NULL;
 		if (run < nr_mem_sections) {
-			const struct mem_section *r = &mem_sections[run];
+			const struct mem_section *r = section_get(run);
 			if (ms && ms->state == r->state && ms->zone == r->zone && ms->flags == r->flags)
 				continue;
 			print_run(run, nr - 1);

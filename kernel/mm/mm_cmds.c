@@ -2,6 +2,8 @@
 //
 // Console commands of the memory model: meminfo, ptdump [START END], sections, memtest [SIZE].
 // Thin wrappers: argument parsing here, the work in meminfo.c, ptdump.c, memtest.c.
+//
+// Interface: the CONSOLE_COMMANDs meminfo, ptdump, sections, memtest.
 
 #include <rvmm/console.h>
 #include <rvmm/kpt.h>

@@ -64,12 +64,14 @@ static int memblock_setup(const struct mm_boot *b)
 	return 0;
 }
 
-static void mark_present(phys_addr_t s, phys_addr_t e, void *arg __unused)
+static void mark_present(phys_addr_t s, phys_addr_t e, void *arg)
 {
-	for (unsigned long nr = s >> SECTION_SHIFT; nr <= (e - 1) >> SECTION_SHIFT; nr++)
+	int *rc = arg;
+	for (unsigned long nr = s >> SECTION_SHIFT; nr <= (e - 1) >> SECTION_SHIFT && !*rc; nr++)
 		if (section_state(nr) == SECTION_ABSENT) {
-			section_set_state(nr, SECTION_ABSENT, SECTION_PRESENT);
-			mem_sections[nr].flags |= SECTION_BOOT;
+			*rc = section_set_state(nr, SECTION_ABSENT, SECTION_PRESENT);
+			if (!*rc)
+				section_get(nr)->flags |= SECTION_BOOT;
 		}
 }
 
@@ -107,7 +109,11 @@ int mm_init(const struct mm_boot *b)
 	rc = section_init();
 	if (rc)
 		return rc;
-	memblock_for_each_memory(0, mm_layout.max_phys, mark_present, NULL);
+	memblock_for_each_memory(0, mm_layout.max_phys, mark_present, &rc);
+	if (rc) {
+		pr_err("mm: no memory for the section table (%d)", rc);
+		return rc;
+	}
 
 	// Tables under the root for the hot-pluggable regions, once: hot-add never writes the root.
 	rc = kpt_prealloc_top(mm_layout.page_offset, mm_layout.page_offset + mm_layout.directmap_size);
@@ -128,7 +134,7 @@ int mm_init(const struct mm_boot *b)
 		return rc;
 	unsigned long nr;
 	for_each_section_in_state(nr, SECTION_PRESENT) {
-		mem_sections[nr].zone = ZONE_NORMAL;
+		section_get(nr)->zone = ZONE_NORMAL;
 		section_set_state(nr, SECTION_PRESENT, SECTION_ONLINE);
 	}
 	uint64_t ram = memblock_memory_total();

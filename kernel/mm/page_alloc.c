@@ -70,6 +70,7 @@ static void add_free(struct zone *z, struct page *p, unsigned order)
 
 bool __free_one(struct zone *z, pfn_t pfn, unsigned order)
 {
+	assert_zone_locked(z);
 	struct page *p = pfn_to_page(pfn);
 	if (page_flags(p) & PG_isolated) {
 		p->order = (uint8_t)order;
@@ -399,6 +400,7 @@ static bool range_sections(pfn_t start, pfn_t end, enum section_state st, int zo
 int zone_online_range(enum zone_type zone, pfn_t start_pfn, unsigned long nr_pages,
 		      unsigned long nr_vmemmap)
 {
+	assert_hotplug_writer();
 	pfn_t end = start_pfn + nr_pages;
 	if ((unsigned)zone >= NR_ZONES || !nr_pages || !IS_ALIGNED(start_pfn, PAGES_PER_SECTION) ||
 	    !IS_ALIGNED(nr_pages, PAGES_PER_SECTION) || nr_vmemmap > nr_pages ||
@@ -406,7 +408,7 @@ int zone_online_range(enum zone_type zone, pfn_t start_pfn, unsigned long nr_pag
 	    !range_sections(start_pfn, end, SECTION_PRESENT, -1))
 		return -EINVAL;
 	for (unsigned long nr = pfn_to_section_nr(start_pfn); nr < pfn_to_section_nr(end); nr++)
-		if (!(mem_sections[nr].flags & SECTION_MEMMAP))
+		if (!(section_get(nr)->flags & SECTION_MEMMAP))
 			return -EINVAL;
 
 	struct zone *z = &zones[zone];
@@ -415,7 +417,7 @@ int zone_online_range(enum zone_type zone, pfn_t start_pfn, unsigned long nr_pag
 		p[i] = (struct page){ .zone = (uint8_t)zone,
 				      .flags = i < nr_vmemmap ? PG_reserved | PG_vmemmap : 0 };
 	for (unsigned long nr = pfn_to_section_nr(start_pfn); nr < pfn_to_section_nr(end); nr++) {
-		mem_sections[nr].zone = (uint8_t)zone;
+		section_get(nr)->zone = (uint8_t)zone;
 		section_set_state(nr, SECTION_PRESENT, SECTION_ONLINE);
 	}
 	spin_lock(&z->lock);
@@ -439,6 +441,7 @@ static struct zone *isolation_zone(pfn_t start, pfn_t end)
 
 int page_isolate_range(pfn_t start, pfn_t end)
 {
+	assert_hotplug_writer();
 	struct zone *z = isolation_zone(start, end);
 	if (!z)
 		return -EINVAL;
@@ -476,6 +479,7 @@ int page_isolate_range(pfn_t start, pfn_t end)
 
 int page_isolated_take_free(pfn_t start, pfn_t end, unsigned long *nr_busy)
 {
+	assert_hotplug_writer();
 	struct zone *z = isolation_zone(start, end);
 	if (!z)
 		return -EINVAL;
@@ -516,6 +520,7 @@ int page_isolated_take_free(pfn_t start, pfn_t end, unsigned long *nr_busy)
 
 void page_unisolate_range(pfn_t start, pfn_t end)
 {
+	assert_hotplug_writer();
 	struct zone *z = isolation_zone(start, end);
 	if (!z)
 		return;

@@ -14,7 +14,8 @@
 
 struct region {
 	const char *name;
-	uintptr_t base, end;
+	uintptr_t base;
+	uint64_t size; // the image region reaches the top of the address space: no end address
 };
 
 struct dump {
@@ -56,7 +57,7 @@ static void fmt_size(uint64_t size, char *buf, size_t len)
 static int region_of(const struct dump *d, uintptr_t va)
 {
 	for (int i = 0; i < 4; i++)
-		if (va >= d->regions[i].base && va < d->regions[i].end)
+		if (va - d->regions[i].base < d->regions[i].size)
 			return i;
 	return -1;
 }
@@ -65,7 +66,7 @@ static void headers_upto(struct dump *d, int r)
 {
 	while (d->next_header <= r) {
 		const struct region *g = &d->regions[d->next_header++];
-		if (g->end > d->start && g->base < d->end)
+		if (g->base + (g->size - 1) >= d->start && g->base <= d->end - 1)
 			kprintf("---[ %s ]---\n", g->name);
 	}
 }
@@ -141,10 +142,10 @@ int ptdump(uintptr_t start, uintptr_t end)
 	if (!start && !end)
 		d.end = ~(uintptr_t)0;
 	struct region r[4] = {
-		{ "Direct map", mm_layout.page_offset, mm_layout.page_offset + mm_layout.directmap_size },
-		{ "vmemmap", mm_layout.vmemmap_base, mm_layout.vmemmap_base + mm_layout.vmemmap_size },
-		{ "I/O", mm_layout.io_base, mm_layout.io_base + mm_layout.io_size },
-		{ "Kernel image", mm_layout.kimage_base, mm_layout.kimage_base + SZ_1G },
+		{ "Direct map", mm_layout.page_offset, mm_layout.directmap_size },
+		{ "vmemmap", mm_layout.vmemmap_base, mm_layout.vmemmap_size },
+		{ "I/O", mm_layout.io_base, mm_layout.io_size },
+		{ "Kernel image", mm_layout.kimage_base, 2 * SZ_1G },
 	};
 	// Sort by base (four entries).
 	for (int i = 1; i < 4; i++)

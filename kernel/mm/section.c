@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
-// Memory sections: one 8-byte entry per 128 MiB of [0, max_phys), saying whether RAM is there
+// Memory sections: one 8-byte entry per 128 MiB of [0, max_phys) (in page-sized chunks allocated
+// on first use), saying whether RAM is there
 // (absent / present / online), which zone it serves, and flags (memmap populated, memmap on
 // memory, deferred descriptor init pending, present since boot). Per-state counts make
 // for_each_section_in_state cheap when a state is empty.
@@ -10,14 +11,20 @@
 
 #include <rvmm/errno.h>
 #include <rvmm/memblock.h>
+#include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
 #include <rvmm/section.h>
 
-struct mem_section *mem_sections;
+#include "internal.h"
+
+struct mem_section *section_chunks[MAX_SECTION_CHUNKS];
 unsigned long nr_mem_sections;
 
-// Sections in each state. Written under hotplug_lock (write) or at boot.
+// Sections in each state, and one past the highest section ever not absent (scans of the other
+// states stop there instead of walking all 131072 entries). Written under hotplug_lock (write) or
+// at boot.
 static unsigned long state_count[NR_SECTION_STATES];
+static unsigned long high_water;
 
 static const char *const state_names[NR_SECTION_STATES] = { "absent", "present", "online" };
 
@@ -29,34 +36,58 @@ const char *section_state_name(enum section_state s)
 int section_init(void)
 {
 	unsigned long nr = mm_layout.max_phys >> SECTION_SHIFT;
-	phys_addr_t pa = memblock_alloc(nr * sizeof(struct mem_section), PAGE_SIZE, MEMBLOCK_OTHER);
-	if (!pa) {
-		pr_err("mm: no memory for %lu section entries", nr);
-		return -ENOMEM;
+	if (!nr || nr > MAX_SECTION_CHUNKS * SECTIONS_PER_CHUNK) {
+		pr_err("mm: max_phys 0x%llx: %lu sections, at most %lu supported",
+		       (unsigned long long)mm_layout.max_phys, nr,
+		       (unsigned long)(MAX_SECTION_CHUNKS * SECTIONS_PER_CHUNK));
+		return -EINVAL;
 	}
-	mem_sections = __va(pa);
 	nr_mem_sections = nr;
 	for (int s = 0; s < NR_SECTION_STATES; s++)
 		state_count[s] = 0;
 	state_count[SECTION_ABSENT] = nr;
+	high_water = 0;
 	return 0;
+}
+
+// The chunk holding section nr, allocated zeroed (all absent) if needed. NULL if no memory.
+static struct mem_section *chunk_get(unsigned long nr)
+{
+	struct mem_section **slot = &section_chunks[nr / SECTIONS_PER_CHUNK];
+	if (*slot)
+		return *slot;
+	if (page_alloc_ready()) {
+		*slot = get_free_pages(0, GFP_KERNEL | GFP_ZERO);
+	} else {
+		phys_addr_t pa = memblock_alloc(PAGE_SIZE, PAGE_SIZE, MEMBLOCK_OTHER);
+		*slot = pa ? __va(pa) : NULL;
+	}
+	return *slot;
 }
 
 int section_set_state(unsigned long nr, enum section_state from, enum section_state to)
 {
+	assert_hotplug_writer();
 	if (nr >= nr_mem_sections || (unsigned)from >= NR_SECTION_STATES ||
 	    (unsigned)to >= NR_SECTION_STATES)
 		return -EINVAL;
-	struct mem_section *ms = &mem_sections[nr];
-	if (ms->state != from) {
+	struct mem_section *ms = section_get(nr);
+	if (!ms && from == SECTION_ABSENT) {
+		if (!chunk_get(nr))
+			return -ENOMEM;
+		ms = section_get(nr);
+	}
+	if (!ms || ms->state != from) {
 		pr_err("section %lu: invalid state %s (expected %s, to %s)", nr,
-		       section_state_name(ms->state), section_state_name(from),
+		       section_state_name(section_state(nr)), section_state_name(from),
 		       section_state_name(to));
 		return -EBUSY;
 	}
 	ms->state = (uint8_t)to;
 	state_count[from]--;
 	state_count[to]++;
+	if (to != SECTION_ABSENT && nr >= high_water)
+		high_water = nr + 1;
 	return 0;
 }
 
@@ -69,8 +100,18 @@ unsigned long section_next_in_state(unsigned long nr, enum section_state s)
 {
 	if ((unsigned)s >= NR_SECTION_STATES || !state_count[s])
 		return nr_mem_sections;
-	for (; nr < nr_mem_sections; nr++)
-		if (mem_sections[nr].state == s)
+	unsigned long end = s == SECTION_ABSENT ? nr_mem_sections : high_water;
+	while (nr < end) {
+		struct mem_section *c = section_chunks[nr / SECTIONS_PER_CHUNK];
+		if (!c) { // a whole chunk of absent sections
+			if (s == SECTION_ABSENT)
+				return nr;
+			nr = ALIGN_DOWN(nr, SECTIONS_PER_CHUNK) + SECTIONS_PER_CHUNK;
+			continue;
+		}
+		if (c[nr % SECTIONS_PER_CHUNK].state == s)
 			return nr;
+		nr++;
+	}
 	return nr_mem_sections;
 }

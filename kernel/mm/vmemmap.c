@@ -17,6 +17,8 @@
 #include <rvmm/printk.h>
 #include <rvmm/section.h>
 
+#include "internal.h"
+
 #define SECTION_MEMMAP_SIZE (PAGES_PER_SECTION * sizeof(struct page)) /* 1 MiB */
 
 static uint64_t memmap_bytes;
@@ -163,11 +165,15 @@ done:
 
 int vmemmap_populate(unsigned long nr, unsigned long count, struct vmem_altmap *altmap)
 {
+	assert_hotplug_writer();
 	if (!count || nr >= nr_mem_sections || count > nr_mem_sections - nr)
 		return -EINVAL;
-	for (unsigned long i = nr; i < nr + count; i++)
+	for (unsigned long i = nr; i < nr + count; i++) {
+		if (!section_get(i))
+			return -EINVAL;
 		if (has_memmap(i))
 			return -EEXIST;
+	}
 	for (unsigned long i = nr; i < nr + count; i++) {
 		bool pair = (i ^ 1) >= nr && (i ^ 1) < nr + count;
 		int rc = populate_one(i, pair, altmap);
@@ -184,6 +190,7 @@ int vmemmap_populate(unsigned long nr, unsigned long count, struct vmem_altmap *
 
 int vmemmap_depopulate(unsigned long nr, unsigned long count, struct vmem_altmap *altmap)
 {
+	assert_hotplug_writer();
 	if (!count || nr >= nr_mem_sections || count > nr_mem_sections - nr)
 		return -EINVAL;
 	for (unsigned long i = nr; i < nr + count; i++) {

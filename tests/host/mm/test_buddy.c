@@ -2,12 +2,15 @@
 //
 // Buddy allocator tests: long random alloc/free sequences against a reference model, bad frees,
 // zones and gfp, isolation.
+//
+// Interface: main() runs the "buddy" case table (one case by name: build/host/mm/test_buddy CASE).
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rvmm/errno.h>
+#include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
 #include <rvmm/memblock.h>
 #include <rvmm/page_alloc.h>
@@ -249,6 +252,7 @@ static int isolate_offline(void)
 	uint64_t used = 0;
 	for (int i = 0; i < 10; i++)
 		used += 1UL << (i % 3);
+	mem_hotplug_begin();
 	CHECK_EQ(page_isolate_range(s + 1, e), -EINVAL);
 	CHECK_RC(page_isolate_range(s, e));
 	CHECK_EQ(zone_free_pages(ZONE_MOVABLE), 0);
@@ -283,8 +287,9 @@ static int memmap_on_memory_online(void)
 	CHECK_EQ(zone_free_pages(ZONE_NORMAL), normal0); // memmap did not come from NORMAL
 	CHECK_EQ(zone_managed_pages(ZONE_MOVABLE), 2 * PAGES_PER_SECTION - 512);
 	CHECK(pfn_to_page(PFN_DOWN(pa))->flags & PG_vmemmap);
-	CHECK(mem_sections[pa >> SECTION_SHIFT].flags & SECTION_MEMMAP_ON_MEMORY);
+	CHECK(section_get(pa >> SECTION_SHIFT)->flags & SECTION_MEMMAP_ON_MEMORY);
 	pfn_t s = PFN_DOWN(pa), e = s + 2 * PAGES_PER_SECTION;
+	mem_hotplug_begin();
 	CHECK_RC(page_isolate_range(s, e));
 	CHECK_RC(page_isolated_take_free(s, e, NULL));
 	CHECK_EQ(zone_managed_pages(ZONE_MOVABLE), 0);

@@ -3,6 +3,8 @@
 // Deferred descriptor init tests: boot writes no descriptor and touches no memmap page, the
 // allocator initialises sections on demand, deferred_init_step finishes the job, a 1 TiB guest
 // boots, and mm_init time barely grows with RAM.
+//
+// Interface: main() runs the "deferred" case table (one case by name: build/host/mm/test_deferred CASE).
 
 #include <stdio.h>
 #include <sys/wait.h>
@@ -90,8 +92,8 @@ static int pfn_on_demand(void)
 	CHECK_RC(sim_boot(&cfg));
 	deferred_init_pfn(PFN_DOWN(0x140000000));
 	CHECK_EQ(deferred_init_pending(), 31);
-	CHECK(!(mem_sections[0x140000000 >> SECTION_SHIFT].flags & SECTION_DEFERRED));
-	CHECK(mem_sections[16].flags & SECTION_DEFERRED);
+	CHECK(!(section_get(0x140000000 >> SECTION_SHIFT)->flags & SECTION_DEFERRED));
+	CHECK(section_get(16)->flags & SECTION_DEFERRED);
 	// The memmap itself (reserved at boot, top of RAM) is PG_vmemmap once initialised.
 	pte_t pte;
 	unsigned l;

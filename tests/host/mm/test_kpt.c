@@ -3,11 +3,14 @@
 // Kernel page table tests: leaf choice, random map/unmap against a model, splitting, rollback on
 // -EEXIST and -ENOMEM, freeing of every table made (PageTables back to baseline), and that the
 // root never changes after boot.
+//
+// Interface: main() runs the "kpt" case table (one case by name: build/host/mm/test_kpt CASE).
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <rvmm/errno.h>
+#include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/section.h>
@@ -241,6 +244,7 @@ static int root_unchanged(void)
 	memcpy(root, __va(arch_kpt_root()), sizeof(root));
 	// Hot-add by hand, and a memmap far up (1 TiB): the root does not change.
 	CHECK_RC(sim_hotadd(SIM_RAM_BASE + GiB(1), GiB(1), ZONE_MOVABLE, false));
+	mem_hotplug_begin();
 	CHECK_RC(section_set_state(GiB(1024) >> SECTION_SHIFT, SECTION_ABSENT, SECTION_PRESENT));
 	CHECK_RC(vmemmap_populate(GiB(1024) >> SECTION_SHIFT, 1, NULL));
 	CHECK(!memcmp(root, __va(arch_kpt_root()), sizeof(root)));
@@ -292,10 +296,12 @@ static int sv39_mode(void)
 	CHECK_RC(sim_hotadd(0x140000000, GiB(1), ZONE_MOVABLE, true));
 	CHECK(alloc_pages(MAX_ORDER, GFP_MOVABLE)->zone == ZONE_MOVABLE);
 	unsigned long nr = 0x140000000 >> SECTION_SHIFT;
+	mem_hotplug_begin();
 	CHECK_RC(vmemmap_populate(100, 3, NULL));
 	CHECK_RC(vmemmap_depopulate(100, 3, NULL));
+	mem_hotplug_done();
 	CHECK_EQ(section_count(SECTION_ONLINE), 32);
-	CHECK(mem_sections[nr].flags & SECTION_MEMMAP_ON_MEMORY);
+	CHECK(section_get(nr)->flags & SECTION_MEMMAP_ON_MEMORY);
 	page_alloc_drain_local();
 	// NORMAL lost only the page tables (memmap came from the hot-added range itself).
 	CHECK_EQ(zone_free_pages(ZONE_NORMAL), free0 - (kpt_pgtable_pages() - pt0));

@@ -3,6 +3,8 @@
 // Lock tests with threads as harts: ticket spinlock exclusion, trylock, reader-writer exclusion
 // and writer preference, the LOCKDEP order check, and the page allocator hammered by several
 // harts at once (per-hart caches, zone locks, deferred init under contention).
+//
+// Interface: main() runs the "lock" case table (one case by name: build/host/mm/test_lock CASE).
 
 #include <pthread.h>
 #include <signal.h>

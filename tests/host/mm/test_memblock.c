@@ -2,8 +2,11 @@
 //
 // memblock tests: merging, tags, top-down allocation inside the window, mem= and hidden RAM, and
 // that boot hands every unreserved page to the page allocator (nothing lost).
+//
+// Interface: main() runs the "memblock" case table (one case by name: build/host/mm/test_memblock CASE).
 
 #include <rvmm/errno.h>
+#include <rvmm/kpt.h>
 #include <rvmm/memblock.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/platform.h>
@@ -141,6 +144,7 @@ static int boot_nothing_lost(void)
 	CHECK_EQ(total_managed_pages(), expect);
 	// The reservations of memmap and page tables are what meminfo reports.
 	CHECK_EQ(memblock_reserved_total(MEMBLOCK_MEMMAP), vmemmap_bytes());
+	CHECK_EQ(memblock_reserved_total(MEMBLOCK_PGTABLE), kpt_pgtable_pages() * PAGE_SIZE);
 	while (deferred_init_step())
 		;
 	CHECK_EQ(deferred_init_pending(), 0);

@@ -2,6 +2,8 @@
 //
 // Reporting tests: ptdump format and folding, meminfo figures, the sections table, memtest, and
 // the console commands wrapping them.
+//
+// Interface: main() runs the "report" case table (one case by name: build/host/mm/test_report CASE).
 
 #include <stdio.h>
 #include <string.h>

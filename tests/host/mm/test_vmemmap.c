@@ -3,6 +3,8 @@
 // Sections and vmemmap tests: state setter, 2 MiB leaves shared by section pairs, 4 KiB leaves for
 // lone sections, altmap (memmap_on_memory), no leak after depopulate, and that touching an
 // unpopulated descriptor faults like it would on the target.
+//
+// Interface: main() runs the "vmemmap" case table (one case by name: build/host/mm/test_vmemmap CASE).
 
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include <rvmm/errno.h>
+#include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/section.h>
@@ -28,6 +31,7 @@ static int state_setter(void)
 {
 	struct sim_config cfg = { .ram_size = MiB(512) };
 	CHECK_RC(sim_boot(&cfg));
+	mem_hotplug_begin(); // what hotplug.c will hold around these steps
 	unsigned long online = section_count(SECTION_ONLINE), absent = section_count(SECTION_ABSENT);
 	CHECK_EQ(online, 4);
 	CHECK_EQ(absent, nr_mem_sections - 4);
@@ -55,6 +59,7 @@ static int boot_leaves(void)
 	// 384 MiB: sections 16, 17 (a pair: one 2 MiB leaf) and 18 (alone: 4 KiB leaves).
 	struct sim_config cfg = { .ram_size = MiB(384) };
 	CHECK_RC(sim_boot(&cfg));
+	mem_hotplug_begin(); // what hotplug.c will hold around these steps
 	unsigned l;
 	CHECK_RC(memmap_level(16, &l));
 	CHECK_EQ(l, 1);
@@ -71,6 +76,7 @@ static int hot_sections_no_leak(void)
 {
 	struct sim_config cfg = { .ram_size = GiB(1) };
 	CHECK_RC(sim_boot(&cfg));
+	mem_hotplug_begin(); // what hotplug.c will hold around these steps
 	uint64_t free0 = total_free_pages(), pt0 = kpt_pgtable_pages(), mm0 = vmemmap_bytes();
 	unsigned long a = 41; // odd: its pair is 40
 	CHECK_RC(section_set_state(a, SECTION_ABSENT, SECTION_PRESENT));
@@ -100,6 +106,7 @@ static int shared_2m(void)
 {
 	struct sim_config cfg = { .ram_size = GiB(1) };
 	CHECK_RC(sim_boot(&cfg));
+	mem_hotplug_begin(); // what hotplug.c will hold around these steps
 	uint64_t free0 = total_free_pages(), pt0 = kpt_pgtable_pages(), mm0 = vmemmap_bytes();
 	CHECK_RC(vmemmap_populate(60, 2, NULL));
 	unsigned l;
@@ -130,6 +137,7 @@ static int altmap(void)
 {
 	struct sim_config cfg = { .ram_size = GiB(2), .mem_limit = GiB(1) };
 	CHECK_RC(sim_boot(&cfg));
+	mem_hotplug_begin(); // what hotplug.c will hold around these steps
 	uint64_t free0 = total_free_pages(), mm0 = vmemmap_bytes(), pt0 = kpt_pgtable_pages();
 	unsigned long nr = (SIM_RAM_BASE + GiB(1)) >> SECTION_SHIFT;
 	CHECK_RC(directmap_map(SIM_RAM_BASE + GiB(1), 3 * SECTION_SIZE));
@@ -144,13 +152,13 @@ static int altmap(void)
 	CHECK_EQ(l, 0);
 	// Only page tables came from the allocator, no descriptor memory.
 	CHECK_EQ(free0 - total_free_pages(), kpt_pgtable_pages() - pt0);
-	CHECK(mem_sections[nr].flags & SECTION_MEMMAP_ON_MEMORY);
+	CHECK(section_get(nr)->flags & SECTION_MEMMAP_ON_MEMORY);
 	CHECK_EQ(vmemmap_bytes(), mm0 + MiB(3));
 	// Not enough room in the altmap: fails, nothing left populated.
 	struct vmem_altmap small = { .base_pfn = section_nr_to_pfn(nr + 4), .free = 100 };
 	CHECK_EQ(vmemmap_populate(nr + 4, 2, &small), -ENOMEM);
 	CHECK_EQ(memmap_level(nr + 4, &l), -ENOENT);
-	CHECK(!(mem_sections[nr + 4].flags & SECTION_MEMMAP));
+	CHECK(!(section_get(nr + 4)->flags & SECTION_MEMMAP));
 	CHECK_RC(vmemmap_depopulate(nr, 3, &am));
 	CHECK_EQ(vmemmap_bytes(), mm0);
 	return 0;
@@ -160,6 +168,7 @@ static int touch_unpopulated_faults(void)
 {
 	struct sim_config cfg = { .ram_size = GiB(1) };
 	CHECK_RC(sim_boot(&cfg));
+	mem_hotplug_begin(); // what hotplug.c will hold around these steps
 	CHECK_RC(vmemmap_populate(50, 1, NULL));
 	CHECK_RC(vmemmap_depopulate(50, 1, NULL));
 	fflush(NULL);
@@ -176,6 +185,31 @@ static int touch_unpopulated_faults(void)
 	return 0;
 }
 
+// After boot, changing a section without hotplug_lock held for write is a bug: it panics.
+static int unlocked_panics(void)
+{
+	struct sim_config cfg = { .ram_size = MiB(256) };
+	CHECK_RC(sim_boot(&cfg));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		section_set_state(100, SECTION_ABSENT, SECTION_PRESENT);
+		_exit(0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+	pid = fork();
+	if (pid == 0) {
+		vmemmap_populate(100, 1, NULL);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+	CHECK_EQ(section_state(100), SECTION_ABSENT);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -185,6 +219,7 @@ int main(int argc, char **argv)
 		{ shared_2m, "shared_2m" },
 		{ altmap, "altmap" },
 		{ touch_unpopulated_faults, "touch_unpopulated_faults" },
+		{ unlocked_panics, "unlocked_panics" },
 	};
 	return test_main("vmemmap", cases, ARRAY_SIZE(cases), argc, argv);
 }

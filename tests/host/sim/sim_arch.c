@@ -6,6 +6,8 @@
 // mapped at page_offset + SIM_RAM_BASE), the vmemmap (PROT_NONE; leaves are mirrored with
 // MAP_FIXED|MAP_SHARED of the memfd when arch_pte_set writes them, PROT_NONE again when cleared),
 // the I/O region and the image region (never touched: their entries are only recorded).
+//
+// Interface: everything in include/rvmm/arch_mm.h, mm_layout, sim_set_hart, sim_resident.
 
 #define _GNU_SOURCE
 #include <stdio.h>

@@ -2,6 +2,8 @@
 //
 // Boot the simulated machine: what arch/riscv does before mm_init() (memory, layout, root table
 // with the kernel image and the early direct-map window mapped), then mm_init() itself.
+//
+// Interface: sim_machine, sim_boot, platform.
 
 #define _GNU_SOURCE
 #include <stdio.h>

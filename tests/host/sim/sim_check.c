@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: MIT
 //
 // Invariant checks over the allocator state, for tests: walks every free list and every
-// initialised descriptor of online memory and cross-checks flags, counts and coalescing.
+// initialised descriptor of online memory and cross-checks flags, counts and coalescing; and a
+// hand-driven hot-add (what hotplug.c will do) for tests that need hot-added memory.
+//
+// Interface: sim_check_buddy, sim_hotadd.
 
 #include <stdlib.h>
 #include <string.h>
 
+#include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
 #include <rvmm/memblock.h>
 #include <rvmm/page_alloc.h>
@@ -28,8 +32,8 @@ static uint64_t deferred_free_pages(int z)
 {
 	struct pending_arg a = { 0 };
 	for (unsigned long nr = 0; nr < nr_mem_sections; nr++) {
-		struct mem_section *ms = &mem_sections[nr];
-		if ((ms->flags & SECTION_DEFERRED) && ms->zone == z)
+		struct mem_section *ms = section_get(nr);
+		if (ms && (ms->flags & SECTION_DEFERRED) && ms->zone == z)
 			memblock_for_each_free(PFN_PHYS(section_nr_to_pfn(nr)),
 					       PFN_PHYS(section_nr_to_pfn(nr + 1)), count_free_cb, &a);
 	}
@@ -119,15 +123,15 @@ int sim_hotadd(phys_addr_t pa, uint64_t size, int zone, bool memmap_on_memory)
 {
 	unsigned long nr = pa >> SECTION_SHIFT, count = size >> SECTION_SHIFT;
 	struct vmem_altmap altmap = { .base_pfn = PFN_DOWN(pa), .free = count * 512, .alloc = 0 };
+	mem_hotplug_begin();
 	int rc = directmap_map(pa, size);
-	if (rc)
-		return rc;
-	for (unsigned long i = nr; i < nr + count; i++)
-		if ((rc = section_set_state(i, SECTION_ABSENT, SECTION_PRESENT)))
-			return rc;
-	rc = vmemmap_populate(nr, count, memmap_on_memory ? &altmap : NULL);
-	if (rc)
-		return rc;
-	return zone_online_range(zone, PFN_DOWN(pa), size >> PAGE_SHIFT,
-				 memmap_on_memory ? altmap.alloc : 0);
+	for (unsigned long i = nr; i < nr + count && !rc; i++)
+		rc = section_set_state(i, SECTION_ABSENT, SECTION_PRESENT);
+	if (!rc)
+		rc = vmemmap_populate(nr, count, memmap_on_memory ? &altmap : NULL);
+	if (!rc)
+		rc = zone_online_range(zone, PFN_DOWN(pa), size >> PAGE_SHIFT,
+				       memmap_on_memory ? altmap.alloc : 0);
+	mem_hotplug_done();
+	return rc;
 }

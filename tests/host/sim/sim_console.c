@@ -2,6 +2,8 @@
 //
 // Host stand-in for the shell's command lookup: the rvmm_cmds section of the test binary holds
 // the CONSOLE_COMMANDs of the kernel/mm files linked in.
+//
+// Interface: console_commands_begin/end, console_run_line, sim_run.
 
 #include <string.h>
 

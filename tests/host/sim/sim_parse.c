@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 //
 // parse_u64 for host builds until kernel/parse.c exists (host.mk prefers kernel/parse.c).
+//
+// Interface: parse_u64.
 
 #include <rvmm/console.h>
 #include <rvmm/errno.h>

@@ -2,6 +2,8 @@
 //
 // Host stand-ins for kernel/printk.c and friends: every message goes into a capture buffer tests
 // can inspect (and to stderr when RVMM_SIM_VERBOSE is set); panic prints and aborts the case.
+//
+// Interface: printk, kprintf, panic, sim_log, sim_log_clear, sim_log_has, sim_log_dump.
 
 #define _GNU_SOURCE
 #include <stdarg.h>

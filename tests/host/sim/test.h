@@ -4,6 +4,8 @@
  * so a crash (a touched unpopulated descriptor) fails that case only. Prints exactly
  * "PASS: suite/case" or "FAIL: suite/case: reason"; exits non-zero if any case failed.
  * Usage: test_x [case]   (RVMM_TEST_NOFORK=1 runs in-process, for a debugger)
+ *
+ * Interface: struct test_case, CHECK, CHECK_EQ, CHECK_RC, test_fail, test_main, test_rand.
  */
 #ifndef RVMM_TEST_H
 #define RVMM_TEST_H

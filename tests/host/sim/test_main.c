@@ -2,6 +2,8 @@
 //
 // Host test runner: runs a suite's case table, one forked child per case, and prints the
 // PASS/FAIL protocol lines the top-level runner parses. See test.h.
+//
+// Interface: test_main, test_fail.
 
 #define _GNU_SOURCE
 #include <signal.h>
