@@ -31,23 +31,31 @@ LIBFDT_OBJS := $(patsubst $(LIBFDT_DIR)/%.c,$(BUILD_DIR)/target/libfdt/%.o,$(LIB
 .PHONY: all host-build
 all: $(BUILD_DIR)/rvmm.elf $(BUILD_DIR)/rvmm.bin
 
+# V=1 shows the commands.
+Q := $(if $(filter 1,$(V)),,@)
+
 $(BUILD_DIR)/rvmm.elf: $(KERNEL_OBJS) $(LIBFDT_OBJS) linker.ld
-	$(CC) $(LDFLAGS) -o $@ $(KERNEL_OBJS) $(LIBFDT_OBJS) -lc -lgcc
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(KERNEL_OBJS) $(LIBFDT_OBJS) -lc -lgcc
 
 $(BUILD_DIR)/rvmm.bin: $(BUILD_DIR)/rvmm.elf
-	$(OBJCOPY) -O binary $< $@
+	@echo "  OBJCOPY $@"
+	$(Q)$(OBJCOPY) -O binary $< $@
 
 $(BUILD_DIR)/target/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD_DIR)/target/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "  AS      $<"
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD_DIR)/target/libfdt/%.o: $(LIBFDT_DIR)/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -Werror,$(CFLAGS)) $(LIBFDT_WARN_CFLAGS) -c $< -o $@
+	@echo "  CC      libfdt/$(notdir $<)"
+	$(Q)$(CC) $(filter-out -Werror,$(CFLAGS)) $(LIBFDT_WARN_CFLAGS) -c $< -o $@
 
 -include $(KERNEL_OBJS:.o=.d)
 

@@ -8,6 +8,7 @@
 #ifndef RVMM_HOTPLUG_H
 #define RVMM_HOTPLUG_H
 
+#include <rvmm/mm.h>
 #include <rvmm/spinlock.h>
 
 /*
@@ -22,5 +23,41 @@ static inline void mem_hotplug_begin(void) { write_lock(&hotplug_lock); }
 static inline void mem_hotplug_done(void) { write_unlock(&hotplug_lock); }
 static inline void get_online_mems(void) { read_lock(&hotplug_lock); }
 static inline void put_online_mems(void) { read_unlock(&hotplug_lock); }
+
+/*
+ * The four steps of memory hot(un)plug (kernel/mm/hotplug.c), as Linux names them. Each takes
+ * hotplug_lock for write; the __ variants expect the caller to hold it (virtio-mem, which chains
+ * several steps under one hold). Every one either completes or leaves the state exactly as it
+ * was, and returns 0 or a negative errno after printing one line saying why.
+ *
+ *   add_memory      [start, start + size): section-aligned, every section absent and inside
+ *                   [0, max_phys). Maps the direct map (largest leaves) and populates the vmemmap;
+ *                   sections become present (offline). MHP_MEMMAP_ON_MEMORY: the descriptors go at
+ *                   the start of the range itself (altmap) and count as used.
+ *   online_pages    pfn range inside present sections, aligned to and a multiple of
+ *                   MHP_MIN_ONLINE_PAGES (2 MiB: virtio-mem's smallest block), offline now. Hands
+ *                   the pages to the buddy allocator in zone. A section is online as soon as part
+ *                   of it is (sub-section onlining is what virtio-mem's small blocks need).
+ *   offline_pages   the reverse: isolates the range, migrates every movable page in use out of it
+ *                   (contents preserved, owner updated), takes the free pages out of the allocator.
+ *                   An unmovable page in use: -EBUSY, naming the pfn; the range stays online.
+ *   remove_memory   section-aligned, every section present and wholly offline: unmaps the direct
+ *                   map, depopulates the vmemmap, frees page tables that became empty, fences the
+ *                   TLB on every hart; sections become absent. Online memory is refused (-EBUSY).
+ */
+#define MHP_MEMMAP_ON_MEMORY 0x1u
+#define MHP_MIN_ONLINE_PAGES (SZ_2M >> PAGE_SHIFT)
+
+int add_memory(phys_addr_t start, uint64_t size, unsigned flags);
+int __add_memory(phys_addr_t start, uint64_t size, unsigned flags);
+int online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone);
+int __online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone);
+int offline_pages(pfn_t start_pfn, unsigned long nr_pages);
+int __offline_pages(pfn_t start_pfn, unsigned long nr_pages);
+int remove_memory(phys_addr_t start, uint64_t size);
+int __remove_memory(phys_addr_t start, uint64_t size);
+
+/* Pages of [start_pfn, +nr_pages) that are online (0 .. nr_pages). Caller holds hotplug_lock. */
+unsigned long online_pages_in_range(pfn_t start_pfn, unsigned long nr_pages);
 
 #endif
