@@ -9,7 +9,8 @@
 # SMP      harts.          ARGS  kernel command line.     QEMU_EXTRA  appended verbatim.
 # VMEM     add a virtio-mem-pci device of that maximum size (needs the patched QEMU, make qemu),
 #          with QMP on $QMP_SOCK (default build/qmp.sock) and the monitor on $MON_SOCK.
-# DEBUG=1  start halted with the GDB stub on GDB_PORT.   ICOUNT=1 deterministic guest time.
+# DEBUG=1  start halted with the GDB stub on GDB_PORT (1234).   GDB_STUB=1  the stub, not halted.
+# ICOUNT=1 deterministic guest time.
 # KERNEL   the image (default build/rvmm.bin).          DTB   use this device tree instead.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -62,12 +63,20 @@ cmd=("$QEMU" -machine "$machine" -cpu "${CPU:-rv64}" -m "$mem_opt" -smp "$SMP" -
 if [ "${ICOUNT:-0}" = 1 ]; then
 	cmd+=(-icount shift=0,sleep=off -seed 1 -rtc base=2020-01-01T00:00:00,clock=vm)
 fi
-if [ "${DEBUG:-0}" = 1 ]; then
+if [ "${DEBUG:-0}" = 1 ] || [ "${GDB_STUB:-0}" = 1 ]; then
 	port=${GDB_PORT:-1234}
-	echo "run-qemu: halted, GDB stub on tcp::$port; attach with 'make gdb GDB_PORT=$port'" >&2
-	cmd+=(-S -gdb "tcp::$port")
+	cmd+=(-gdb "tcp::$port")
+	if [ "${DEBUG:-0}" = 1 ]; then
+		echo "run-qemu: halted, GDB stub on tcp::$port; attach with 'make gdb GDB_PORT=$port'" >&2
+		cmd+=(-S)
+	fi
 fi
 # shellcheck disable=SC2206
 [ -n "${QEMU_EXTRA:-}" ] && cmd+=($QEMU_EXTRA)
 [ "${VERBOSE:-0}" = 1 ] && echo "${cmd[*]}" >&2
-exec "${cmd[@]}"
+if [ -t 0 ] || [ "${DEBUG:-0}" = 1 ]; then
+	exec "${cmd[@]}"
+fi
+# Input piped in before boot: OpenSBI switches the UART's FIFOs on, and that drops the byte
+# waiting in the receive register. Lead with a newline to be that byte (an empty line is harmless).
+exec "${cmd[@]}" < <(printf '\n'; exec cat)

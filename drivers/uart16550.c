@@ -74,7 +74,10 @@ int uart_init(const struct plat_device *dev)
 	if (!uart)
 		return -12;
 	writeb(0x03, uart + LCR); /* 8N1; QEMU ignores the divisor */
-	writeb(0x07, uart + FCR); /* FIFOs on and cleared */
+	/* Input typed (or piped) before boot waits in the receive register; turning the FIFOs on
+	 * resets them, so take it first. */
+	uart_drain_rx();
+	writeb(0x01, uart + FCR);
 	console_set_sink(uart_write);
 	if (dev->irq && irq_register(dev->irq, uart_irq, NULL) == 0) {
 		writeb(IER_RDI, uart + IER);
