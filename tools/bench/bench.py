@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
 from guest import Guest  # noqa: E402
 
 RESULTS = []
+CHART_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 
 
 def record(name, value, unit, clock):
@@ -80,6 +81,16 @@ def main():
         for name, value, unit, clock in RESULTS:
             f.write(f"{name}\t{value:.6f}\t{unit}\t{clock}\tqemu={qv}\trvmm={kv}\n")
     print(f"results: {path}")
+    # Debian's python3 has python3-matplotlib (make deps); a python first on PATH may not.
+    charts = [CHART_PYTHON, os.path.join(ROOT, "tools", "bench", "charts.py"), path]
+    if a.baseline:
+        charts += ["--baseline", a.baseline]
+    timeline = os.path.join(ROOT, "build", "bench", "vmem-timeline.csv")
+    if os.path.exists(timeline):
+        charts += ["--timeline", timeline]
+    if a.baseline and os.path.exists(a.baseline.replace("results.txt", "vmem-timeline.csv")):
+        charts += ["--baseline-timeline", a.baseline.replace("results.txt", "vmem-timeline.csv")]
+    subprocess.run(charts, check=True)
 
 
 if __name__ == "__main__":
