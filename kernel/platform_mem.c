@@ -101,6 +101,9 @@ static void add_memory_node(struct platform *plat, const void *fdt, int node)
 			continue;
 		if (dt_translate(plat, fdt, node, fdt_parent_offset(fdt, node), &base, size))
 			continue;
+		/* A bus's ranges may move it above 16 TiB, past 2^64 or off page alignment. */
+		if (!check_ram(plat, path, i, &base, &size))
+			continue;
 		if (plat->nr_mem == PLAT_MAX_MEM) {
 			dt_warn_at(plat, path, "more than %d memory ranges, entry %d and later dropped",
 				   PLAT_MAX_MEM, i);

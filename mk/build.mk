@@ -64,4 +64,5 @@ HOST_TEST_BINS :=
 -include tests/host/host.mk
 -include tests/host/platform/platform.mk
 -include tests/host/virtio/virtio.mk
+-include tests/host/vmem/vmem.mk
 host-build: $(HOST_TEST_BINS)

@@ -4,6 +4,9 @@
  * push a struct trap_frame (include/asm/trap.h) below sp, call trap_handler(frame), restore.
  * The CFI below describes the frame so GDB can unwind from a handler into the code it interrupted.
  */
+	/* The CFI must land in .debug_frame: the linker script discards .eh_frame. */
+	.cfi_sections .debug_frame
+
 #define FRAME_SIZE (38 * 8)
 #define REG(n) ((n) * 8)
 
@@ -13,6 +16,11 @@
 trap_entry:
 	.cfi_startproc
 	.cfi_signal_frame
+	/* The interrupted pc is sepc, not ra: give it the psABI's alternate return column (64), so
+	 * ra keeps its own rule and a leaf function that was interrupted unwinds right too. Until
+	 * sepc is stored, the column is the sepc CSR itself (DWARF 4096 + 0x141). */
+	.cfi_return_column 64
+	.cfi_register 64, 4417
 	addi	sp, sp, -FRAME_SIZE
 	.cfi_def_cfa sp, FRAME_SIZE
 	sd	ra, REG(1)(sp)
@@ -51,7 +59,7 @@ trap_entry:
 	sd	t0, REG(2)(sp)          /* sp before the trap */
 	csrr	t0, sepc
 	sd	t0, REG(0)(sp)          /* slot 0 holds sepc: the "return address" GDB unwinds to */
-	.cfi_offset ra, REG(0) - FRAME_SIZE
+	.cfi_offset 64, REG(0) - FRAME_SIZE
 	csrr	t1, sstatus
 	sd	t1, REG(32)(sp)
 	csrr	t2, scause

@@ -59,6 +59,21 @@ void arch_flush_tlb_local_after_map(void);
 unsigned arch_hart_index(void);
 unsigned arch_nr_harts(void);
 
+/*
+ * Run fn(arg) on every other started hart from its IPI handler (interrupts masked there: fn must
+ * not take a lock or wait) and return when all have run it. The caller must hold no spinlock:
+ * a hart spinning on it with interrupts masked would never answer.
+ */
+void arch_smp_call_others(void (*fn)(void *), void *arg);
+
+/*
+ * Start fn(arg) on every other idle hart, in its idle loop (interrupts enabled, may take locks
+ * and run long), and return how many harts took it. arch_smp_wait_others() waits until all of
+ * them have returned from fn. One such job at a time (the `stress` command).
+ */
+unsigned arch_smp_start_others(void (*fn)(void *), void *arg);
+void arch_smp_wait_others(void);
+
 /* Mask and restore this hart's interrupts. */
 unsigned long arch_irq_save(void);
 void arch_irq_restore(unsigned long flags);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Memory hotplug locking. The operations themselves (add, online, offline, remove) come with
- * kernel/mm/hotplug.c.
+ * Memory hotplug: its lock and the four steps (kernel/mm/hotplug.c). docs/locking.md lists every
+ * actor that walks or changes what these steps change, and why it cannot race with them.
  *
- * Interface: hotplug_lock, mem_hotplug_begin/done (write), get_online_mems/put_online_mems (read).
+ * Interface: hotplug_lock, mem_hotplug_begin/done (write), get_online_mems/put_online_mems (read);
+ * add_memory, online_pages, offline_pages, remove_memory (and __ variants), online_pages_in_range;
+ * mhp_fail_nth (fault injection), mhp_stats.
  */
 #ifndef RVMM_HOTPLUG_H
 #define RVMM_HOTPLUG_H
@@ -59,5 +61,19 @@ int __remove_memory(phys_addr_t start, uint64_t size);
 
 /* Pages of [start_pfn, +nr_pages) that are online (0 .. nr_pages). Caller holds hotplug_lock. */
 unsigned long online_pages_in_range(pfn_t start_pfn, unsigned long nr_pages);
+
+/*
+ * Fault injection: when non-zero, the next add/online/offline/remove fails its Nth allocation
+ * (on the hart running it), then this goes back to 0. Set from failalloc=N at the first step, or
+ * by host tests. Every failure point rolls back completely.
+ */
+extern unsigned long mhp_fail_nth;
+
+/* Figures for the console and the bench: written under hotplug_lock (write). */
+struct mhp_stats {
+	uint64_t desc_bytes; /* page descriptor bytes written so far by add and online */
+	uint64_t last_ns;    /* time the last locked step held hotplug_lock */
+};
+extern struct mhp_stats mhp_stats;
 
 #endif

@@ -16,6 +16,16 @@
 __noreturn void console_loop(void);
 /* arch: wait for input or work (an interrupt), doing background work (deferred init) first. */
 void console_idle(void);
+
+/*
+ * kernel/background.c: work drivers leave to idle harts (virtio-mem resizing). Idle harts (the
+ * boot hart's console wait, the other harts' idle loop) call background_work() with interrupts
+ * enabled, where a function may spin for long; it returns true if it did something (the hart
+ * then looks again before sleeping). A function may run on several harts at once and must
+ * serialise itself. Registration (probe time): 0, or -ENOSPC when the table is full.
+ */
+int background_work_register(bool (*fn)(void));
+bool background_work(void);
 /* kernel/printk.c: where console output goes (SBI first, then the UART). */
 void console_set_sink(void (*sink)(const char *s, size_t len));
 void dmesg_print(size_t bytes);

@@ -35,8 +35,8 @@ int kpt_map_range(uintptr_t va, phys_addr_t pa, uint64_t size, unsigned prot);
  * section). Then every entry inside is cleared, the TLB is flushed for the range, and every table
  * that became empty is freed, except the root's children in 4-level mode (preallocated, see
  * kpt_prealloc_top). Takes kpt_lock. Returns 0, -EINVAL, or -ENOMEM when a split needs a table
- * page and none is available: then nothing was unmapped (splits already done stay, they map the
- * same translations).
+ * page and none is available: the tables for every split are taken before anything changes, so
+ * then nothing at all changed.
  */
 int kpt_unmap_range(uintptr_t va, uint64_t size);
 
@@ -72,7 +72,8 @@ int directmap_unmap(phys_addr_t pa, uint64_t size);
 
 /*
  * Print the kernel page tables, Linux kernel_page_tables style, limited to [start, end) (0, 0 =
- * everything). Takes hotplug_lock for reading. Returns the number of lines printed.
+ * everything). Takes hotplug_lock for reading and kpt_lock (tables cannot be freed under the
+ * walk). Returns the number of lines printed.
  */
 int ptdump(uintptr_t start, uintptr_t end);
 

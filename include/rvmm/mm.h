@@ -47,6 +47,7 @@ enum zone_type { ZONE_NORMAL, ZONE_MOVABLE, NR_ZONES };
 #define PG_vmemmap (1u << 6)   /* holds descriptors (memmap_on_memory) */
 #define PG_head (1u << 7)      /* first page of an allocated block of order > 0 */
 #define PG_pcp (1u << 8)       /* in a per-hart cache: free, but not in a buddy list */
+#define PG_handle (1u << 9)    /* allocated through a struct movable: owner is that handle */
 
 /*
  * One per 4 KiB frame: 32 bytes (Linux's is 64). A free page is linked through lru (buddy list or
@@ -126,7 +127,14 @@ struct meminfo {
 	unsigned desc_size;              /* sizeof(struct page) */
 	const char *paging_mode;
 	unsigned long deferred_pending;  /* sections */
+	uint64_t plugged_kb;             /* MemPlugged: virtio-mem memory plugged and online */
 };
+
+/*
+ * MemPlugged: set by the virtio-mem driver at probe (drivers/virtio/virtio_mem_cmd.c); NULL (0 kB)
+ * when there is none. Called with hotplug_lock held for reading; must not take it.
+ */
+extern uint64_t (*meminfo_plugged_kb)(void);
 
 /* Fill *mi. Takes hotplug_lock for reading. */
 void mm_meminfo(struct meminfo *mi);
@@ -143,7 +151,11 @@ int memtest(uint64_t size);
 /* Fault injection for tests: called with the first block taken, between writing and verifying. */
 extern void (*memtest_hook)(phys_addr_t pa, uint64_t size);
 
-/* Print the sections table (the `sections` command). Takes hotplug_lock for reading. */
-void mm_print_sections(void);
+/*
+ * Print the sections table (the `sections` command): index, physical range, state, zone, free
+ * pages on the buddy lists; hot-plugged sections one line each, alike boot sections folded into
+ * one line per run unless all; absent runs one line. Takes hotplug_lock for reading.
+ */
+void mm_print_sections(bool all);
 
 #endif

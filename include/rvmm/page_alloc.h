@@ -5,9 +5,9 @@
  * memory hotplug builds on (online a range, isolate it, take its free pages out, undo).
  *
  * Interface: alloc_pages, free_pages, get_free_pages/free_pages_va, page_alloc_init,
- * deferred_init_step, deferred_init_*; zone_online_range, page_isolate_range,
+ * deferred_init_step, deferred_init_*; zone_online_range, range_online_zone, page_isolate_range,
  * page_isolated_take_free, page_unisolate_range, free_reserved_pages, page_alloc_drain_local,
- * zone_* counters.
+ * page_alloc_drain_all, page_alloc_fail_nth, zone_* counters.
  */
 #ifndef RVMM_PAGE_ALLOC_H
 #define RVMM_PAGE_ALLOC_H
@@ -91,29 +91,38 @@ bool deferred_init_done(uint64_t *done_ns);
 uint64_t deferred_init_descs(void);
 
 /*
- * Give the pages [start_pfn, start_pfn + nr_pages) of present sections to zone: initialise their
- * descriptors, mark the first nr_vmemmap pages PG_reserved|PG_vmemmap (memmap_on_memory), free the
- * rest into the buddy lists. Section-aligned range; the sections must be present with a memmap.
- * The caller moves the sections to SECTION_ONLINE. Caller holds hotplug_lock for write.
- * Returns 0 or -EINVAL (nothing changed).
+ * Range operations of memory hot(un)plug (kernel/mm/page_isolation.c). Ranges are pfns, aligned to
+ * and a multiple of 2 MiB (PAGES_PER_SUBSECTION: a sub-section, one pageblock). Caller holds
+ * hotplug_lock for write. A section's memmap_on_memory pages (its first nr_vmemmap_pages) are
+ * never freed or isolated; they count as managed and in use while any of the section is online.
  */
-int zone_online_range(enum zone_type zone, pfn_t start_pfn, unsigned long nr_pages,
-		      unsigned long nr_vmemmap);
 
 /*
- * Isolate [start_pfn, end_pfn) (MAX_ORDER_NR_PAGES aligned, online, one zone): every page gets
- * PG_isolated, so it is never handed out again; free blocks inside leave the free lists (and the
- * free count) and are held as isolated free; pages freed later join them. Per-hart caches are
- * asked to drain (this hart now, others on their next allocator call or idle step). Caller holds
- * hotplug_lock for write. Returns 0 or -EINVAL (nothing changed).
+ * Give the offline pages [start_pfn, start_pfn + nr_pages) of present sections (memmap
+ * populated, descriptors initialised by hot-add) to zone: descriptors rewritten for the zone, the
+ * pages freed into the buddy lists (never merging with an offline neighbour), online_map bits set,
+ * sections PRESENT -> ONLINE. A section already partly online must be in the same zone. Returns 0,
+ * or -EINVAL with nothing changed.
+ */
+int zone_online_range(enum zone_type zone, pfn_t start_pfn, unsigned long nr_pages);
+
+/* The zone every page of [start_pfn, end_pfn) is online in, or -EINVAL (not all online, mixed). */
+int range_online_zone(pfn_t start_pfn, pfn_t end_pfn);
+
+/*
+ * Isolate the online range [start_pfn, end_pfn) (one zone): every page gets PG_isolated, so it is
+ * never handed out again; free blocks inside leave the free lists (and the free count) and are
+ * held as isolated free, a free 4 MiB block half inside is split; pages freed later join them.
+ * Then every hart's per-hart cache is drained (page_alloc_drain_all). Returns 0 or -EINVAL
+ * (nothing changed: not online, mixed zones, misaligned, already isolated).
  */
 int page_isolate_range(pfn_t start_pfn, pfn_t end_pfn);
 
 /*
- * For an isolated range: if every page is free (isolated free) or a memmap_on_memory page, take
- * them out of the zone (managed decreases, pages become PG_offline) and return 0. Otherwise
- * return -EBUSY with *nr_busy (if not NULL) set to the pages still in use or cached, and change
- * nothing. Caller holds hotplug_lock for write.
+ * For an isolated range: if every page is isolated free or a memmap_on_memory page, take them
+ * out of the zone (managed decreases, pages become PG_offline, online_map bits clear, sections
+ * with nothing online left go ONLINE -> PRESENT) and return 0. Otherwise return -EBUSY with
+ * *nr_busy (if not NULL) set to the pages still in use or cached, and change nothing.
  */
 int page_isolated_take_free(pfn_t start_pfn, pfn_t end_pfn, unsigned long *nr_busy);
 
@@ -129,6 +138,23 @@ void free_reserved_pages(pfn_t pfn, unsigned long nr);
 
 /* Give this hart's cached single pages back to the buddy lists. */
 void page_alloc_drain_local(void);
+
+/*
+ * Drain every hart's cache now: this hart's directly, the others' through an IPI
+ * (arch_smp_call_others) whose handler only moves the cache to a hand-off list (it takes no
+ * lock: the interrupted code may hold a zone lock); then this hart frees those lists. Caller
+ * holds hotplug_lock for write and no spinlock (the IPI is waited for).
+ */
+void page_alloc_drain_all(void);
+
+/*
+ * Fault injection: when non-zero, counts down on every alloc_pages call of page_alloc_fail_hart
+ * (other harts' allocations are not the operation under test); the call that brings
+ * it to zero fails (returns NULL, logs "failed on purpose"). Set by hotplug (failalloc=N, host
+ * tests) around the operation under test.
+ */
+extern unsigned long page_alloc_fail_nth;
+extern unsigned page_alloc_fail_hart; /* only this hart's allocations count */
 
 /* Counters (pages). */
 uint64_t zone_free_pages(enum zone_type z);

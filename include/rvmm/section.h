@@ -29,9 +29,21 @@ enum section_state {
 #define SECTION_BOOT (1u << 3)             /* present since boot */
 
 /*
- * One per 128 MiB of [0, max_phys): 8 bytes. They live in page-sized chunks of 512 sections
- * (64 GiB of address space each), allocated when a section in the chunk first becomes present,
- * so boot cost and memory follow RAM, not max_phys (a full Sv48 table would be 1 MiB).
+ * Sub-sections: a section is onlined and offlined in 2 MiB pieces (virtio-mem's smallest block,
+ * one pageblock of order 9). online_map has bit i set when pages [i * 512, (i + 1) * 512) of the
+ * section are online; the section is SECTION_ONLINE while any bit is set.
+ */
+#define SUBSECTION_SHIFT 21
+#define SUBSECTION_SIZE (1UL << SUBSECTION_SHIFT)
+#define PAGES_PER_SUBSECTION (SUBSECTION_SIZE >> PAGE_SHIFT)
+#define SUBSECTIONS_PER_SECTION (SECTION_SIZE / SUBSECTION_SIZE) /* 64: one bit each */
+#define SUBSECTION_MAP_FULL (~0ULL)
+
+/*
+ * One per 128 MiB of [0, max_phys): 16 bytes. They live in page-sized chunks of 256 sections
+ * (32 GiB of address space each), allocated when a section in the chunk first becomes present
+ * and freed when the last one becomes absent again, so boot cost and memory follow RAM, not
+ * max_phys (a full Sv48 table would be 2 MiB).
  */
 struct mem_section {
 	uint8_t state;  /* enum section_state */
@@ -39,11 +51,12 @@ struct mem_section {
 	uint8_t flags;  /* SECTION_* */
 	uint8_t _pad;
 	uint32_t nr_vmemmap_pages; /* memmap_on_memory: pages at the start holding descriptors */
+	uint64_t online_map;       /* bit per 2 MiB sub-section that is online */
 };
-_Static_assert(sizeof(struct mem_section) == 8, "mem_section is 8 bytes");
+_Static_assert(sizeof(struct mem_section) == 16, "mem_section is 16 bytes");
 
 #define SECTIONS_PER_CHUNK (PAGE_SIZE / sizeof(struct mem_section))
-#define MAX_SECTION_CHUNKS 256 /* 16 TiB, Sv48's max_phys */
+#define MAX_SECTION_CHUNKS 512 /* 16 TiB, Sv48's max_phys */
 
 extern struct mem_section *section_chunks[MAX_SECTION_CHUNKS];
 extern unsigned long nr_mem_sections; /* max_phys / 128 MiB */
@@ -66,7 +79,8 @@ const char *section_state_name(enum section_state s);
 
 /*
  * Move section nr from state `from` to `to`, keeping per-state counts. Leaving ABSENT may
- * allocate the section's chunk (memblock at boot, a zeroed ZONE_NORMAL page after). Returns 0,
+ * allocate the section's chunk (memblock at boot, a zeroed ZONE_NORMAL page after); the last
+ * section of a chunk becoming ABSENT frees it (section_get() returns NULL for it then). Returns 0,
  * -EINVAL for a bad nr or state, -ENOMEM (no chunk), or -EBUSY (and prints "section N: invalid
  * state ...") if it is not in `from`; nothing changes on error. Caller holds hotplug_lock for write (or is the boot hart).
  */

@@ -4,7 +4,8 @@
  * code runs on the target and in host tests.
  *
  * Lock order (outermost first); a debug build (LOCKDEP=1) checks it at run time:
- *   hotplug_lock (rw) > kpt_lock > zone->lock > pcp (interrupts off) > printk log lock
+ *   hotplug_lock (rw) > ioremap_lock > kpt_lock > migrate_lock > movable->lock > zone->lock
+ *   (and smp_call_lock) > pcp (interrupts off) > printk log lock
  * Each lock's comment where it is defined says what it protects and who takes it.
  */
 #ifndef RVMM_SPINLOCK_H
@@ -18,6 +19,7 @@ enum lock_class {
 	LOCK_CLASS_HOTPLUG,
 	LOCK_CLASS_VMEM,
 	LOCK_CLASS_KPT,
+	LOCK_CLASS_MIGRATE,
 	LOCK_CLASS_MOVABLE,
 	LOCK_CLASS_ZONE,
 	LOCK_CLASS_CONSOLE,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
-// The memory hotplug lock, on its own until kernel/mm/hotplug.c (add, online, offline, remove)
-// arrives. Interface: hotplug_lock and its begin/done, get/put helpers (include/rvmm/hotplug.h).
+// The memory hotplug lock (the steps that take it for write are in hotplug.c).
+// Interface: hotplug_lock and its begin/done, get/put helpers (include/rvmm/hotplug.h).
 
 #include <rvmm/hotplug.h>
 

@@ -3,8 +3,8 @@
  * Private to kernel/mm/: the buddy primitives shared by page_alloc.c (alloc/free, per-hart
  * caches, range operations) and deferred.c (boot hand-over and deferred descriptor init).
  *
- * Interface: __free_one, __free_range, __deferred_init_next, zone_add_free,
- * assert_hotplug_writer, assert_zone_locked.
+ * Interface: __free_one, __free_range, del_free, add_free, pfn_online, __deferred_init_next,
+ * zone_add_free, assert_hotplug_writer, assert_zone_locked, PAGEBLOCK_ORDER, drain_gen.
  */
 #ifndef RVMM_MM_INTERNAL_H
 #define RVMM_MM_INTERNAL_H
@@ -30,12 +30,40 @@
 			panic("%s: %s lock not held", __func__, (z)->name);             \
 	} while (0)
 
+/* Isolation and sub-section online work in blocks of this order (2 MiB). */
+#define PAGEBLOCK_ORDER 9
+#define PAGEBLOCK_NR_PAGES (1UL << PAGEBLOCK_ORDER)
+
 /*
  * Put the free block [pfn, pfn + 2^order) on z's lists, merging with free buddies. A block whose
- * head is PG_isolated is held back instead (isolated free). Returns true if held back. Caller
- * holds z->lock and accounts nr_free.
+ * head is PG_isolated is held back instead (isolated free); a 4 MiB block only half isolated is
+ * freed as two 2 MiB halves. Returns the number of pages held back. Caller holds z->lock and
+ * accounts nr_free.
  */
-bool __free_one(struct zone *z, pfn_t pfn, unsigned order);
+unsigned long __free_one(struct zone *z, pfn_t pfn, unsigned order);
+
+/* Take a free block off / put it on z's order list (no merging). Caller holds z->lock. */
+void del_free(struct zone *z, struct page *p, unsigned order);
+void add_free(struct zone *z, struct page *p, unsigned order);
+
+/* pfn is in an online sub-section. */
+bool pfn_online(pfn_t pfn);
+
+/*
+ * memmap_on_memory: pfn is one of the pages at the start of its (present) section holding the
+ * section's own descriptors. They stay PG_reserved|PG_vmemmap whatever the section's state;
+ * online and offline count them as managed (in use) but never free, isolate or migrate them.
+ * Boot memmap pages (also PG_vmemmap, other sections' descriptors) are not these.
+ */
+static inline bool pfn_is_own_memmap(pfn_t pfn)
+{
+	const struct mem_section *ms = section_get(pfn_to_section_nr(pfn));
+	return ms && (ms->flags & SECTION_MEMMAP_ON_MEMORY) &&
+	       pfn - section_nr_to_pfn(pfn_to_section_nr(pfn)) < ms->nr_vmemmap_pages;
+}
+
+/* Bumped by isolation: per-hart caches drain on their next use. */
+extern unsigned drain_gen;
 
 /* Free [start, end) pfns (descriptors already initialised, flags clear) as maximal blocks. */
 void __free_range(struct zone *z, pfn_t start, pfn_t end);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 //
 // Memory figures for the `meminfo` and `sections` commands: managed and free pages per zone,
-// page tables, memmap, deferred init, and the section table folded into runs.
+// page tables, memmap, deferred init, and the section table: one line per hot-plugged section,
+// one per run of alike boot sections (every section with `sections -a`), runs of absent sections
+// folded into one line, so 1 TiB (8192 sections) stays a screenful.
 //
 // Interface: mm_meminfo, mm_print_meminfo, mm_print_sections (include/rvmm/mm.h).
 
@@ -13,6 +15,14 @@
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
 #include <rvmm/section.h>
+#include <stdio.h>
+
+static void count_free_cb(phys_addr_t s, phys_addr_t e, void *arg)
+{
+	*(uint64_t *)arg += (e - s) >> PAGE_SHIFT;
+}
+
+uint64_t (*meminfo_plugged_kb)(void);
 
 void mm_meminfo(struct meminfo *mi)
 {
@@ -26,6 +36,7 @@ void mm_meminfo(struct meminfo *mi)
 	mi->desc_size = sizeof(struct page);
 	mi->paging_mode = arch_paging_mode();
 	mi->deferred_pending = deferred_init_pending();
+	mi->plugged_kb = meminfo_plugged_kb ? meminfo_plugged_kb() : 0;
 	put_online_mems();
 }
 
@@ -44,47 +55,145 @@ void mm_print_meminfo(void)
 	line_kb("MemFreeMovable:", mi.free_zone_kb[ZONE_MOVABLE]);
 	line_kb("PageTables:", mi.pagetables_kb);
 	line_kb("Memmap:", mi.memmap_kb);
+	line_kb("MemPlugged:", mi.plugged_kb);
 	kprintf("Page descriptor: %u bytes\n", mi.desc_size);
 	kprintf("Paging mode: %s\n", mi.paging_mode);
 	kprintf("Deferred init: %lu sections pending\n", mi.deferred_pending);
 }
 
-static void print_run(unsigned long first, unsigned long last)
+// Free pages on the buddy lists per section of [lo, hi) (per-hart caches not included), or
+// NULL if there is no memory for the table. Deferred boot sections: their free count.
+static uint32_t *free_per_section(unsigned long lo, unsigned long hi, unsigned *order)
 {
-	const struct mem_section *ms = section_get(first);
-	kprintf("0x%012llx-0x%012llx  %6lu-%-6lu  %-7s  %-7s %s%s%s\n",
-		(unsigned long long)PFN_PHYS(section_nr_to_pfn(first)),
-		(unsigned long long)PFN_PHYS(section_nr_to_pfn(last + 1)), first, last,
-		section_state_name(ms->state),
-		ms->state == SECTION_ONLINE ? zone_name(ms->zone) : "-",
-		ms->flags & SECTION_BOOT ? "boot" : "hotplug",
-		ms->flags & SECTION_MEMMAP_ON_MEMORY ? " memmap_on_memory" : "",
-		ms->flags & SECTION_DEFERRED ? " deferred" : "");
+	uint64_t bytes = (hi - lo) * sizeof(uint32_t);
+	*order = 0;
+	while ((PAGE_SIZE << *order) < bytes)
+		(*order)++;
+	uint32_t *f = get_free_pages(*order, GFP_KERNEL | GFP_ZERO);
+	if (!f)
+		return NULL;
+	for (int z = 0; z < NR_ZONES; z++) {
+		struct zone *zone = &zones[z];
+		spin_lock(&zone->lock);
+		for (unsigned o = 0; o <= MAX_ORDER; o++) {
+			struct list_head *pos;
+			if (!zone->free_area[o].list.next)
+				continue;
+			list_for_each(pos, &zone->free_area[o].list) {
+				unsigned long nr = pfn_to_section_nr(page_to_pfn(list_entry(pos, struct page, lru)));
+				if (nr >= lo && nr < hi)
+					f[nr - lo] += 1u << o;
+			}
+		}
+		spin_unlock(&zone->lock);
+	}
+	for (unsigned long nr = lo; nr < hi; nr++) {
+		const struct mem_section *ms = section_get(nr);
+		if (ms && (READ_ONCE(ms->flags) & SECTION_DEFERRED)) {
+			uint64_t n = 0;
+			memblock_for_each_free(PFN_PHYS(section_nr_to_pfn(nr)),
+					       PFN_PHYS(section_nr_to_pfn(nr + 1)), count_free_cb, &n);
+			f[nr - lo] = (uint32_t)n;
+		}
+	}
+	return f;
 }
 
-void mm_print_sections(void)
+static void print_run(unsigned long first, unsigned long last, const uint32_t *free,
+		      unsigned long lo)
+{
+	const struct mem_section *ms = section_get(first);
+	char idx[24], fr[16];
+	uint64_t n = 0;
+	for (unsigned long nr = first; free && nr <= last; nr++)
+		n += free[nr - lo];
+	if (first == last)
+		snprintf(idx, sizeof(idx), "%lu", first);
+	else
+		snprintf(idx, sizeof(idx), "%lu-%lu", first, last);
+	if (free)
+		snprintf(fr, sizeof(fr), "%llu", (unsigned long long)n);
+	else
+		snprintf(fr, sizeof(fr), "?");
+	kprintf("%13s  0x%012llx-0x%012llx  %-7s  %-7s  %9s  %s%s%s", idx,
+		(unsigned long long)PFN_PHYS(section_nr_to_pfn(first)),
+		(unsigned long long)PFN_PHYS(section_nr_to_pfn(last + 1)),
+		section_state_name(ms->state), ms->state == SECTION_ONLINE ? zone_name(ms->zone) : "-",
+		fr, ms->flags & SECTION_BOOT ? "boot" : "hotplug",
+		ms->flags & SECTION_MEMMAP_ON_MEMORY ? " memmap_on_memory" : "",
+		ms->flags & SECTION_DEFERRED ? " deferred" : "");
+	if (ms->state == SECTION_ONLINE && ms->online_map != SUBSECTION_MAP_FULL)
+		kprintf(" partly online (%u of 64 x 2 MiB)", __builtin_popcountll(ms->online_map));
+	kprintf("\n");
+}
+
+static void print_absent(unsigned long first, unsigned long last)
+{
+	char idx[24];
+	snprintf(idx, sizeof(idx), "%lu-%lu", first, last);
+	kprintf("%13s  0x%012llx-0x%012llx  absent   (%lu sections)\n", idx,
+		(unsigned long long)PFN_PHYS(section_nr_to_pfn(first)),
+		(unsigned long long)PFN_PHYS(section_nr_to_pfn(last + 1)), last - first + 1);
+}
+
+// Sections fold into one line when both are boot sections alike (or, without `all`, never
+// otherwise): hot-plugged sections get a line each, the boot ones a line per run.
+static bool same_run(const struct mem_section *a, const struct mem_section *b, bool all)
+{
+	return !all && (a->flags & SECTION_BOOT) && a->state == b->state && a->zone == b->zone &&
+	       a->flags == b->flags && a->online_map == b->online_map;
+}
+
+void mm_print_sections(bool all)
 {
 	get_online_mems();
 	kprintf("sections of %lu MiB: %lu online, %lu present, %lu absent\n", SECTION_SIZE >> 20,
 		section_count(SECTION_ONLINE), section_count(SECTION_PRESENT),
 		section_count(SECTION_ABSENT));
-	unsigned long run = nr_mem_sections;
-	for (unsigned long nr = 0; nr <= nr_mem_sections; nr++) {
-		const struct mem_section *ms = nr < nr_mem_sections ? section_get(nr) : NULL;
-		if (run < nr_mem_sections) {
-			const struct mem_section *r = section_get(run);
-			if (ms && ms->state == r->state && ms->zone == r->zone && ms->flags == r->flags)
-				continue;
-			print_run(run, nr - 1);
-			run = nr_mem_sections;
+	unsigned long lo = MIN(section_next_in_state(0, SECTION_ONLINE),
+			       section_next_in_state(0, SECTION_PRESENT));
+	unsigned long hi = lo;
+	for (unsigned long nr = lo; nr < nr_mem_sections;
+	     nr = MIN(section_next_in_state(nr + 1, SECTION_ONLINE),
+		      section_next_in_state(nr + 1, SECTION_PRESENT)))
+		hi = nr + 1;
+	unsigned order = 0;
+	uint32_t *free = hi > lo ? free_per_section(lo, hi, &order) : NULL;
+	kprintf("%13s  %-29s  %-7s  %-7s  %9s\n", "section", "physical range", "state", "zone",
+		"free");
+	if (lo > 0 && lo < nr_mem_sections)
+		print_absent(0, lo - 1);
+	unsigned long run = lo, gap = nr_mem_sections;
+	for (unsigned long nr = lo; nr < hi; nr++) {
+		const struct mem_section *ms = section_get(nr);
+		bool absent = !ms || ms->state == SECTION_ABSENT;
+		if (absent) {
+			if (run < nr)
+				print_run(run, nr - 1, free, lo);
+			run = nr + 1;
+			if (gap == nr_mem_sections)
+				gap = nr;
+			continue;
 		}
-		if (ms && ms->state != SECTION_ABSENT)
+		if (gap != nr_mem_sections) {
+			print_absent(gap, nr - 1);
+			gap = nr_mem_sections;
+		}
+		if (run < nr && !same_run(section_get(run), ms, all)) {
+			print_run(run, nr - 1, free, lo);
 			run = nr;
+		}
 	}
+	if (run < hi)
+		print_run(run, hi - 1, free, lo);
+	if (hi < nr_mem_sections)
+		print_absent(hi, nr_mem_sections - 1);
+	if (free)
+		free_pages_va(free, order);
 	phys_addr_t base;
 	uint64_t size;
 	for (int i = 0; memblock_hidden_get(i, &base, &size); i++)
-		kprintf("0x%012llx-0x%012llx  hidden by mem= (hot-add can add it)\n",
+		kprintf("0x%012llx-0x%012llx  RAM above mem= (hot-add can add it)\n",
 			(unsigned long long)base, (unsigned long long)(base + size));
 	put_online_mems();
 }

@@ -8,6 +8,7 @@
 #include <rvmm/console.h>
 #include <rvmm/kpt.h>
 #include <rvmm/mm.h>
+#include <string.h>
 
 static int cmd_meminfo(int argc, char **argv __unused)
 {
@@ -30,11 +31,11 @@ static int cmd_ptdump(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_sections(int argc, char **argv __unused)
+static int cmd_sections(int argc, char **argv)
 {
-	if (argc != 1)
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "-a")))
 		return CMD_USAGE;
-	mm_print_sections();
+	mm_print_sections(argc == 2);
 	return 0;
 }
 
@@ -50,7 +51,8 @@ CONSOLE_COMMAND(meminfo, .name = "meminfo", .usage = "meminfo",
 		.summary = "memory figures, /proc/meminfo style", .run = cmd_meminfo);
 CONSOLE_COMMAND(ptdump, .name = "ptdump", .usage = "ptdump [START END]",
 		.summary = "dump the kernel page tables (optionally one VA range)", .run = cmd_ptdump);
-CONSOLE_COMMAND(sections, .name = "sections", .usage = "sections",
-		.summary = "list memory sections and their states", .run = cmd_sections);
+CONSOLE_COMMAND(sections, .name = "sections", .usage = "sections [-a]",
+		.summary = "memory sections: state, zone, free pages (-a: every boot section too)",
+		.run = cmd_sections);
 CONSOLE_COMMAND(memtest, .name = "memtest", .usage = "memtest [SIZE]",
 		.summary = "write and verify free memory (all of it by default)", .run = cmd_memtest);

@@ -135,6 +135,7 @@ int mm_init(const struct mm_boot *b)
 	unsigned long nr;
 	for_each_section_in_state(nr, SECTION_PRESENT) {
 		section_get(nr)->zone = ZONE_NORMAL;
+		section_get(nr)->online_map = SUBSECTION_MAP_FULL;
 		section_set_state(nr, SECTION_PRESENT, SECTION_ONLINE);
 	}
 	uint64_t ram = memblock_memory_total();

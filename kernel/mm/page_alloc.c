@@ -3,9 +3,9 @@
 // Buddy allocator over the vmemmap descriptors: per-zone free lists of blocks of 2^0..2^10 pages,
 // per-hart caches of single pages, and the range operations hot(un)plug needs.
 //
-// Interface: alloc_pages, free_pages, get_free_pages, free_pages_va, zone_online_range,
-// page_isolate_range, page_isolated_take_free, page_unisolate_range, free_reserved_pages,
-// page_alloc_drain_local, zone counters (include/rvmm/page_alloc.h).
+// Interface: alloc_pages, free_pages, get_free_pages, free_pages_va, free_reserved_pages,
+// page_alloc_drain_local, page_alloc_drain_all, page_alloc_fail_nth, zone counters
+// (include/rvmm/page_alloc.h); del_free, add_free, __free_one, pfn_online (internal.h).
 //
 // A page is in exactly one of these states: reserved (PG_reserved), free on a list (head has
 // PG_buddy and is linked), isolated free (head has PG_buddy|PG_isolated, not linked), in a per-hart
@@ -14,7 +14,11 @@
 // Per-hart caches: only their own hart touches them, with interrupts masked; no lock. Pages move
 // between a cache and the zone through a private list so that the zone lock is never taken with
 // interrupts masked for a cache. Another hart's cache is drained when it next uses it after
-// drain_gen changed (isolation bumps it).
+// drain_gen changed (isolation bumps it), or at once by page_alloc_drain_all(): an IPI makes each
+// hart move its caches to a hand-off list (no lock taken in the handler: the interrupted code may
+// hold a zone lock), and the caller gives those lists back to the zones.
+//
+// The range operations of hot(un)plug (online, isolate, take out) are in page_isolation.c.
 
 #include <rvmm/arch_mm.h>
 #include <rvmm/errno.h>
@@ -36,7 +40,12 @@ struct pcp {
 	unsigned gen;
 };
 static struct pcp pcps[MAX_HARTS][NR_ZONES];
-static unsigned drain_gen;
+unsigned drain_gen;
+// Filled by each hart's drain IPI, emptied by page_alloc_drain_all's caller afterwards.
+static struct list_head drain_handoff[MAX_HARTS][NR_ZONES];
+
+unsigned long page_alloc_fail_nth;
+unsigned page_alloc_fail_hart;
 
 bool page_alloc_is_ready;
 
@@ -53,14 +62,14 @@ static struct pcp *this_pcp(struct zone *z)
 	return c;
 }
 
-static void del_free(struct zone *z, struct page *p, unsigned order)
+void del_free(struct zone *z, struct page *p, unsigned order)
 {
 	list_del(&p->lru);
 	z->free_area[order].nr--;
 	page_flags_clear(p, PG_buddy);
 }
 
-static void add_free(struct zone *z, struct page *p, unsigned order)
+void add_free(struct zone *z, struct page *p, unsigned order)
 {
 	p->order = (uint8_t)order;
 	page_flags_set(p, PG_buddy);
@@ -68,19 +77,27 @@ static void add_free(struct zone *z, struct page *p, unsigned order)
 	z->free_area[order].nr++;
 }
 
-bool __free_one(struct zone *z, pfn_t pfn, unsigned order)
+unsigned long __free_one(struct zone *z, pfn_t pfn, unsigned order)
 {
 	assert_zone_locked(z);
 	struct page *p = pfn_to_page(pfn);
+	// Isolation works in 2 MiB pieces: a 4 MiB block may be half isolated. Free it as two halves.
+	if (order > PAGEBLOCK_ORDER) {
+		unsigned long half = 1UL << (order - 1);
+		bool a = page_flags(p) & PG_isolated, b = page_flags(p + half) & PG_isolated;
+		if (a != b)
+			return __free_one(z, pfn, order - 1) + __free_one(z, pfn + half, order - 1);
+	}
 	if (page_flags(p) & PG_isolated) {
 		p->order = (uint8_t)order;
 		p->lru.next = p->lru.prev = NULL;
 		page_flags_set(p, PG_buddy);
 		z->nr_isolated_free += 1UL << order;
-		return true;
+		return 1UL << order;
 	}
 	while (order < MAX_ORDER) {
-		// Blocks never cross a section, so the buddy's descriptor is initialised too.
+		// Blocks never cross a section, so the buddy's descriptor is initialised too. An
+		// offline neighbour (PG_offline, no PG_buddy) never merges.
 		struct page *b = pfn_to_page(pfn ^ (1UL << order));
 		uint32_t bf = page_flags(b);
 		if (!(bf & PG_buddy) || (bf & PG_isolated) || b->order != order)
@@ -90,7 +107,7 @@ bool __free_one(struct zone *z, pfn_t pfn, unsigned order)
 		order++;
 	}
 	add_free(z, pfn_to_page(pfn), order);
-	return false;
+	return 0;
 }
 
 void __free_range(struct zone *z, pfn_t start, pfn_t end)
@@ -142,8 +159,7 @@ static void free_list_to_zone(struct zone *z, struct list_head *local)
 		struct page *p = list_entry(pos, struct page, lru);
 		list_del(pos);
 		page_flags_clear(p, PG_pcp);
-		if (__free_one(z, page_to_pfn(p), 0))
-			zone_add_free(z, -1);
+		zone_add_free(z, -(int64_t)__free_one(z, page_to_pfn(p), 0));
 	}
 	spin_unlock(&z->lock);
 }
@@ -247,9 +263,33 @@ void page_alloc_drain_local(void)
 	}
 }
 
+// page_alloc_drain_all's IPI: runs on each other hart with interrupts masked, takes no lock.
+static void drain_ipi(void *arg __unused)
+{
+	unsigned h = arch_hart_index() % MAX_HARTS;
+	for (int i = 0; i < NR_ZONES; i++) {
+		if (!drain_handoff[h][i].next)
+			list_init(&drain_handoff[h][i]);
+		pcp_take(this_pcp(&zones[i]), &drain_handoff[h][i], ~0u);
+	}
+}
+
+void page_alloc_drain_all(void)
+{
+	assert_hotplug_writer();
+	__atomic_add_fetch(&drain_gen, 1, __ATOMIC_RELEASE);
+	page_alloc_drain_local();
+	if (arch_nr_harts() > 1)
+		arch_smp_call_others(drain_ipi, NULL);
+	for (unsigned h = 0; h < MAX_HARTS; h++)
+		for (int i = 0; i < NR_ZONES; i++)
+			if (drain_handoff[h][i].next)
+				free_list_to_zone(&zones[i], &drain_handoff[h][i]);
+}
+
 static void prep_page(struct page *p, unsigned order, unsigned gfp)
 {
-	page_flags_clear(p, PG_buddy | PG_pcp | PG_head | PG_movable);
+	page_flags_clear(p, PG_buddy | PG_pcp | PG_head | PG_movable | PG_handle);
 	if (order)
 		page_flags_set(p, PG_head);
 	if (gfp & GFP_MOVABLE)
@@ -270,6 +310,10 @@ struct page *alloc_pages(unsigned order, unsigned gfp)
 
 	if (order > MAX_ORDER || !page_alloc_is_ready)
 		return NULL;
+	if (page_alloc_fail_nth && arch_hart_index() == page_alloc_fail_hart && !--page_alloc_fail_nth) {
+		pr_warn("alloc_pages: order %u: failed on purpose (fault injection)", order);
+		return NULL;
+	}
 	for (int i = 0; i < nz && !p; i++) {
 		struct zone *z = &zones[zl[i]];
 		if (!READ_ONCE(z->nr_free))
@@ -292,10 +336,13 @@ struct page *alloc_pages(unsigned order, unsigned gfp)
 	return p;
 }
 
-static bool pfn_online(pfn_t pfn)
+bool pfn_online(pfn_t pfn)
 {
-	return pfn < (mm_layout.max_phys >> PAGE_SHIFT) &&
-	       section_state(pfn_to_section_nr(pfn)) == SECTION_ONLINE;
+	if (pfn >= (mm_layout.max_phys >> PAGE_SHIFT))
+		return false;
+	const struct mem_section *ms = section_get(pfn_to_section_nr(pfn));
+	unsigned sub = (pfn % PAGES_PER_SECTION) / PAGES_PER_SUBSECTION;
+	return ms && ms->state == SECTION_ONLINE && (READ_ONCE(ms->online_map) >> sub & 1);
 }
 
 void free_pages(struct page *page, unsigned order)
@@ -335,7 +382,7 @@ void free_pages(struct page *page, unsigned order)
 		       (unsigned long long)pfn, order, one);
 		return;
 	}
-	page_flags_clear(page, PG_head | PG_movable | PG_pgtable);
+	page_flags_clear(page, PG_head | PG_movable | PG_pgtable | PG_handle);
 	page->owner = NULL;
 	struct zone *z = &zones[page->zone];
 	if (order == 0 && !(f & PG_isolated)) {
@@ -343,10 +390,9 @@ void free_pages(struct page *page, unsigned order)
 		return;
 	}
 	spin_lock(&z->lock);
-	bool held = __free_one(z, pfn, order);
+	unsigned long held = __free_one(z, pfn, order);
 	spin_unlock(&z->lock);
-	if (!held)
-		zone_add_free(z, (int64_t)(1UL << order));
+	zone_add_free(z, (int64_t)((1UL << order) - held));
 }
 
 void *get_free_pages(unsigned order, unsigned gfp)
@@ -378,173 +424,11 @@ void free_reserved_pages(pfn_t pfn, unsigned long nr)
 		spin_lock(&z->lock);
 		page_flags_clear(p, PG_reserved | PG_pgtable | PG_vmemmap);
 		p->refcount = 0;
-		bool held = __free_one(z, pfn, 0);
+		unsigned long held = __free_one(z, pfn, 0);
 		z->managed++;
 		spin_unlock(&z->lock);
-		if (!held)
-			zone_add_free(z, 1);
+		zone_add_free(z, 1 - (int64_t)held);
 	}
-}
-
-// All sections of [start, end) in state st (and, if check_zone, in zone z).
-static bool range_sections(pfn_t start, pfn_t end, enum section_state st, int zone)
-{
-	for (unsigned long nr = pfn_to_section_nr(start); nr <= pfn_to_section_nr(end - 1); nr++) {
-		struct mem_section *ms = section_get(nr);
-		if (!ms || ms->state != st || (zone >= 0 && ms->zone != zone))
-			return false;
-	}
-	return true;
-}
-
-int zone_online_range(enum zone_type zone, pfn_t start_pfn, unsigned long nr_pages,
-		      unsigned long nr_vmemmap)
-{
-	assert_hotplug_writer();
-	pfn_t end = start_pfn + nr_pages;
-	if ((unsigned)zone >= NR_ZONES || !nr_pages || !IS_ALIGNED(start_pfn, PAGES_PER_SECTION) ||
-	    !IS_ALIGNED(nr_pages, PAGES_PER_SECTION) || nr_vmemmap > nr_pages ||
-	    end > (mm_layout.max_phys >> PAGE_SHIFT) ||
-	    !range_sections(start_pfn, end, SECTION_PRESENT, -1))
-		return -EINVAL;
-	for (unsigned long nr = pfn_to_section_nr(start_pfn); nr < pfn_to_section_nr(end); nr++)
-		if (!(section_get(nr)->flags & SECTION_MEMMAP))
-			return -EINVAL;
-
-	struct zone *z = &zones[zone];
-	struct page *p = pfn_to_page(start_pfn);
-	for (unsigned long i = 0; i < nr_pages; i++)
-		p[i] = (struct page){ .zone = (uint8_t)zone,
-				      .flags = i < nr_vmemmap ? PG_reserved | PG_vmemmap : 0 };
-	for (unsigned long nr = pfn_to_section_nr(start_pfn); nr < pfn_to_section_nr(end); nr++) {
-		section_get(nr)->zone = (uint8_t)zone;
-		section_set_state(nr, SECTION_PRESENT, SECTION_ONLINE);
-	}
-	spin_lock(&z->lock);
-	__free_range(z, start_pfn + nr_vmemmap, end);
-	z->managed += nr_pages - nr_vmemmap;
-	spin_unlock(&z->lock);
-	zone_add_free(z, (int64_t)(nr_pages - nr_vmemmap));
-	return 0;
-}
-
-static struct zone *isolation_zone(pfn_t start, pfn_t end)
-{
-	if (start >= end || !IS_ALIGNED(start, MAX_ORDER_NR_PAGES) ||
-	    !IS_ALIGNED(end, MAX_ORDER_NR_PAGES) || end > (mm_layout.max_phys >> PAGE_SHIFT))
-		return NULL;
-	struct mem_section *ms = section_get(pfn_to_section_nr(start));
-	if (!ms || !range_sections(start, end, SECTION_ONLINE, ms->zone))
-		return NULL;
-	return &zones[ms->zone];
-}
-
-int page_isolate_range(pfn_t start, pfn_t end)
-{
-	assert_hotplug_writer();
-	struct zone *z = isolation_zone(start, end);
-	if (!z)
-		return -EINVAL;
-	for (pfn_t pfn = start; pfn < end; pfn += PAGES_PER_SECTION)
-		deferred_init_pfn(pfn);
-	spin_lock(&z->lock);
-	for (pfn_t pfn = start; pfn < end; pfn++)
-		if (page_flags(pfn_to_page(pfn)) & PG_isolated) {
-			spin_unlock(&z->lock);
-			return -EINVAL; // already isolated
-		}
-	uint64_t pulled = 0;
-	for (pfn_t pfn = start; pfn < end;) {
-		struct page *p = pfn_to_page(pfn);
-		uint32_t f = page_flags(p);
-		if (f & PG_buddy) {
-			unsigned order = p->order;
-			del_free(z, p, order);
-			for (unsigned long i = 0; i < (1UL << order); i++)
-				page_flags_set(p + i, PG_isolated);
-			__free_one(z, pfn, order); // held back
-			pulled += 1UL << order;
-			pfn += 1UL << order;
-		} else {
-			page_flags_set(p, PG_isolated);
-			pfn++;
-		}
-	}
-	spin_unlock(&z->lock);
-	zone_add_free(z, -(int64_t)pulled);
-	__atomic_add_fetch(&drain_gen, 1, __ATOMIC_RELEASE);
-	page_alloc_drain_local();
-	return 0;
-}
-
-int page_isolated_take_free(pfn_t start, pfn_t end, unsigned long *nr_busy)
-{
-	assert_hotplug_writer();
-	struct zone *z = isolation_zone(start, end);
-	if (!z)
-		return -EINVAL;
-	unsigned long busy = 0;
-	uint64_t freed = 0;
-	spin_lock(&z->lock);
-	for (pfn_t pfn = start; pfn < end;) {
-		struct page *p = pfn_to_page(pfn);
-		uint32_t f = page_flags(p);
-		if ((f & PG_buddy) && (f & PG_isolated)) {
-			pfn += 1UL << p->order;
-			continue;
-		}
-		if (!((f & PG_reserved) && (f & PG_vmemmap)))
-			busy++;
-		pfn++;
-	}
-	if (nr_busy)
-		*nr_busy = busy;
-	if (busy) {
-		spin_unlock(&z->lock);
-		return -EBUSY;
-	}
-	for (pfn_t pfn = start; pfn < end; pfn++) {
-		struct page *p = pfn_to_page(pfn);
-		uint32_t f = page_flags(p);
-		if ((f & PG_reserved) && (f & PG_vmemmap))
-			continue;
-		page_flags_clear(p, PG_buddy | PG_isolated);
-		page_flags_set(p, PG_offline);
-		freed++;
-	}
-	z->nr_isolated_free -= freed;
-	z->managed -= freed;
-	spin_unlock(&z->lock);
-	return 0;
-}
-
-void page_unisolate_range(pfn_t start, pfn_t end)
-{
-	assert_hotplug_writer();
-	struct zone *z = isolation_zone(start, end);
-	if (!z)
-		return;
-	uint64_t back = 0;
-	spin_lock(&z->lock);
-	for (pfn_t pfn = start; pfn < end;) {
-		struct page *p = pfn_to_page(pfn);
-		uint32_t f = page_flags(p);
-		if ((f & PG_buddy) && (f & PG_isolated)) {
-			unsigned long n = 1UL << p->order;
-			for (unsigned long i = 0; i < n; i++)
-				page_flags_clear(p + i, PG_isolated);
-			page_flags_clear(p, PG_buddy);
-			z->nr_isolated_free -= n;
-			__free_one(z, pfn, p->order);
-			back += n;
-			pfn += n;
-		} else {
-			page_flags_clear(p, PG_isolated);
-			pfn++;
-		}
-	}
-	spin_unlock(&z->lock);
-	zone_add_free(z, (int64_t)back);
 }
 
 uint64_t zone_free_pages(enum zone_type z) { return __atomic_load_n(&zones[z].nr_free, __ATOMIC_RELAXED); }

@@ -185,22 +185,63 @@ static bool unmap_level(pte_t *t, unsigned l, uintptr_t va, uintptr_t end, struc
 	return table_empty(t);
 }
 
-// Make sure no leaf straddles addr: split the leaf containing it until addr is a leaf boundary.
-static int split_at(uintptr_t addr)
+// The leaf mapping addr: its entry and level, or NULL.
+static pte_t *leaf_of(uintptr_t addr, unsigned *level)
+{
+	pte_t *t = __va(arch_kpt_root());
+	for (unsigned l = top_level();; l--) {
+		pte_t *e = &t[pidx(addr, l)];
+		if (!arch_pte_present(*e))
+			return NULL;
+		if (arch_pte_is_leaf(*e)) {
+			*level = l;
+			return e;
+		}
+		if (l == 0)
+			return NULL;
+		t = table_va(*e);
+	}
+}
+
+// Tables split_at(va) and split_at(end) will need: one per level whose leaf around the address
+// is not aligned to it, counted once where both addresses sit in the same leaf.
+static int split_need(uintptr_t va, uintptr_t end)
+{
+	unsigned lv = 0, le = 0;
+	pte_t *a = leaf_of(va, &lv), *b = end ? leaf_of(end, &le) : NULL;
+	int n = 0;
+	for (unsigned k = lv; a && k >= 1 && !IS_ALIGNED(va, LEVEL_SIZE(k)); k--)
+		n++;
+	for (unsigned k = le; b && k >= 1 && !IS_ALIGNED(end, LEVEL_SIZE(k)); k--)
+		if (!(a == b && !IS_ALIGNED(va, LEVEL_SIZE(k)) &&
+		      ALIGN_DOWN(va, LEVEL_SIZE(k)) == ALIGN_DOWN(end, LEVEL_SIZE(k))))
+			n++;
+	return n;
+}
+
+// Table pages taken before anything changes, so a split never fails half way.
+struct table_pool {
+	phys_addr_t pa[8];
+	int n;
+};
+
+// Make sure no leaf straddles addr: split the leaf containing it until addr is a leaf boundary,
+// with tables from the pool (filled for split_need(addr)).
+static void split_at(uintptr_t addr, struct table_pool *pool)
 {
 	pte_t *t = __va(arch_kpt_root());
 	for (unsigned l = top_level();; l--) {
 		pte_t *e = &t[pidx(addr, l)];
 		pte_t ent = *e;
 		if (!arch_pte_present(ent))
-			return 0;
+			return;
 		if (arch_pte_is_leaf(ent)) {
 			uint64_t sz = LEVEL_SIZE(l);
 			if (IS_ALIGNED(addr, sz) || l == 0)
-				return 0;
-			phys_addr_t tpa = table_alloc();
-			if (!tpa)
-				return -ENOMEM;
+				return;
+			if (!pool->n)
+				panic("kpt: split at 0x%lx: table pool empty", (unsigned long)addr);
+			phys_addr_t tpa = pool->pa[--pool->n];
 			pte_t *nt = __va(tpa);
 			uintptr_t base = ALIGN_DOWN(addr, sz);
 			unsigned prot = arch_pte_prot(ent);
@@ -213,9 +254,15 @@ static int split_at(uintptr_t addr)
 			ent = *e;
 		}
 		if (l == 0)
-			return 0;
+			return;
 		t = table_va(ent);
 	}
+}
+
+static void pool_release(struct table_pool *pool)
+{
+	while (pool->n)
+		table_free(pool->pa[--pool->n]);
 }
 
 static bool range_ok(uintptr_t va, uint64_t size)
@@ -257,12 +304,25 @@ int kpt_unmap_range(uintptr_t va, uint64_t size)
 	if (!range_ok(va, size))
 		return -EINVAL;
 	uintptr_t end = va + size;
+	struct table_pool pool = { .n = 0 };
+	int rc = 0;
 	spin_lock(&kpt_lock);
-	int rc = split_at(va);
-	if (!rc && end)
-		rc = split_at(end);
-	if (!rc)
+	int need = split_need(va, end);
+	while (pool.n < need) {
+		phys_addr_t pa = table_alloc();
+		if (!pa) {
+			rc = -ENOMEM;
+			break;
+		}
+		pool.pa[pool.n++] = pa;
+	}
+	if (!rc) {
+		split_at(va, &pool);
+		if (end)
+			split_at(end, &pool);
 		__kpt_unmap(va, end);
+	}
+	pool_release(&pool);
 	spin_unlock(&kpt_lock);
 	return rc;
 }

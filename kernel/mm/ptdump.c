@@ -156,10 +156,15 @@ int ptdump(uintptr_t start, uintptr_t end)
 		}
 	__builtin_memcpy(d.regions, r, sizeof(r));
 
+	// hotplug_lock (read): the direct map and vmemmap cannot be torn down under the walk (as the
+	// seed's patch 0007 does for Linux). kpt_lock: the only other place tables are freed, a
+	// failing kpt_map_range (ioremap) rolling back, cannot free one under us either.
 	get_online_mems();
+	spin_lock(&kpt_lock);
 	walk(&d, __va(arch_kpt_root()), arch_pgtable_levels() - 1, 0);
 	flush_run(&d);
 	headers_upto(&d, 3);
+	spin_unlock(&kpt_lock);
 	put_online_mems();
 	return d.lines;
 }

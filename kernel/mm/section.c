@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
-// Memory sections: one 8-byte entry per 128 MiB of [0, max_phys) (in page-sized chunks allocated
-// on first use), saying whether RAM is there
+// Memory sections: one 16-byte entry per 128 MiB of [0, max_phys) (in page-sized chunks allocated
+// on first use and freed when their last section becomes absent), saying whether RAM is there
 // (absent / present / online), which zone it serves, and flags (memmap populated, memmap on
 // memory, deferred descriptor init pending, present since boot). Per-state counts make
 // for_each_section_in_state cheap when a state is empty.
@@ -25,6 +25,8 @@ unsigned long nr_mem_sections;
 // at boot.
 static unsigned long state_count[NR_SECTION_STATES];
 static unsigned long high_water;
+// Sections of each chunk that are not absent: a chunk whose count drops to 0 is freed.
+static uint16_t chunk_used[MAX_SECTION_CHUNKS];
 
 static const char *const state_names[NR_SECTION_STATES] = { "absent", "present", "online" };
 
@@ -47,6 +49,8 @@ int section_init(void)
 		state_count[s] = 0;
 	state_count[SECTION_ABSENT] = nr;
 	high_water = 0;
+	for (int i = 0; i < MAX_SECTION_CHUNKS; i++)
+		chunk_used[i] = 0;
 	return 0;
 }
 
@@ -63,6 +67,23 @@ static struct mem_section *chunk_get(unsigned long nr)
 		*slot = pa ? __va(pa) : NULL;
 	}
 	return *slot;
+}
+
+// The last section of nr's chunk became absent: give the chunk back (hot-remove, or a failed
+// hot-add rolling back), so that an add/remove round trip leaves no page behind.
+static void chunk_put(unsigned long nr)
+{
+	struct mem_section **slot = &section_chunks[nr / SECTIONS_PER_CHUNK];
+	void *c = *slot;
+	if (!c || !page_alloc_ready())
+		return;
+	WRITE_ONCE(*slot, NULL);
+	pfn_t pfn = PFN_DOWN(__pa(c));
+	deferred_init_pfn(pfn);
+	if (page_flags(pfn_to_page(pfn)) & PG_reserved)
+		free_reserved_pages(pfn, 1);
+	else
+		free_pages_va(c, 0);
 }
 
 int section_set_state(unsigned long nr, enum section_state from, enum section_state to)
@@ -88,6 +109,10 @@ int section_set_state(unsigned long nr, enum section_state from, enum section_st
 	state_count[to]++;
 	if (to != SECTION_ABSENT && nr >= high_water)
 		high_water = nr + 1;
+	if (from == SECTION_ABSENT && to != SECTION_ABSENT)
+		chunk_used[nr / SECTIONS_PER_CHUNK]++;
+	if (from != SECTION_ABSENT && to == SECTION_ABSENT && !--chunk_used[nr / SECTIONS_PER_CHUNK])
+		chunk_put(nr);
 	return 0;
 }
 

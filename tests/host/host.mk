@@ -14,7 +14,8 @@
 HOST_MM_SRCS := kernel/lock.c kernel/mm/memblock.c kernel/mm/pgtable.c kernel/mm/section.c \
 	kernel/mm/vmemmap.c kernel/mm/page_alloc.c kernel/mm/deferred.c kernel/mm/directmap.c \
 	kernel/mm/mm_init.c kernel/mm/hotplug_lock.c kernel/mm/ptdump.c kernel/mm/meminfo.c \
-	kernel/mm/memtest.c kernel/mm/mm_cmds.c
+	kernel/mm/memtest.c kernel/mm/mm_cmds.c kernel/mm/hotplug.c kernel/mm/page_isolation.c \
+	kernel/mm/migrate.c kernel/mm/hotplug_cmds.c kernel/mm/stress.c kernel/cmdline.c
 # parse_u64 is kernel/parse.c's; the sim's copy is only for a tree that lacks it.
 HM_PARSE_SRC := $(if $(wildcard kernel/parse.c),kernel/parse.c,tests/host/sim/sim_parse.c)
 HOST_SIM_SRCS := tests/host/sim/sim_arch.c tests/host/sim/sim_boot.c \
@@ -27,7 +28,8 @@ HM_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-
 HM_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(HM_SANITIZE) -Iinclude -Itests/host/sim \
 	-DLOCKDEP=1 -MMD -MP
 HM_OBJS := $(patsubst %.c,$(HM_BUILD)/obj/%.o,$(HOST_MM_SRCS) $(HOST_SIM_SRCS))
-HM_TESTS := test_lock test_memblock test_kpt test_vmemmap test_buddy test_deferred test_report
+HM_TESTS := test_lock test_memblock test_kpt test_vmemmap test_buddy test_deferred test_report \
+	test_hotplug
 HM_BINS := $(addprefix $(HM_BUILD)/,$(HM_TESTS))
 HOST_TEST_BINS += $(HM_BINS)
 # detect_leaks=0: the sim maps memory and never frees it; allow_user_segv_handler: a test expects

@@ -99,13 +99,47 @@ class Guest:
         self.proc.stdin.write(text.encode())
         self.proc.stdin.flush()
 
+    # A kernel log line other harts may print at any moment, even between two echoed characters.
+    LOG_LINE = re.compile(r"\[\s*\d+\.\d{6}\] [^\n]*\n")
+
+    def _skip_echo(self, text, line):
+        """Index in text just past the echo of line and its newline, stepping over log lines
+        printed in between; None if the echo is not complete yet."""
+        i, want = 0, line + "\n"
+        for ch in want:
+            while True:
+                m = self.LOG_LINE.match(text, i)
+                if not m:
+                    break
+                i = m.end()
+            if i >= len(text):
+                return None
+            if text[i] != ch:
+                j = text.find(want[0], i + 1)  # stray output before the echo: resync
+                if j < 0:
+                    return None
+                rest = self._skip_echo(text[j:], line)
+                return None if rest is None else j + rest
+            i += 1
+        return i
+
     def cmd(self, line, timeout=60):
         """Run one console command; return its output (without the echo and the next prompt)."""
+        start = len(self.out)
         self.send(line + "\n")
-        self.expect(re.escape(line) + r"\n", timeout)
-        start = self.pos
-        self.expect(re.escape(PROMPT), timeout)
-        return self.out[start:self.pos - len(PROMPT)]
+        deadline = time.monotonic() + timeout
+        while True:
+            end = self._skip_echo(self.out[start:], line)
+            if end is not None:
+                self.pos = start + end
+                break
+            if time.monotonic() > deadline:
+                raise GuestError(f"timed out after {timeout}s waiting for the echo of {line!r}; "
+                                 "last output:\n" + self.tail())
+            self._read(0.5)
+        out_start = self.pos
+        self.expect(re.escape(PROMPT), max(1, deadline - time.monotonic()))
+        return self.out[out_start:self.pos - len(PROMPT)]
 
     def meminfo(self):
         """meminfo as a dict: name -> number (kB figures in kB)."""

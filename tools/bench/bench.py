@@ -57,6 +57,84 @@ def bench_boot(sizes):
                "s", "guest")
 
 
+def bench_vmem(harts_list):
+    """virtio-mem following 0 -> 1G -> 4G -> 512M -> 0: host wall until the device reports the
+    new size (QMP polled every 10 ms), and the driver's own time for the step (guest time under
+    -icount). The 4-hart wall run also writes the requested/plugged timeline for the chart."""
+    from vmem_guest import GiB, MiB, VmemGuest, patched_qemu
+    if not patched_qemu():
+        print("virtio-mem: skipped, the patched QEMU is not built (make qemu)")
+        return
+    steps = [1 * GiB, 4 * GiB, 512 * MiB, 0]
+    names = ["0-1G", "1G-4G", "4G-512M", "512M-0"]
+    print("virtio-mem resize (2 MiB blocks)")
+    for harts in harts_list:
+        for icount in (False, True):
+            timeline = []
+            with VmemGuest(block="2M", smp=harts, icount=icount) as v:
+                t0 = time.monotonic()
+                for size, name in zip(steps, names):
+                    before = v.size()
+                    v.q.cmd("qom-set", path="vm0", property="requested-size", value=size)
+                    ts = time.monotonic()
+                    timeline.append((ts - t0, size, before))
+                    while True:
+                        now, cur = time.monotonic(), v.size()
+                        timeline.append((now - t0, size, cur))
+                        if cur == size or now - ts > 120:
+                            break
+                        time.sleep(0.01)
+                    wall = time.monotonic() - ts
+                    m = v.g.expect(r"plugged and \d+ MiB online \(target \d+ MiB\) in (\d+) ms", 120)
+                    clock = "guest" if icount else "wall"
+                    if icount:
+                        record(f"vmem.{name}.{harts}h", int(m.group(1)) / 1000, "s", "guest")
+                    else:
+                        record(f"vmem.{name}.{harts}h.device", wall, "s", "wall")
+                        record(f"vmem.{name}.{harts}h", int(m.group(1)) / 1000, "s", clock)
+            if not icount and harts == harts_list[-1]:
+                path = os.path.join(ROOT, "build", "bench", "vmem-timeline.csv")
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "w") as f:
+                    f.write("# t_s,requested_bytes,plugged_bytes\n")
+                    for t, req, cur in timeline:
+                        f.write(f"{t:.4f},{req},{cur}\n")
+
+
+def hotplug_once(size, harts, icount):
+    """Boot -m 4G mem=1G; plug and unplug SIZE at 0xc0000000. Returns (plug, unplug) as
+    (kernel ms, host wall s) and the descriptor bytes per GiB the kernel reports."""
+    with Guest(mem="4G", smp=harts, args="mem=1G", icount=icount).start(timeout=600) as g:
+        t0 = time.monotonic()
+        out = g.cmd(f"plug 0xc0000000 {size}", timeout=600)
+        plug_wall = time.monotonic() - t0
+        m = re.search(r"plug: \d+ MiB at \S+ in ([\d.]+) ms .*?(\d+) KiB/GiB", out)
+        if not m:
+            raise RuntimeError(f"plug failed: {out}")
+        plug_ms, kib_per_gib = float(m.group(1)), int(m.group(2))
+        t0 = time.monotonic()
+        out = g.cmd(f"unplug 0xc0000000 {size}", timeout=600)
+        unplug_wall = time.monotonic() - t0
+        m = re.search(r"unplug: \d+ MiB at \S+ in ([\d.]+) ms", out)
+        if not m:
+            raise RuntimeError(f"unplug failed: {out}")
+        return (plug_ms, plug_wall), (float(m.group(1)), unplug_wall), kib_per_gib
+
+
+def bench_hotplug(sizes, harts_list):
+    print("memory hot-plug: -m 4G mem=1G, the range at 0xc0000000")
+    for harts in harts_list:
+        for size in sizes:
+            name = f"hotplug.{size}.{harts}hart{'s' if harts > 1 else ''}"
+            (p_ms, p_wall), (u_ms, u_wall), kib = hotplug_once(size, harts, False)
+            record(f"{name}.hotadd+online", p_wall, "s", "wall")
+            record(f"{name}.offline+hotremove", u_wall, "s", "wall")
+            (p_ms, _), (u_ms, _), kib = hotplug_once(size, harts, True)
+            record(f"{name}.hotadd+online", p_ms / 1000, "s", "guest")
+            record(f"{name}.offline+hotremove", u_ms / 1000, "s", "guest")
+            record(f"{name}.descriptor_bytes_per_gib", kib * 1024, "B", "kernel")
+
+
 def versions():
     q = subprocess.run(["qemu-system-riscv64", "--version"], capture_output=True, text=True)
     qv = q.stdout.split("\n")[0].split("version ")[-1].split(" ")[0] if q.returncode == 0 else "?"
@@ -68,12 +146,16 @@ def versions():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes only (tests use this)")
-    ap.add_argument("--only", default="boot")
+    ap.add_argument("--only", default="boot,hotplug,vmem")
     ap.add_argument("--baseline", default=None)
     a = ap.parse_args()
     only = a.only.split(",")
     if "boot" in only:
         bench_boot(["1G", "4G"] if a.quick else ["1G", "4G", "16G", "256G", "1T"])
+    if "hotplug" in only:
+        bench_hotplug(["1G"] if a.quick else ["1G", "3G"], [1, 4])
+    if "vmem" in only:
+        bench_vmem([4] if a.quick else [1, 4])
     qv, kv = versions()
     os.makedirs(os.path.join(ROOT, "build", "bench"), exist_ok=True)
     path = os.path.join(ROOT, "build", "bench", "results.txt")

@@ -98,7 +98,7 @@ def timeline_chart(path, base_path, out):
             continue
         t = [r[0] for r in rows]
         ax.step(t, [r[1] for r in rows], style, where="post", label=f"requested ({label})")
-        ax.plot(t, [r[2] for r in rows], style, label=f"plugged ({label})")
+        ax.step(t, [r[2] for r in rows], style, where="post", label=f"plugged ({label})")
     ax.set_xlabel("host wall time (s)")
     ax.set_ylabel("GiB")
     ax.set_title("virtio-mem: requested vs plugged size")

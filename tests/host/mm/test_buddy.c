@@ -281,11 +281,16 @@ static int memmap_on_memory_online(void)
 {
 	struct sim_config cfg = { .ram_size = GiB(1), .mem_limit = MiB(768) };
 	CHECK_RC(sim_boot(&cfg));
-	uint64_t normal0 = zone_free_pages(ZONE_NORMAL);
+	uint64_t normal0 = zone_free_pages(ZONE_NORMAL), pt0 = kpt_pgtable_pages();
 	phys_addr_t pa = SIM_RAM_BASE + MiB(768);
 	CHECK_RC(sim_hotadd(pa, MiB(256), ZONE_MOVABLE, true));
-	CHECK_EQ(zone_free_pages(ZONE_NORMAL), normal0); // memmap did not come from NORMAL
-	CHECK_EQ(zone_managed_pages(ZONE_MOVABLE), 2 * PAGES_PER_SECTION - 512);
+	// The memmap did not come from NORMAL: only the table holding its 4 KiB leaves did.
+	CHECK_EQ(normal0 - zone_free_pages(ZONE_NORMAL), kpt_pgtable_pages() - pt0);
+	// Each section's first 256 pages hold its descriptors: managed, in use, never free.
+	CHECK_EQ(zone_managed_pages(ZONE_MOVABLE), 2 * PAGES_PER_SECTION);
+	CHECK_EQ(zone_free_pages(ZONE_MOVABLE), 2 * PAGES_PER_SECTION - 512);
+	CHECK(pfn_to_page(PFN_DOWN(pa) + PAGES_PER_SECTION + 255)->flags & PG_vmemmap);
+	CHECK(!(pfn_to_page(PFN_DOWN(pa) + PAGES_PER_SECTION + 256)->flags & PG_reserved));
 	CHECK(pfn_to_page(PFN_DOWN(pa))->flags & PG_vmemmap);
 	CHECK(section_get(pa >> SECTION_SHIFT)->flags & SECTION_MEMMAP_ON_MEMORY);
 	pfn_t s = PFN_DOWN(pa), e = s + 2 * PAGES_PER_SECTION;

@@ -170,6 +170,80 @@ static int lockdep_order(void)
 	return 0;
 }
 
+// LOCKDEP as a case table: every pair of lock classes the kernel nests, taken in order (fine)
+// and inverted (panics naming both). The child exits 42 from its abort handler only if the
+// panic is lockdep's, so another abort does not count.
+struct order_case {
+	const char *name;
+	int outer, inner; // lock index below
+	bool panics;
+};
+
+static spinlock_t l_kpt_ = SPINLOCK_INIT("kpt", LOCK_CLASS_KPT);
+static spinlock_t l_migrate = SPINLOCK_INIT("migrate", LOCK_CLASS_MIGRATE);
+static spinlock_t l_movable = SPINLOCK_INIT("movable", LOCK_CLASS_MOVABLE);
+static spinlock_t l_zone = SPINLOCK_INIT("zone", LOCK_CLASS_ZONE);
+static spinlock_t l_zone2 = SPINLOCK_INIT("zone2", LOCK_CLASS_ZONE);
+static spinlock_t l_io = SPINLOCK_INIT("ioremap", LOCK_CLASS_VMEM);
+static rwlock_t l_hotplug = RWLOCK_INIT("hotplug", LOCK_CLASS_HOTPLUG);
+
+static void take_lock(int i)
+{
+	spinlock_t *s[] = { NULL, &l_kpt_, &l_migrate, &l_movable, &l_zone, &l_zone2, &l_io };
+	if (i == 0)
+		read_lock(&l_hotplug);
+	else if (i == 7)
+		write_lock(&l_hotplug);
+	else
+		spin_lock(s[i]);
+}
+
+static void on_abort(int sig __unused)
+{
+	_exit(sim_log_has("lockdep: taking") ? 42 : 1);
+}
+
+static int lockdep_table(void)
+{
+	enum { HP_R = 0, KPT = 1, MIG = 2, MOV = 3, ZONE = 4, ZONE2 = 5, IO = 6, HP_W = 7 };
+	static const struct order_case cases[] = {
+		{ "hotplug(read) > kpt", HP_R, KPT, false },
+		{ "hotplug(write) > zone", HP_W, ZONE, false },
+		{ "ioremap > kpt", IO, KPT, false },
+		{ "kpt > migrate", KPT, MIG, false },
+		{ "migrate > movable", MIG, MOV, false },
+		{ "movable > zone", MOV, ZONE, false },
+		{ "kpt > hotplug(read)", KPT, HP_R, true },
+		{ "zone > hotplug(write)", ZONE, HP_W, true },
+		{ "zone > kpt", ZONE, KPT, true },
+		{ "movable > migrate", MOV, MIG, true },
+		{ "zone > movable", ZONE, MOV, true },
+		{ "kpt > ioremap", KPT, IO, true },
+		{ "zone > zone (two zone locks)", ZONE, ZONE2, true },
+		{ "hotplug(read) twice", HP_R, HP_R, true },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		fflush(NULL);
+		pid_t pid = fork();
+		if (pid == 0) {
+			signal(SIGABRT, on_abort);
+			sim_log_clear();
+			take_lock(cases[i].outer);
+			take_lock(cases[i].inner);
+			_exit(0);
+		}
+		int st;
+		waitpid(pid, &st, 0);
+		int want = cases[i].panics ? 42 : 0;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != want) {
+			test_fail(__FILE__, __LINE__, "%s: child status %#x, want exit %d", cases[i].name,
+				  st, want);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static void *alloc_worker(void *arg)
 {
 	unsigned id = (unsigned)(uintptr_t)arg;
@@ -229,6 +303,7 @@ int main(int argc, char **argv)
 		{ rw_exclusion, "rw_exclusion" },
 		{ writer_preference, "writer_preference" },
 		{ lockdep_order, "lockdep_order" },
+		{ lockdep_table, "lockdep_table" },
 		{ allocator_threads, "allocator_threads" },
 	};
 	return test_main("lock", cases, ARRAY_SIZE(cases), argc, argv);

@@ -130,8 +130,16 @@ static int sections_table(void)
 	sim_log_clear();
 	CHECK_RC(sim_run("sections"));
 	CHECK(sim_log_has("sections of 128 MiB: 8 online, 0 present,"));
-	CHECK(sim_log_has("0x000080000000-0x0000c0000000      16-23      online   Normal  boot deferred\n"));
-	CHECK(sim_log_has("0x0000c0000000-0x000100000000  hidden by mem="));
+	CHECK(sim_log_has("         0-15  0x000000000000-0x000080000000  absent   (16 sections)\n"));
+	CHECK(sim_log_has("           16  0x000080000000-0x000088000000  online   Normal       32112  boot\n"));
+	CHECK(sim_log_has("        17-23  0x000088000000-0x0000c0000000  online   Normal      227307  boot deferred\n"));
+	CHECK(sim_log_has("     24-16383  0x0000c0000000-0x020000000000  absent   (16360 sections)\n"));
+	CHECK(sim_log_has("0x0000c0000000-0x000100000000  RAM above mem= (hot-add can add it)"));
+	// -a: a line per boot section too.
+	sim_log_clear();
+	CHECK_RC(sim_run("sections -a"));
+	CHECK(sim_log_has("           18  0x000090000000-0x000098000000  online   Normal       32768  boot deferred\n"));
+	CHECK_EQ(sim_run("sections -x"), CMD_USAGE);
 	return 0;
 }
 

@@ -50,7 +50,7 @@ static int state_setter(void)
 	CHECK_RC(section_set_state(100, SECTION_ABSENT, SECTION_PRESENT));
 	CHECK_EQ(section_count(SECTION_PRESENT), 1);
 	CHECK_EQ(section_count(SECTION_ABSENT), absent - 1);
-	CHECK(sizeof(struct mem_section) == 8);
+	CHECK(sizeof(struct mem_section) == 16);
 	return 0;
 }
 

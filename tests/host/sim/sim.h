@@ -69,6 +69,8 @@ bool sim_log_has(const char *s);
 void sim_log_dump(void);
 
 void sim_set_hart(unsigned hart, unsigned nr_harts);
+/* Take a pending cross-hart call now, if interrupts are enabled (what an IPI does). */
+void sim_poll_ipi(void);
 
 /*
  * Check the allocator's invariants (lists, flags, counts, coalescing). With alloc_map (one byte per

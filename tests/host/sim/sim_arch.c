@@ -7,9 +7,16 @@
 // MAP_FIXED|MAP_SHARED of the memfd when arch_pte_set writes them, PROT_NONE again when cleared),
 // the I/O region and the image region (never touched: their entries are only recorded).
 //
-// Interface: everything in include/rvmm/arch_mm.h, mm_layout, sim_set_hart, sim_resident.
+// Harts are threads. arch_smp_start_others starts one thread per other hart; those are "live" and
+// take a cross-hart call (arch_smp_call_others) when they re-enable interrupts or spin, as a real
+// hart takes its IPI. A hart with no live thread runs the call inline, on the caller's thread with
+// its hart index switched (nothing else can be using that hart's per-hart data then).
+//
+// Interface: everything in include/rvmm/arch_mm.h, mm_layout, sim_set_hart, sim_resident,
+// sim_poll_ipi.
 
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +127,94 @@ void arch_pte_set(pte_t *ptep, pte_t pte, uintptr_t va, unsigned level)
 	}
 }
 
+#define SIM_HARTS 64
+// 0 none, 1 posted, 2 being run.
+static struct {
+	void (*fn)(void *);
+	void *arg;
+	int state;
+} ipi[SIM_HARTS];
+static int live[SIM_HARTS];
+
+static void run_ipi(unsigned h)
+{
+	int one = 1;
+	if (!__atomic_compare_exchange_n(&ipi[h].state, &one, 2, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return;
+	unsigned long f = irq_enabled;
+	irq_enabled = 0;
+	ipi[h].fn(ipi[h].arg);
+	irq_enabled = f;
+	__atomic_store_n(&ipi[h].state, 0, __ATOMIC_RELEASE);
+}
+
+void sim_poll_ipi(void)
+{
+	if (irq_enabled && __atomic_load_n(&ipi[hart_index % SIM_HARTS].state, __ATOMIC_ACQUIRE) == 1)
+		run_ipi(hart_index % SIM_HARTS);
+}
+
+void arch_smp_call_others(void (*fn)(void *), void *arg)
+{
+	unsigned me = hart_index;
+	for (unsigned h = 0; h < nr_harts && h < SIM_HARTS; h++) {
+		if (h == me)
+			continue;
+		ipi[h].fn = fn;
+		ipi[h].arg = arg;
+		__atomic_store_n(&ipi[h].state, 1, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&ipi[h].state, __ATOMIC_ACQUIRE)) {
+			if (!__atomic_load_n(&live[h], __ATOMIC_ACQUIRE)) { // nobody there: run it as h
+				hart_index = h;
+				run_ipi(h);
+				hart_index = me;
+			}
+			sched_yield();
+		}
+	}
+}
+
+struct job {
+	void (*fn)(void *);
+	void *arg;
+	unsigned hart, nr;
+	pthread_t t;
+};
+static struct job jobs[SIM_HARTS];
+static unsigned nr_jobs;
+
+static void *job_thread(void *a)
+{
+	struct job *j = a;
+	hart_index = j->hart;
+	nr_harts = j->nr;
+	j->fn(j->arg);
+	__atomic_store_n(&live[j->hart], 0, __ATOMIC_RELEASE);
+	sim_poll_ipi(); // one posted before we left
+	return NULL;
+}
+
+unsigned arch_smp_start_others(void (*fn)(void *), void *arg)
+{
+	nr_jobs = 0;
+	for (unsigned h = 0; h < nr_harts && h < SIM_HARTS; h++) {
+		if (h == hart_index)
+			continue;
+		struct job *j = &jobs[nr_jobs++];
+		*j = (struct job){ fn, arg, h, nr_harts, 0 };
+		__atomic_store_n(&live[h], 1, __ATOMIC_RELEASE);
+		pthread_create(&j->t, NULL, job_thread, j);
+	}
+	return nr_jobs;
+}
+
+void arch_smp_wait_others(void)
+{
+	for (unsigned i = 0; i < nr_jobs; i++)
+		pthread_join(jobs[i].t, NULL);
+	nr_jobs = 0;
+}
+
 void arch_flush_tlb_kernel_range(uintptr_t start __unused, uintptr_t end __unused)
 {
 	sim.flushes++;
@@ -143,7 +238,11 @@ unsigned long arch_irq_save(void)
 	return f;
 }
 
-void arch_irq_restore(unsigned long flags) { irq_enabled = flags; }
+void arch_irq_restore(unsigned long flags)
+{
+	irq_enabled = flags;
+	sim_poll_ipi();
+}
 
 uint64_t arch_time_ns(void)
 {
@@ -153,7 +252,11 @@ uint64_t arch_time_ns(void)
 }
 
 // Harts are threads that the host may deschedule: yield, or a fair ticket lock convoys.
-void arch_cpu_relax(void) { sched_yield(); }
+void arch_cpu_relax(void)
+{
+	sim_poll_ipi();
+	sched_yield();
+}
 
 bool sim_resident(phys_addr_t pa)
 {

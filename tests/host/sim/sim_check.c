@@ -2,7 +2,7 @@
 //
 // Invariant checks over the allocator state, for tests: walks every free list and every
 // initialised descriptor of online memory and cross-checks flags, counts and coalescing; and a
-// hand-driven hot-add (what hotplug.c will do) for tests that need hot-added memory.
+// hot-add + online for tests that need hot-added memory.
 //
 // Interface: sim_check_buddy, sim_hotadd.
 
@@ -118,20 +118,9 @@ out:
 	return rc;
 }
 
-// Hot-add by hand, as hotplug.c will: direct map, sections present, memmap, online.
+// Hot-add and online through hotplug.c (what the plug command does).
 int sim_hotadd(phys_addr_t pa, uint64_t size, int zone, bool memmap_on_memory)
 {
-	unsigned long nr = pa >> SECTION_SHIFT, count = size >> SECTION_SHIFT;
-	struct vmem_altmap altmap = { .base_pfn = PFN_DOWN(pa), .free = count * 512, .alloc = 0 };
-	mem_hotplug_begin();
-	int rc = directmap_map(pa, size);
-	for (unsigned long i = nr; i < nr + count && !rc; i++)
-		rc = section_set_state(i, SECTION_ABSENT, SECTION_PRESENT);
-	if (!rc)
-		rc = vmemmap_populate(nr, count, memmap_on_memory ? &altmap : NULL);
-	if (!rc)
-		rc = zone_online_range(zone, PFN_DOWN(pa), size >> PAGE_SHIFT,
-				       memmap_on_memory ? altmap.alloc : 0);
-	mem_hotplug_done();
-	return rc;
+	int rc = add_memory(pa, size, memmap_on_memory ? MHP_MEMMAP_ON_MEMORY : 0);
+	return rc ? rc : online_pages(PFN_DOWN(pa), size >> PAGE_SHIFT, (enum zone_type)zone);
 }

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-mem, part 3 of 3 (see virtio_mem.h): what users see. The `vmem` command shows each
+ * device (region, block size, sizes, the worker's state, sections folded into runs) and changes
+ * what the driver aims for; MemPlugged in meminfo is the memory the driver plugged and onlined.
+ *
+ *   vmem                  show the devices
+ *   vmem plug SIZE        aim for SIZE more (first device), within the usable region; the device
+ *                         refuses (NACK) to go beyond its requested size
+ *   vmem unplug SIZE      aim for SIZE less
+ *   vmem auto on|off      follow requested_size (the default) or only the commands above
+ *
+ * plug and unplug turn automatic following off and run the resize before returning.
+ *
+ * Interface: virtio_mem_plugged_kb (meminfo_plugged_kb), the `vmem` command.
+ */
+#include <rvmm/arch_mm.h>
+#include <rvmm/console.h>
+#include <rvmm/errno.h>
+#include <rvmm/printk.h>
+#include <string.h>
+
+#include "virtio_mem.h"
+
+#define MB(x) ((unsigned long long)((x) >> 20))
+
+static uint64_t vmem_online_bytes(const struct virtio_mem *vm)
+{
+	return (uint64_t)(READ_ONCE(vm->nr_in_state[VMEM_BLOCK_ONLINE]) +
+			  READ_ONCE(vm->nr_in_state[VMEM_BLOCK_UNMOVABLE])) * vm->block_size;
+}
+
+uint64_t virtio_mem_plugged_kb(void)
+{
+	uint64_t kb = 0;
+
+	for (unsigned i = 0; i < VMEM_MAX_DEVICES; i++) {
+		const struct virtio_mem *vm =
+			__atomic_load_n(&virtio_mem_devices[i], __ATOMIC_ACQUIRE);
+		if (vm)
+			kb += vmem_online_bytes(vm) >> 10;
+	}
+	return kb;
+}
+
+static const char *vmem_worker_state(const struct virtio_mem *vm)
+{
+	if (vm->broken)
+		return "broken";
+	if (vm->running)
+		return "running";
+	if (vm->last_rc == 0)
+		return "done";
+	return vm->retry_at_ns ? "retrying" : "stopped";
+}
+
+static void vmem_show_sections(const struct virtio_mem *vm)
+{
+	unsigned long run = 0;
+
+	for (unsigned long s = 1; s <= vm->nr_sections; s++) {
+		enum vmem_section_state st = vmem_section_state(vm, run);
+		if (s < vm->nr_sections && vmem_section_state(vm, s) == st &&
+		    vm->sections[s].online == vm->sections[run].online &&
+		    vm->sections[s].plugged == vm->sections[run].plugged)
+			continue;
+		kprintf("    0x%012llx-0x%012llx  sections %lu-%lu  %-8s",
+			(unsigned long long)(vm->base + ((uint64_t)run << SECTION_SHIFT)),
+			(unsigned long long)(vm->base + ((uint64_t)s << SECTION_SHIFT)),
+			vm->first_section + run, vm->first_section + s - 1, vmem_section_state_name(st));
+		if (st != VMEM_SECTION_ABSENT)
+			kprintf("  %u/%u online, %u/%u plugged", vm->sections[run].online,
+				vm->pieces_per_section, vm->sections[run].plugged,
+				vm->pieces_per_section);
+		kprintf("\n");
+		run = s;
+	}
+}
+
+static void vmem_show(const struct virtio_mem *vm)
+{
+	kprintf("%s: region 0x%llx-0x%llx (%llu MiB), block %llu KiB, node %u\n", vm->vdev->name,
+		(unsigned long long)vm->addr, (unsigned long long)(vm->addr + vm->region_size),
+		MB(vm->region_size), (unsigned long long)(vm->block_size >> 10), vm->node_id);
+	kprintf("  usable %llu MiB, requested %llu MiB, plugged %llu MiB (device), target %llu MiB, "
+		"auto %s\n", MB(vm->usable_region_size), MB(vm->requested_size),
+		MB(vm->plugged_size), MB(vm->target), vm->auto_follow ? "on" : "off");
+	kprintf("  blocks: %u online, %u unmovable, %u plugged offline, %u unplugged; MemPlugged "
+		"%llu kB\n", vm->nr_in_state[VMEM_BLOCK_ONLINE],
+		vm->nr_in_state[VMEM_BLOCK_UNMOVABLE], vm->nr_in_state[VMEM_BLOCK_PLUGGED],
+		vm->nr_in_state[VMEM_BLOCK_UNPLUGGED], (unsigned long long)(vmem_online_bytes(vm) >> 10));
+	kprintf("  worker: %s%s%s (%s); %llu requests, %llu offline calls, %llu remove calls, last "
+		"resize %llu ms\n", vmem_worker_state(vm), vm->why ? ": " : "", vm->why ? vm->why : "",
+		errname(vm->last_rc), (unsigned long long)vm->nr_requests,
+		(unsigned long long)vm->nr_offline_calls, (unsigned long long)vm->nr_remove_calls,
+		(unsigned long long)(vm->last_run_ns / 1000000));
+	kprintf("  sections of %lu MiB (%u block%s each):\n", SECTION_SIZE >> 20,
+		vm->pieces_per_section, vm->pieces_per_section > 1 ? "s" : "");
+	vmem_show_sections(vm);
+}
+
+/* Change the target of vm (under its gate), run the resize, say where it ended. */
+static int vmem_set_target(struct virtio_mem *vm, uint64_t target, bool follow)
+{
+	while (__atomic_exchange_n(&vm->running, 1, __ATOMIC_ACQUIRE))
+		arch_cpu_relax(); /* the worker is running on another hart: wait for it */
+	vm->auto_follow = follow;
+	if (!follow)
+		vm->target = target;
+	vm->retries = 0;
+	vm->backoff_ms = VMEM_BACKOFF_MIN_MS;
+	__atomic_store_n(&vm->running, 0, __ATOMIC_RELEASE);
+	virtio_mem_run(vm, true, true);
+	uint64_t plugged = (uint64_t)vmem_plugged_blocks(vm) * vm->block_size;
+	kprintf("vmem: target %llu MiB, plugged %llu MiB, online %llu MiB%s%s\n", MB(vm->target),
+		MB(plugged), MB(vmem_online_bytes(vm)), vm->why ? ": " : "",
+		vm->why ? vm->why : "");
+	return vm->broken ? -EIO : plugged == vm->target ? 0 : vm->last_rc ? vm->last_rc : -EAGAIN;
+}
+
+static int cmd_vmem(int argc, char **argv)
+{
+	struct virtio_mem *vm = NULL;
+	uint64_t size;
+	bool any = false;
+
+	for (unsigned i = 0; i < VMEM_MAX_DEVICES && !vm; i++)
+		vm = __atomic_load_n(&virtio_mem_devices[i], __ATOMIC_ACQUIRE);
+	if (argc == 1) {
+		for (unsigned i = 0; i < VMEM_MAX_DEVICES; i++) {
+			struct virtio_mem *d = __atomic_load_n(&virtio_mem_devices[i], __ATOMIC_ACQUIRE);
+			if (d) {
+				vmem_show(d);
+				any = true;
+			}
+		}
+		if (!any)
+			kprintf("vmem: no virtio-mem device (QEMU: VMEM=SIZE ./run-qemu.sh)\n");
+		return 0;
+	}
+	if (argc != 3)
+		return CMD_USAGE;
+	if (!vm) {
+		kprintf("vmem: no virtio-mem device\n");
+		return -ENODEV;
+	}
+	if (!strcmp(argv[1], "auto")) {
+		if (strcmp(argv[2], "on") && strcmp(argv[2], "off"))
+			return CMD_USAGE;
+		if (!strcmp(argv[2], "off")) {
+			vm->auto_follow = false;
+			kprintf("vmem: auto off: target stays %llu MiB\n", MB(vm->target));
+			return 0;
+		}
+		return vmem_set_target(vm, 0, true);
+	}
+	if ((strcmp(argv[1], "plug") && strcmp(argv[1], "unplug")) || parse_u64(argv[2], &size))
+		return CMD_USAGE;
+	if (vm->broken) {
+		kprintf("vmem: %s is broken (%s)\n", vm->vdev->name, vm->why ? vm->why : "?");
+		return -EIO;
+	}
+	if (size % vm->block_size) {
+		kprintf("vmem: %s is not a multiple of the block size (%llu KiB)\n", argv[2],
+			(unsigned long long)(vm->block_size >> 10));
+		return -EINVAL;
+	}
+	uint64_t target = vm->target;
+	if (!strcmp(argv[1], "plug")) {
+		if (size > vm->usable_region_size - target) {
+			kprintf("vmem: target would exceed the usable region (%llu MiB)\n",
+				MB(vm->usable_region_size));
+			return -EINVAL;
+		}
+		target += size;
+		if (target > vm->requested_size)
+			kprintf("vmem: note: the device refuses (NACK) plugs beyond its requested "
+				"size %llu MiB\n", MB(vm->requested_size));
+	} else {
+		if (size > target) {
+			kprintf("vmem: target is only %llu MiB\n", MB(target));
+			return -EINVAL;
+		}
+		target -= size;
+	}
+	return vmem_set_target(vm, target, false);
+}
+CONSOLE_COMMAND(vmem, .name = "vmem", .usage = "vmem [plug SIZE | unplug SIZE | auto on|off]",
+		.summary = "virtio-mem: show devices, change the plugged size, follow requests",
+		.run = cmd_vmem);

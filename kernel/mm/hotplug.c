@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: MIT
+//
+// Memory hot(un)plug: the four steps, as Linux names them.
+//
+//   add_memory     sections ABSENT -> PRESENT: direct map, vmemmap, descriptors (PG_offline)
+//   online_pages   2 MiB pieces PRESENT/partly online -> online: pages to a zone's buddy lists
+//   offline_pages  isolate, migrate what is movable, take the free pages out; or -EBUSY, undone
+//   remove_memory  sections PRESENT -> ABSENT: vmemmap and direct map gone, tables freed, TLBs fenced
+//
+// Interface: add_memory, online_pages, offline_pages, remove_memory and their __ variants,
+// online_pages_in_range (include/rvmm/hotplug.h); mhp_fail_nth, mhp_stats.
+//
+// Every step either completes or leaves everything as it was, and says why in one line. Each
+// allocation a step makes can fail (fault injection: failalloc=N, mhp_fail_nth); the goto labels
+// are named for what is left to undo.
+
+#include <rvmm/arch_mm.h>
+#include <rvmm/cmdline.h>
+#include <rvmm/errno.h>
+#include <rvmm/hotplug.h>
+#include <rvmm/kpt.h>
+#include <rvmm/migrate.h>
+#include <rvmm/page_alloc.h>
+#include <rvmm/printk.h>
+#include <rvmm/section.h>
+
+#include "internal.h"
+
+#define OFFLINE_PASSES 64 /* migrate + take-free attempts before offline gives up on pinned pages */
+
+unsigned long mhp_fail_nth;
+struct mhp_stats mhp_stats;
+
+// Fault injection: arm the allocator for this step (this hart only); disarm after, one-shot.
+static void fail_arm(void)
+{
+	static bool from_cmdline;
+	if (!from_cmdline) {
+		from_cmdline = true;
+		if (cmdline.failalloc)
+			mhp_fail_nth = cmdline.failalloc;
+	}
+	page_alloc_fail_hart = arch_hart_index();
+	page_alloc_fail_nth = mhp_fail_nth;
+}
+
+static void fail_disarm(void)
+{
+	if (mhp_fail_nth && !page_alloc_fail_nth)
+		mhp_fail_nth = 0; // it fired
+	page_alloc_fail_nth = 0;
+}
+
+static uint64_t sections_bytes(unsigned long count) { return (uint64_t)count << SECTION_SHIFT; }
+
+#define RANGE_FMT "[0x%llx-0x%llx)"
+#define RANGE_ARGS(s, e) (unsigned long long)(s), (unsigned long long)(e)
+
+// Section-aligned, non-empty, inside [0, max_phys). Prints why not.
+static int check_section_range(const char *op, phys_addr_t start, uint64_t size)
+{
+	if (!size || !IS_ALIGNED(start, SECTION_SIZE) || !IS_ALIGNED(size, SECTION_SIZE)) {
+		pr_err("%s " RANGE_FMT ": not aligned to sections (128 MiB)", op,
+		       RANGE_ARGS(start, start + size));
+		return -EINVAL;
+	}
+	if (start + size < start || start + size > mm_layout.max_phys) {
+		pr_err("%s " RANGE_FMT ": beyond the highest address rvmm maps (0x%llx)", op,
+		       RANGE_ARGS(start, start + size), (unsigned long long)mm_layout.max_phys);
+		return -ERANGE;
+	}
+	return 0;
+}
+
+// Write the descriptors of a just-populated section: its own memmap pages reserved, the rest
+// offline. Returns the bytes written.
+static uint64_t init_section_descs(unsigned long nr)
+{
+	struct mem_section *ms = section_get(nr);
+	struct page *p = pfn_to_page(section_nr_to_pfn(nr));
+	for (unsigned long i = 0; i < PAGES_PER_SECTION; i++)
+		p[i] = (struct page){ .flags = i < ms->nr_vmemmap_pages ? PG_reserved | PG_vmemmap
+									 : PG_offline };
+	return PAGES_PER_SECTION * sizeof(struct page);
+}
+
+// memmap_on_memory: each section carries its own 1 MiB of descriptors at its start, so every
+// section stays independent (removable alone).
+static int populate_on_memory(unsigned long nr, unsigned long count)
+{
+	for (unsigned long i = nr; i < nr + count; i++) {
+		struct vmem_altmap am = { .base_pfn = section_nr_to_pfn(i),
+					  .free = PAGES_PER_SECTION * sizeof(struct page) / PAGE_SIZE };
+		int rc = vmemmap_populate(i, 1, &am);
+		if (rc) {
+			while (i-- > nr) {
+				struct vmem_altmap old = { .base_pfn = section_nr_to_pfn(i), .free = am.free };
+				vmemmap_depopulate(i, 1, &old);
+				section_get(i)->nr_vmemmap_pages = 0;
+			}
+			return rc;
+		}
+		section_get(i)->nr_vmemmap_pages = (uint32_t)am.alloc;
+	}
+	return 0;
+}
+
+static void depopulate(unsigned long nr, unsigned long count)
+{
+	for (unsigned long i = nr; i < nr + count; i++) {
+		struct mem_section *ms = section_get(i);
+		struct vmem_altmap am = { .base_pfn = section_nr_to_pfn(i), .free = ms->nr_vmemmap_pages };
+		vmemmap_depopulate(i, 1, (ms->flags & SECTION_MEMMAP_ON_MEMORY) ? &am : NULL);
+		ms->nr_vmemmap_pages = 0;
+	}
+}
+
+int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
+{
+	assert_hotplug_writer();
+	unsigned long nr = start >> SECTION_SHIFT, count = size >> SECTION_SHIFT, done = 0;
+	const char *reason;
+	int rc = check_section_range("hot-add", start, size);
+	if (rc)
+		return rc;
+	for (unsigned long i = nr; i < nr + count; i++)
+		if (section_state(i) != SECTION_ABSENT) {
+			pr_err("hot-add " RANGE_FMT ": section %lu at 0x%llx is already added (%s)",
+			       RANGE_ARGS(start, start + size), i,
+			       (unsigned long long)sections_bytes(i), section_state_name(section_state(i)));
+			return -EEXIST;
+		}
+	fail_arm();
+	rc = directmap_map(start, size);
+	if (rc) {
+		reason = "direct map";
+		goto out;
+	}
+	for (; done < count; done++) {
+		rc = section_set_state(nr + done, SECTION_ABSENT, SECTION_PRESENT);
+		if (rc) {
+			reason = "section table";
+			goto err_sections;
+		}
+		struct mem_section *ms = section_get(nr + done);
+		ms->zone = 0;
+		ms->flags = 0;
+		ms->nr_vmemmap_pages = 0;
+		ms->online_map = 0;
+	}
+	rc = flags & MHP_MEMMAP_ON_MEMORY ? populate_on_memory(nr, count)
+					  : vmemmap_populate(nr, count, NULL);
+	if (rc) {
+		reason = "vmemmap";
+		goto err_sections;
+	}
+	for (unsigned long i = nr; i < nr + count; i++)
+		mhp_stats.desc_bytes += init_section_descs(i);
+	fail_disarm();
+	return 0;
+
+err_sections:
+	while (done-- > 0)
+		section_set_state(nr + done, SECTION_PRESENT, SECTION_ABSENT);
+	directmap_unmap(start, size);
+out:
+	fail_disarm();
+	pr_err("hot-add " RANGE_FMT ": failed: %s (%d)", RANGE_ARGS(start, start + size), reason, rc);
+	return rc;
+}
+
+// 2 MiB aligned pfn range inside [0, max_phys). Prints why not.
+static int check_pfn_range(const char *op, pfn_t start_pfn, unsigned long nr_pages)
+{
+	phys_addr_t s = PFN_PHYS(start_pfn), e = PFN_PHYS(start_pfn + nr_pages);
+	if (!nr_pages || !IS_ALIGNED(start_pfn, MHP_MIN_ONLINE_PAGES) ||
+	    !IS_ALIGNED(nr_pages, MHP_MIN_ONLINE_PAGES)) {
+		pr_err("%s " RANGE_FMT ": not aligned to 2 MiB", op, RANGE_ARGS(s, e));
+		return -EINVAL;
+	}
+	if (start_pfn + nr_pages < start_pfn || e > mm_layout.max_phys) {
+		pr_err("%s " RANGE_FMT ": beyond the highest address rvmm maps (0x%llx)", op,
+		       RANGE_ARGS(s, e), (unsigned long long)mm_layout.max_phys);
+		return -ERANGE;
+	}
+	return 0;
+}
+
+int __online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone)
+{
+	assert_hotplug_writer();
+	phys_addr_t s = PFN_PHYS(start_pfn), e = PFN_PHYS(start_pfn + nr_pages);
+	int rc = check_pfn_range("online", start_pfn, nr_pages);
+	if (rc)
+		return rc;
+	if ((unsigned)zone >= NR_ZONES) {
+		pr_err("online " RANGE_FMT ": no zone %d", RANGE_ARGS(s, e), zone);
+		return -EINVAL;
+	}
+	for (unsigned long nr = pfn_to_section_nr(start_pfn); nr <= pfn_to_section_nr(start_pfn + nr_pages - 1); nr++) {
+		const struct mem_section *ms = section_get(nr);
+		if (!ms || ms->state == SECTION_ABSENT) {
+			pr_err("online " RANGE_FMT ": section %lu is not added (hot-add it first)",
+			       RANGE_ARGS(s, e), nr);
+			return -ENOENT;
+		}
+		if (ms->state == SECTION_ONLINE && ms->zone != zone) {
+			pr_err("online " RANGE_FMT ": section %lu is already online in zone %s",
+			       RANGE_ARGS(s, e), nr, zone_name(ms->zone));
+			return -EINVAL;
+		}
+	}
+	if (online_pages_in_range(start_pfn, nr_pages)) {
+		pr_err("online " RANGE_FMT ": part of it is online already", RANGE_ARGS(s, e));
+		return -EBUSY;
+	}
+	rc = zone_online_range(zone, start_pfn, nr_pages);
+	if (rc) {
+		pr_err("online " RANGE_FMT ": failed (%d)", RANGE_ARGS(s, e), rc);
+		return rc;
+	}
+	mhp_stats.desc_bytes += (uint64_t)nr_pages * sizeof(struct page);
+	return 0;
+}
+
+int __offline_pages(pfn_t start_pfn, unsigned long nr_pages)
+{
+	assert_hotplug_writer();
+	pfn_t end = start_pfn + nr_pages, bad = 0;
+	phys_addr_t s = PFN_PHYS(start_pfn), e = PFN_PHYS(end);
+	unsigned long busy = 0;
+	const char *reason;
+	int rc = check_pfn_range("offline", start_pfn, nr_pages);
+	if (rc)
+		return rc;
+	if (online_pages_in_range(start_pfn, nr_pages) != nr_pages) {
+		pr_err("offline " RANGE_FMT ": not all of it is online", RANGE_ARGS(s, e));
+		return -EINVAL;
+	}
+	if (range_online_zone(start_pfn, end) < 0) {
+		pr_err("offline " RANGE_FMT ": spans two zones; offline each part alone", RANGE_ARGS(s, e));
+		return -EINVAL;
+	}
+	fail_arm();
+	rc = page_isolate_range(start_pfn, end);
+	if (rc) {
+		reason = "isolation";
+		goto out;
+	}
+	for (int pass = 0;; pass++) {
+		rc = migrate_range(start_pfn, end, &bad);
+		if (rc == -EBUSY) {
+			reason = "unmovable page";
+			goto err_isolated;
+		}
+		if (!rc) {
+			rc = page_isolated_take_free(start_pfn, end, &busy);
+			if (!rc)
+				break;
+		}
+		if (pass == OFFLINE_PASSES) {
+			reason = "pages still in use (pinned, or no memory to migrate them to)";
+			rc = -EBUSY;
+			goto err_isolated;
+		}
+		page_alloc_drain_all(); // pages freed meanwhile may sit in a cache
+		for (int i = 0; i < 100 * pass; i++)
+			arch_cpu_relax();
+	}
+	fail_disarm();
+	return 0;
+
+err_isolated:
+	page_unisolate_range(start_pfn, end);
+out:
+	fail_disarm();
+	if (bad)
+		pr_err("offline " RANGE_FMT ": failed: %s at pfn 0x%llx (%d); range left online",
+		       RANGE_ARGS(s, e), reason, (unsigned long long)bad, rc);
+	else
+		pr_err("offline " RANGE_FMT ": failed: %s (%d); range left online", RANGE_ARGS(s, e),
+		       reason, rc);
+	return rc;
+}
+
+int __remove_memory(phys_addr_t start, uint64_t size)
+{
+	assert_hotplug_writer();
+	unsigned long nr = start >> SECTION_SHIFT, count = size >> SECTION_SHIFT;
+	int rc = check_section_range("hot-remove", start, size);
+	if (rc)
+		return rc;
+	for (unsigned long i = nr; i < nr + count; i++) {
+		enum section_state st = section_state(i);
+		if (st == SECTION_ABSENT) {
+			pr_err("hot-remove " RANGE_FMT ": section %lu is not added",
+			       RANGE_ARGS(start, start + size), i);
+			return -ENOENT;
+		}
+		if (st == SECTION_ONLINE) {
+			pr_err("hot-remove " RANGE_FMT ": section %lu is online (offline it first)",
+			       RANGE_ARGS(start, start + size), i);
+			return -EBUSY;
+		}
+	}
+	fail_arm();
+	// The only step that may allocate (splitting a 1 GiB leaf shared with memory that stays):
+	// first, so that its failure leaves everything as it was.
+	rc = directmap_unmap(start, size);
+	fail_disarm();
+	if (rc) {
+		pr_err("hot-remove " RANGE_FMT ": failed: direct map (%d)", RANGE_ARGS(start, start + size), rc);
+		return rc;
+	}
+	depopulate(nr, count);
+	for (unsigned long i = nr; i < nr + count; i++) {
+		struct mem_section *ms = section_get(i);
+		ms->flags = 0;
+		ms->online_map = 0;
+		ms->zone = 0;
+		section_set_state(i, SECTION_PRESENT, SECTION_ABSENT);
+	}
+	return 0;
+}
+
+unsigned long online_pages_in_range(pfn_t start_pfn, unsigned long nr_pages)
+{
+	unsigned long n = 0;
+	for (pfn_t pfn = start_pfn, end = start_pfn + nr_pages; pfn < end;) {
+		pfn_t next = MIN(end, ALIGN_DOWN(pfn, PAGES_PER_SUBSECTION) + PAGES_PER_SUBSECTION);
+		if (pfn_online(pfn))
+			n += next - pfn;
+		pfn = next;
+	}
+	return n;
+}
+
+static uint64_t timed_begin(void)
+{
+	mem_hotplug_begin();
+	return arch_time_ns();
+}
+
+static void timed_end(uint64_t t0)
+{
+	mhp_stats.last_ns = arch_time_ns() - t0;
+	mem_hotplug_done();
+}
+
+int add_memory(phys_addr_t start, uint64_t size, unsigned flags)
+{
+	uint64_t t0 = timed_begin();
+	int rc = __add_memory(start, size, flags);
+	timed_end(t0);
+	return rc;
+}
+
+int online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone)
+{
+	uint64_t t0 = timed_begin();
+	int rc = __online_pages(start_pfn, nr_pages, zone);
+	timed_end(t0);
+	return rc;
+}
+
+int offline_pages(pfn_t start_pfn, unsigned long nr_pages)
+{
+	uint64_t t0 = timed_begin();
+	int rc = __offline_pages(start_pfn, nr_pages);
+	timed_end(t0);
+	return rc;
+}
+
+int remove_memory(phys_addr_t start, uint64_t size)
+{
+	uint64_t t0 = timed_begin();
+	int rc = __remove_memory(start, size);
+	timed_end(t0);
+	return rc;
+}

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: MIT
+//
+// `stress SECONDS`: every hart allocates, fills, verifies and frees movable buffers (struct
+// movable, include/rvmm/migrate.h) with address-independent patterns, while the hart that runs
+// the command also plugs and unplugs the RAM above mem= over and over, so offline migrates the
+// buffers out from under their owners. Not one byte may change: every buffer is verified on each
+// touch and at the end.
+//
+// Interface: stress_run (for tests), the CONSOLE_COMMAND stress.
+//
+// The cycled range is the first hidden one (RAM above mem=), when it is wholly absent or wholly
+// online in ZONE_MOVABLE at the start; it is left as it was found.
+//
+// Memory: STRESS_BUFS buffers of 4..16 KiB per hart (at most 768 KiB per hart).
+
+#include <rvmm/arch_mm.h>
+#include <rvmm/console.h>
+#include <rvmm/errno.h>
+#include <rvmm/hotplug.h>
+#include <rvmm/memblock.h>
+#include <rvmm/migrate.h>
+#include <rvmm/page_alloc.h>
+#include <rvmm/printk.h>
+#include <rvmm/section.h>
+#include <stdio.h>
+
+#define STRESS_BUFS 48
+#define STRESS_HARTS 16 /* harts that take part (more are left idle) */
+
+struct stress_worker {
+	struct movable buf[STRESS_BUFS];
+	uint64_t seed[STRESS_BUFS]; /* pattern seed of what buf[i] holds */
+	uint64_t rng;
+	uint64_t ops, bytes_verified;
+	bool failed;
+	unsigned hart;
+	char error[160];
+};
+
+static struct stress_worker workers[STRESS_HARTS];
+static struct {
+	uint64_t deadline_ns;
+	bool stop;
+	unsigned nr_workers;
+} run;
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ULL;
+}
+
+static uint64_t pattern(uint64_t seed, uint64_t i)
+{
+	uint64_t z = seed + i * 0x9e3779b97f4a7c15ULL;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	return z ^ (z >> 27);
+}
+
+static void fail(struct stress_worker *w, int i, uint64_t word, const uint64_t *p, uint64_t want)
+{
+	if (w->failed)
+		return;
+	w->failed = true;
+	snprintf(w->error, sizeof(w->error),
+		 "hart %u buffer %d word %llu at pfn 0x%llx: read 0x%016llx, expected 0x%016llx",
+		 w->hart, i, (unsigned long long)word, (unsigned long long)movable_pfn(&w->buf[i]),
+		 (unsigned long long)p[word], (unsigned long long)want);
+}
+
+// Pin buffer i, check every word, unpin. Returns false (and records it) on a mismatch.
+static bool verify(struct stress_worker *w, int i)
+{
+	uint64_t n = (PAGE_SIZE << w->buf[i].order) / 8;
+	const uint64_t *p = movable_pin(&w->buf[i]);
+	for (uint64_t k = 0; p && k < n; k++)
+		if (p[k] != pattern(w->seed[i], k)) {
+			fail(w, i, k, p, pattern(w->seed[i], k));
+			movable_unpin(&w->buf[i]);
+			return false;
+		}
+	movable_unpin(&w->buf[i]);
+	w->bytes_verified += n * 8;
+	return true;
+}
+
+// One operation on a random buffer: allocate and fill an empty one, or verify a full one (and
+// free it one time in four).
+static void step(struct stress_worker *w)
+{
+	int i = (int)(rnd(&w->rng) % STRESS_BUFS);
+	struct movable *m = &w->buf[i];
+	w->ops++;
+	if (!m->page) {
+		if (movable_alloc(m, (unsigned)(rnd(&w->rng) % 3)))
+			return; // out of memory for now: fine
+		w->seed[i] = rnd(&w->rng);
+		uint64_t n = (PAGE_SIZE << m->order) / 8;
+		uint64_t *p = movable_pin(m);
+		for (uint64_t k = 0; k < n; k++)
+			p[k] = pattern(w->seed[i], k);
+		movable_unpin(m);
+		return;
+	}
+	if (verify(w, i) && rnd(&w->rng) % 4 == 0)
+		movable_free(m);
+}
+
+static void worker_main(void *arg __unused)
+{
+	unsigned h = arch_hart_index();
+	if (h >= STRESS_HARTS)
+		return;
+	struct stress_worker *w = &workers[h];
+	while (!READ_ONCE(run.stop) && arch_time_ns() < run.deadline_ns && !w->failed)
+		step(w);
+}
+
+// Everything verified once more, then freed.
+static void worker_finish(struct stress_worker *w)
+{
+	for (int i = 0; i < STRESS_BUFS; i++)
+		if (w->buf[i].page) {
+			verify(w, i);
+			movable_free(&w->buf[i]);
+		}
+}
+
+// The hidden RAM stress cycles: the first hidden range, section-aligned, if none of it is added
+// (cycles plug, then unplug) or all of it is online in ZONE_MOVABLE (cycles unplug, then plug,
+// so it ends plugged as it began). *plugged says which.
+static bool cycle_range(phys_addr_t *start, uint64_t *size, bool *plugged)
+{
+	phys_addr_t b;
+	uint64_t n;
+	if (!memblock_hidden_get(0, &b, &n))
+		return false;
+	*start = ALIGN_UP(b, SECTION_SIZE);
+	if (b + n <= *start + SECTION_SIZE)
+		return false;
+	*size = ALIGN_DOWN(b + n - *start, SECTION_SIZE);
+	unsigned long absent = 0, movable = 0, count = *size >> SECTION_SHIFT;
+	for (unsigned long nr = *start >> SECTION_SHIFT; nr < (*start + *size) >> SECTION_SHIFT; nr++) {
+		const struct mem_section *ms = section_get(nr);
+		absent += section_state(nr) == SECTION_ABSENT;
+		movable += ms && ms->state == SECTION_ONLINE && ms->zone == ZONE_MOVABLE &&
+			   ms->online_map == SUBSECTION_MAP_FULL;
+	}
+	*plugged = movable == count;
+	return absent == count || movable == count;
+}
+
+static int do_plug(phys_addr_t start, uint64_t size)
+{
+	int rc = add_memory(start, size, 0);
+	return rc ? rc : online_pages(PFN_DOWN(start), size >> PAGE_SHIFT, ZONE_MOVABLE);
+}
+
+static int do_unplug(phys_addr_t start, uint64_t size, struct stress_result *r)
+{
+	int rc;
+	for (int tries = 0;; tries++) {
+		rc = offline_pages(PFN_DOWN(start), size >> PAGE_SHIFT);
+		if (rc != -EBUSY || tries == 20)
+			break;
+		r->busy_retries++;
+	}
+	return rc ? rc : remove_memory(start, size);
+}
+
+// One plug/unplug cycle (in the order that ends where it began); worker steps in between so the
+// plugged memory fills with data that the unplug must migrate.
+static int cycle_once(struct stress_worker *me, phys_addr_t start, uint64_t size, bool plugged,
+		      struct stress_result *r)
+{
+	for (int half = 0; half < 2; half++) {
+		bool plug = plugged == (half == 1);
+		int rc = plug ? do_plug(start, size) : do_unplug(start, size, r);
+		if (rc) {
+			snprintf(r->error, sizeof(r->error), "%s of [0x%llx-0x%llx) failed (%d)",
+				 plug ? "plug" : "unplug", (unsigned long long)start,
+				 (unsigned long long)(start + size), rc);
+			return rc;
+		}
+		uint64_t until = arch_time_ns() + 20000000ULL;
+		while (plug && arch_time_ns() < until && !me->failed)
+			step(me);
+	}
+	return 0;
+}
+
+int stress_run(unsigned seconds, struct stress_result *r)
+{
+	*r = (struct stress_result){ 0 };
+	for (unsigned h = 0; h < STRESS_HARTS; h++) {
+		workers[h] = (struct stress_worker){ .rng = 0x5eed0000ULL + h * 7919, .hart = h };
+		for (int i = 0; i < STRESS_BUFS; i++)
+			workers[h].buf[i] = (struct movable)MOVABLE_INIT;
+	}
+	uint64_t m0 = migrate_stats.migrated;
+	run.stop = false;
+	run.deadline_ns = arch_time_ns() + seconds * 1000000000ULL;
+	r->harts = 1 + arch_smp_start_others(worker_main, NULL);
+	struct stress_worker *me = &workers[arch_hart_index() % STRESS_HARTS];
+	phys_addr_t start = 0;
+	uint64_t size = 0;
+	bool plugged = false, cycling = cycle_range(&start, &size, &plugged);
+	while (arch_time_ns() < run.deadline_ns && !r->rc) {
+		if (cycling) {
+			r->rc = cycle_once(me, start, size, plugged, r);
+			if (!r->rc)
+				r->cycles++;
+		}
+		uint64_t until = arch_time_ns() + 10000000ULL;
+		while (arch_time_ns() < until && !me->failed)
+			step(me);
+		for (unsigned h = 0; h < STRESS_HARTS; h++)
+			if (READ_ONCE(workers[h].failed))
+				r->rc = -EIO;
+	}
+	WRITE_ONCE(run.stop, true);
+	arch_smp_wait_others();
+	for (unsigned h = 0; h < STRESS_HARTS; h++) {
+		struct stress_worker *w = &workers[h];
+		worker_finish(w);
+		r->ops += w->ops;
+		r->bytes_verified += w->bytes_verified;
+		if (w->failed && !r->error[0]) {
+			snprintf(r->error, sizeof(r->error), "%s", w->error);
+			r->rc = -EIO;
+		}
+	}
+	r->migrations = migrate_stats.migrated - m0;
+	return r->rc;
+}
+
+static int cmd_stress(int argc, char **argv)
+{
+	uint64_t secs;
+	if (argc != 2 || parse_u64(argv[1], &secs) || !secs || secs > 3600)
+		return CMD_USAGE;
+	struct stress_result r;
+	int rc = stress_run((unsigned)secs, &r);
+	kprintf("stress: %s%s: %llu s on %u harts: %llu operations, %llu migrations, %llu MiB verified, "
+		"%llu plug/unplug cycles (%llu offline retries)\n",
+		rc ? "FAILED: " : "ok", rc ? r.error : "", (unsigned long long)secs,
+		r.harts, (unsigned long long)r.ops, (unsigned long long)r.migrations,
+		(unsigned long long)(r.bytes_verified >> 20), (unsigned long long)r.cycles,
+		(unsigned long long)r.busy_retries);
+	return rc;
+}
+
+CONSOLE_COMMAND(stress, .name = "stress", .usage = "stress SECONDS",
+		.summary = "every hart verifies movable buffers while one plugs/unplugs hidden RAM",
+		.run = cmd_stress);

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Boot-once, reset-after-every-input for the fuzz targets over the mm simulation (fuzz_sim.h),
+ * the invariant checks they share, and the stand-ins those targets need instead of
+ * tests/host/sim/test_main.c (test_fail) and the arch's console input.
+ *
+ * Interface: fz_boot, fz_snap_take, fz_snap_diff, fz_boot_piece_zone, fz_reset, fz_check_locks,
+ * fz_check_buddy, test_fail, fuzz_log_tail, console_poll_input, console_idle.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rvmm/hotplug.h>
+#include <rvmm/kpt.h>
+#include <rvmm/page_alloc.h>
+#include <rvmm/section.h>
+
+#include "fuzz.h"
+#include "fuzz_sim.h"
+#include "test.h"
+
+void (*fuzz_log_tail)(void) = sim_log_dump;
+
+/* kernel/console.c's line editor wants these from the arch; console_loop never runs here. */
+int console_poll_input(void) { return -1; }
+void console_idle(void) {}
+
+/* sim_check_buddy reports through test_fail (tests/host/sim/test.h): keep the reason. */
+static char reason[1024];
+
+void test_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(reason, sizeof(reason), "%s:%d: ", file, line);
+
+	va_start(ap, fmt);
+	vsnprintf(reason + n, sizeof(reason) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* Sections as boot left them. */
+static struct mem_section *boot_sec;
+static unsigned long boot_nr;
+static struct fz_snap boot_snap;
+
+void fz_snap_take(struct fz_snap *s)
+{
+	memset(s, 0, sizeof(*s));
+	page_alloc_drain_local();
+	for (int z = 0; z < NR_ZONES; z++) {
+		s->managed[z] = zone_managed_pages(z);
+		s->isolated[z] = zones[z].nr_isolated_free;
+	}
+	s->free_total = total_free_pages();
+	s->pgtables = kpt_pgtable_pages();
+	s->memmap = vmemmap_bytes();
+	for (int i = 0; i < NR_SECTION_STATES; i++)
+		s->count[i] = section_count(i);
+}
+
+const char *fz_snap_diff(const struct fz_snap *a, const struct fz_snap *b)
+{
+	static char why[256];
+
+	for (int z = 0; z < NR_ZONES; z++)
+		if (a->managed[z] != b->managed[z] || a->isolated[z] != b->isolated[z]) {
+			snprintf(why, sizeof(why), "zone %d managed %lu -> %lu, isolated %lu -> %lu", z,
+				 a->managed[z], b->managed[z], a->isolated[z], b->isolated[z]);
+			return why;
+		}
+	if (a->free_total != b->free_total) {
+		snprintf(why, sizeof(why), "free pages %lu -> %lu", a->free_total, b->free_total);
+		return why;
+	}
+	if (a->pgtables != b->pgtables || a->memmap != b->memmap) {
+		snprintf(why, sizeof(why), "page-table pages %lu -> %lu, memmap bytes %lu -> %lu",
+			 a->pgtables, b->pgtables, a->memmap, b->memmap);
+		return why;
+	}
+	for (int i = 0; i < NR_SECTION_STATES; i++)
+		if (a->count[i] != b->count[i]) {
+			snprintf(why, sizeof(why), "%s sections %lu -> %lu", section_state_name(i),
+				 a->count[i], b->count[i]);
+			return why;
+		}
+	return NULL;
+}
+
+void fz_boot(const struct sim_config *cfg)
+{
+	if (sim_boot(cfg)) {
+		sim_log_dump();
+		fprintf(stderr, "fuzz: sim_boot failed\n");
+		exit(1);
+	}
+	boot_nr = mm_layout.max_phys >> SECTION_SHIFT;
+	boot_sec = calloc(boot_nr, sizeof(*boot_sec));
+	for (unsigned long nr = 0; nr < boot_nr; nr++)
+		if (section_get(nr))
+			boot_sec[nr] = *section_get(nr);
+	fz_snap_take(&boot_snap);
+}
+
+int fz_boot_piece_zone(pfn_t pfn)
+{
+	unsigned long nr = pfn_to_section_nr(pfn);
+	unsigned sub = (unsigned)((pfn % PAGES_PER_SECTION) / FZ_PIECE_PAGES);
+
+	if (nr >= boot_nr || boot_sec[nr].state != SECTION_ONLINE ||
+	    !(boot_sec[nr].online_map >> sub & 1))
+		return -1;
+	return boot_sec[nr].zone;
+}
+
+// One pass over every section towards its boot state. Returns the number of steps that failed.
+static int reset_pass(bool *changed, char *last, size_t len)
+{
+	int failed = 0, rc;
+
+	for (unsigned long nr = 0; nr < boot_nr; nr++) {
+		const struct mem_section *ms = section_get(nr), *b = &boot_sec[nr];
+		pfn_t base = section_nr_to_pfn(nr);
+
+		if (!ms || ms->state == SECTION_ABSENT) {
+			if (b->state != SECTION_ABSENT) {
+				snprintf(last, len, "boot section %lu was removed", nr);
+				failed++;
+			}
+			continue;
+		}
+		uint64_t cur = ms->state == SECTION_ONLINE ? ms->online_map : 0;
+		uint64_t want = b->state == SECTION_ONLINE ? b->online_map : 0;
+		for (unsigned sub = 0; sub < FZ_PIECES_PER_SECTION; sub++) {
+			pfn_t pfn = base + sub * FZ_PIECE_PAGES;
+			bool on = cur >> sub & 1, want_on = want >> sub & 1;
+
+			if (on == want_on && (!on || ms->zone == b->zone))
+				continue;
+			if (on) {
+				rc = offline_pages(pfn, FZ_PIECE_PAGES);
+			} else {
+				rc = online_pages(pfn, FZ_PIECE_PAGES, b->zone);
+			}
+			if (rc) {
+				snprintf(last, len, "%s pfn 0x%lx: %d", on ? "offline" : "online", pfn, rc);
+				failed++;
+			} else {
+				*changed = true;
+			}
+		}
+		ms = section_get(nr);
+		if (b->state == SECTION_ABSENT && ms->state == SECTION_PRESENT) {
+			rc = remove_memory(PFN_PHYS(base), SECTION_SIZE);
+			if (rc) {
+				snprintf(last, len, "remove section %lu: %d", nr, rc);
+				failed++;
+			} else {
+				*changed = true;
+			}
+		}
+	}
+	return failed;
+}
+
+void fz_reset(void)
+{
+	char last[128] = "";
+	struct fz_snap now;
+	const char *diff;
+	bool changed = true;
+	int failed = 0;
+
+	mhp_fail_nth = 0;
+	/* A piece of ZONE_NORMAL may hold the vmemmap of a section added later: several passes. */
+	for (int pass = 0; pass < 8 && changed; pass++) {
+		changed = false;
+		failed = reset_pass(&changed, last, sizeof(last));
+	}
+	FUZZ_CHECK(!failed, "reset: cannot return to the boot state: %d steps fail, last: %s",
+		   failed, last);
+	fz_snap_take(&now);
+	diff = fz_snap_diff(&boot_snap, &now);
+	FUZZ_CHECK(!diff, "reset: back at the boot state, but %s (a leak)", diff);
+}
+
+void fz_check_locks(const char *after)
+{
+	FUZZ_CHECK(!rw_is_held(&hotplug_lock), "hotplug_lock held after %s", after);
+	FUZZ_CHECK(!spin_is_locked(&kpt_lock), "kpt_lock held after %s", after);
+	for (int z = 0; z < NR_ZONES; z++) {
+		FUZZ_CHECK(!spin_is_locked(&zones[z].lock), "zone %d lock held after %s", z, after);
+		FUZZ_CHECK(zones[z].nr_isolated_free == 0, "zone %d: %lu pages left isolated after %s",
+			   z, zones[z].nr_isolated_free, after);
+	}
+}
+
+void fz_check_buddy(const char *after)
+{
+	reason[0] = '\0';
+	FUZZ_CHECK(sim_check_buddy(NULL, 0, 0) == 0, "after %s: %s", after, reason);
+}

@@ -1,0 +1,558 @@
+// SPDX-License-Identifier: MIT
+//
+// Host tests of the virtio-mem driver (drivers/virtio/virtio_mem*.c) against the simulated
+// device of vmem_dev.c on virtio-mmio and the fake hot-plug core of fake_hotplug.c: resizes with
+// blocks of 2 MiB, 4 MiB, 128 MiB and 256 MiB; NACK, BUSY, ERROR and silence; nonsense
+// configurations; a request changing mid-way; memory plugged at probe (UNPLUG_ALL); unmovable
+// data; hot-plug failures; the `vmem` command and MemPlugged. After every step the driver, the
+// device and the fake core must agree block by block, and no contract of the core was broken.
+
+#include <stdio.h>
+#include <string.h>
+
+#include <rvmm/console.h>
+#include <rvmm/errno.h>
+#include <rvmm/hotplug.h>
+#include <rvmm/virtio.h>
+
+#include "fake_hotplug.h"
+#include "host.h"
+#include "virtio_mem.h"
+#include "vmem_dev.h"
+
+#define MMIO_PA 0x10001000UL
+#define IRQ 8
+#define REGION 0x100000000ULL /* 4 GiB: where QEMU puts the device-memory window for MEM=3G */
+#define M (1ULL << 20)
+#define G (1ULL << 30)
+
+extern const struct virtio_driver virtio_mem_driver;
+const struct virtio_driver *const virtio_drivers[] = { &virtio_mem_driver };
+const size_t virtio_nr_drivers = 1;
+
+static struct vmem_dev *dev;
+static struct virtio_mem *vm;
+
+static bool dev_is_plugged(phys_addr_t pa, uint64_t size)
+{
+	return vmem_dev_is_plugged(dev, pa, size);
+}
+
+/* A device (not yet probed) with a region of region_size at addr. */
+static void make_device(uint64_t bs, uint64_t addr, uint64_t region_size, uint64_t requested,
+			uint64_t plugged)
+{
+	fake_hp_reset();
+	dev = vmem_dev_create(MMIO_PA, IRQ, bs, addr, region_size, requested, plugged);
+	fake_hp.is_plugged = dev_is_plugged;
+}
+
+static int probe(void)
+{
+	struct virtio_device *vdev = NULL;
+	int rc = virtio_mmio_probe(&dev->s->plat, &vdev);
+
+	vm = rc == 0 && vdev ? vdev->priv : NULL;
+	return rc;
+}
+
+/* Idle harts running the background work until nothing is due (bounded: simulated seconds). */
+static void settle(void) { fake_background(300000); }
+
+/* Driver, device and fake core agree, block by block; no contract broken. */
+static int check_agree(void)
+{
+	if (fake_hp.violations)
+		host_fail(__FILE__, __LINE__, "hot-plug contract: %s", fake_hp.first_violation);
+	CHECK_EQ(fake_hp.violations, 0);
+	CHECK_EQ(dev->protocol_errors, 0);
+	CHECK_EQ((uint64_t)vmem_plugged_blocks(vm), vmem_dev_plugged_blocks(dev));
+	CHECK_EQ(vm->plugged_size, dev->plugged_size);
+	uint64_t online = 0;
+	for (uint32_t id = 0; id < vm->nr_blocks; id++) {
+		phys_addr_t pa = vmem_block_addr(vm, id);
+		enum vmem_block_state st = vmem_block_state(vm, id);
+		bool on = st == VMEM_BLOCK_ONLINE || st == VMEM_BLOCK_UNMOVABLE;
+		CHECK_EQ(st != VMEM_BLOCK_UNPLUGGED, vmem_dev_is_plugged(dev, pa, vm->block_size));
+		CHECK_EQ(fake_online_bytes(pa, vm->block_size), on ? vm->block_size : 0);
+		online += on ? vm->block_size : 0;
+	}
+	for (unsigned long s = 0; s < vm->nr_sections; s++)
+		CHECK_EQ(vm->sections[s].added != 0, fake_section_present(vm->first_section + s));
+	CHECK_EQ(fake_online_bytes(vm->addr, vm->region_size), online);
+	CHECK(meminfo_plugged_kb);
+	CHECK_EQ(meminfo_plugged_kb(), online >> 10);
+	return 0;
+}
+
+/* The host asks for size; the driver follows from the idle loop; all of it ends online. */
+static int resize_to(uint64_t size)
+{
+	vmem_dev_request(dev, size);
+	settle();
+	if (vm->last_rc)
+		host_fail(__FILE__, __LINE__, "resize to %llu MiB: %s (%s)",
+			  (unsigned long long)(size >> 20), vm->why ? vm->why : "?",
+			  errname(vm->last_rc));
+	CHECK_EQ(vm->last_rc, 0);
+	CHECK_EQ(dev->plugged_size, size);
+	CHECK_EQ(vm->nr_in_state[VMEM_BLOCK_ONLINE], size / vm->block_size);
+	CHECK_EQ(fake_online_bytes(REGION, dev->region_size), size);
+	for (unsigned long s = 0; s < vm->nr_sections; s++)
+		CHECK_EQ(vm->sections[s].added != 0, vm->sections[s].plugged != 0);
+	return check_agree();
+}
+
+/* ---- resizes with each block size ---- */
+
+static int resize_sequence(uint64_t bs)
+{
+	static const uint64_t sizes[] = { 0, 1 * G, 4 * G, 512 * M, 0, 768 * M, 3 * G };
+
+	make_device(bs, REGION, 8 * G, 0, 0);
+	CHECK_RC(probe());
+	CHECK(vm);
+	CHECK_EQ(vm->nr_blocks, 8 * G / bs);
+	settle();
+	CHECK_RC(check_agree());
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
+		if (resize_to(sizes[i]))
+			return 1;
+	CHECK_EQ(dev->nr_errors, 0);
+	return 0;
+}
+
+static int test_resize_2m(void) { return resize_sequence(2 * M); }
+static int test_resize_4m(void) { return resize_sequence(4 * M); }
+static int test_resize_128m(void) { return resize_sequence(128 * M); }
+static int test_resize_256m(void)
+{
+	if (resize_sequence(256 * M))
+		return 1;
+	CHECK_EQ(vm->sections_per_block, 2);
+	return 0;
+}
+
+/* 4G -> 512M with 2 MiB blocks: batched requests, offlines and removals (one fence each). */
+static int test_unplug_batched(void)
+{
+	make_device(2 * M, REGION, 8 * G, 0, 0);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(4 * G));
+	unsigned unplugs = dev->nr_unplug, offlines = fake_hp.offline_calls;
+	unsigned fences = fake_hp.fences;
+	CHECK_RC(resize_to(512 * M));
+	CHECK(dev->nr_unplug - unplugs <= 4);           /* 1792 blocks, 512 per request */
+	CHECK(fake_hp.offline_calls - offlines <= 4);
+	CHECK(fake_hp.fences - fences <= 4);             /* 28 sections removed */
+	CHECK_EQ(dev->max_nb_blocks, 512);
+	/* The highest blocks went: what is left is the bottom 512 MiB. */
+	CHECK(vmem_dev_is_plugged(dev, REGION, 512 * M));
+	return 0;
+}
+
+/* Sub-blocks: a section is added with its first block and removed with its last. */
+static int test_subblock_sections(void)
+{
+	make_device(2 * M, REGION, 1 * G, 0, 0);
+	CHECK_RC(probe());
+	unsigned long s0 = REGION >> SECTION_SHIFT;
+	CHECK_RC(resize_to(2 * M));
+	CHECK(fake_section_present(s0) && !fake_section_present(s0 + 1));
+	CHECK_EQ(fake_online_bytes(REGION, SECTION_SIZE), 2 * M);
+	CHECK_EQ(vmem_section_state(vm, 0), VMEM_SECTION_PARTIAL);
+	CHECK_RC(resize_to(130 * M));
+	CHECK(fake_section_present(s0) && fake_section_present(s0 + 1));
+	CHECK_EQ(vmem_section_state(vm, 0), VMEM_SECTION_ONLINE);
+	CHECK_EQ(vmem_section_state(vm, 1), VMEM_SECTION_PARTIAL);
+	CHECK_RC(resize_to(4 * M));
+	CHECK(fake_section_present(s0) && !fake_section_present(s0 + 1));
+	CHECK_EQ(vmem_section_state(vm, 1), VMEM_SECTION_ABSENT);
+	CHECK_RC(resize_to(0));
+	CHECK(!fake_section_present(s0));
+	return 0;
+}
+
+/* A region that does not start or end on a section: only its whole sections are used. */
+static int test_region_unaligned_sections(void)
+{
+	make_device(2 * M, REGION + 64 * M, 1 * G, 0, 0);
+	CHECK_RC(probe());
+	CHECK(host_log_contains("not section-aligned"));
+	CHECK_EQ(vm->base, REGION + SECTION_SIZE);
+	CHECK_EQ(vm->nr_sections, 7);
+	vmem_dev_request(dev, 256 * M);
+	settle();
+	CHECK_EQ(vm->last_rc, 0);
+	CHECK_EQ(dev->plugged_size, 256 * M);
+	return check_agree();
+}
+
+/* ---- the device refuses ---- */
+
+static int test_nack_plug(void)
+{
+	make_device(2 * M, REGION, 4 * G, 0, 0);
+	CHECK_RC(probe());
+	settle();
+	dev->nack_plugs = 3;
+	CHECK_RC(resize_to(1 * G));
+	CHECK(host_log_contains("NACK"));
+	CHECK_EQ(dev->nr_plug, 4); /* three refused, then one batch */
+	return 0;
+}
+
+static int test_busy_unplug(void)
+{
+	make_device(4 * M, REGION, 4 * G, 0, 0);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(1 * G));
+	dev->busy_unplugs = 2;
+	CHECK_RC(resize_to(128 * M));
+	CHECK(host_log_contains("BUSY"));
+	return 0;
+}
+
+static int test_busy_plug(void)
+{
+	make_device(128 * M, REGION, 4 * G, 0, 0);
+	CHECK_RC(probe());
+	dev->busy_plugs = 4;
+	return resize_to(1 * G);
+}
+
+/* ERROR: the device is broken; nothing more is asked of it; what is plugged stays usable. */
+static int test_error_broken(void)
+{
+	make_device(2 * M, REGION, 4 * G, 0, 0);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(256 * M));
+	dev->error_all = true;
+	vmem_dev_request(dev, 512 * M);
+	settle();
+	CHECK(vm->broken);
+	CHECK(vm->vdev->broken);
+	CHECK(host_log_contains("answered ERROR"));
+	unsigned plugs = dev->nr_plug;
+	vmem_dev_request(dev, 1 * G);
+	settle();
+	CHECK_EQ(dev->nr_plug, plugs);
+	CHECK_EQ(vm->nr_in_state[VMEM_BLOCK_ONLINE], 128);
+	return check_agree();
+}
+
+static int test_no_answer(void)
+{
+	make_device(2 * M, REGION, 4 * G, 0, 0);
+	CHECK_RC(probe());
+	dev->silent = true;
+	vmem_dev_request(dev, 256 * M);
+	settle();
+	CHECK(vm->broken);
+	CHECK(host_log_contains("no answer"));
+	CHECK_EQ(vmem_plugged_blocks(vm), 0);
+	CHECK_EQ(fake_online_bytes(REGION, 4 * G), 0);
+	return 0;
+}
+
+/* ---- nonsense configurations: refused at probe with a clear line, nothing left behind ---- */
+
+static int bad_config(uint64_t bs, uint64_t addr, uint64_t region, uint64_t usable,
+		      uint64_t plugged, const char *msg)
+{
+	make_device(bs, addr, region, 0, plugged);
+	if (usable) {
+		dev->usable_region_size = usable;
+		vmem_dev_sync(dev);
+	}
+	long pages = host_pages_in_use();
+	CHECK(probe() != 0);
+	CHECK(!vm);
+	if (!host_log_contains(msg))
+		host_fail(__FILE__, __LINE__, "no \"%s\" in the log", msg);
+	CHECK(host_log_contains(msg));
+	CHECK_EQ(host_pages_in_use(), pages);
+	CHECK_EQ(fake_hp.add_calls, 0);
+	CHECK_EQ(dev->nr_plug + dev->nr_unplug + dev->nr_unplug_all, 0);
+	return 0;
+}
+
+static int test_bad_block_3000(void)
+{
+	return bad_config(3000, REGION, 3000 * 65536ULL, 0, 0, "block size 3000 is not a power of two");
+}
+static int test_bad_block_1m(void)
+{
+	return bad_config(1 * M, REGION, 1 * G, 0, 0, "below the 2 MiB online granularity");
+}
+static int test_bad_region_unaligned(void)
+{
+	return bad_config(4 * M, REGION + 2 * M, 1 * G, 0, 0, "not aligned to its block size");
+}
+static int test_bad_region_beyond_max_phys(void)
+{
+	return bad_config(2 * M, FAKE_MAX_PHYS - 128 * M, 1 * G, 0, 0, "beyond max_phys");
+}
+static int test_bad_usable_gt_region(void)
+{
+	return bad_config(2 * M, REGION, 1 * G, 2 * G, 0, "usable region size exceeds the region");
+}
+static int test_bad_plugged_not_multiple(void)
+{
+	return bad_config(2 * M, REGION, 1 * G, 0, 3 * M,
+			  "plugged size is not a multiple of the block size");
+}
+static int test_bad_no_whole_section(void)
+{
+	return bad_config(2 * M, REGION + 2 * M, 64 * M, 0, 0, "holds no whole");
+}
+
+/* ---- a request that changes while the driver works ---- */
+
+static void shrink_after_two_plugs(struct vmem_dev *d, uint16_t type)
+{
+	if (type == VIRTIO_MEM_REQ_PLUG && d->nr_plug == 2) {
+		d->after_request = NULL;
+		vmem_dev_request(d, 512 * M);
+	}
+}
+
+static int test_request_changes_midway(void)
+{
+	make_device(2 * M, REGION, 8 * G, 0, 0);
+	CHECK_RC(probe());
+	settle();
+	dev->after_request = shrink_after_two_plugs;
+	vmem_dev_request(dev, 4 * G);
+	settle();
+	CHECK_EQ(vm->last_rc, 0);
+	CHECK_EQ(dev->nr_plug, 2); /* stopped plugging as soon as it saw the change */
+	CHECK_EQ(dev->plugged_size, 512 * M);
+	return check_agree();
+}
+
+/* ---- memory plugged from an earlier boot ---- */
+
+static int test_plugged_at_probe(void)
+{
+	make_device(2 * M, REGION, 4 * G, 256 * M, 1 * G);
+	dev->busy_unplug_alls = 1;
+	CHECK_RC(probe());
+	CHECK(vm->unplug_all_pending);
+	CHECK(host_log_contains("unplugging all first"));
+	settle();
+	CHECK_EQ(dev->nr_unplug_all, 2); /* BUSY once, then done */
+	CHECK(!vm->unplug_all_pending);
+	CHECK_EQ(dev->plugged_size, 256 * M);
+	CHECK_EQ(vm->last_rc, 0);
+	return check_agree();
+}
+
+/* ---- data that cannot move ---- */
+
+static int put_data(uint64_t size, unsigned every_blocks)
+{
+	unsigned n = 0;
+
+	for (uint64_t off = 0; off < size; off += every_blocks * vm->block_size)
+		CHECK_RC(fake_put_data(REGION + off + 8192, false, 1000 + n++));
+	return 0;
+}
+
+/* Unplug to 0 with two blocks pinned: they stay plugged and online, the rest goes, nothing lost. */
+static int test_unmovable(void)
+{
+	make_device(2 * M, REGION, 4 * G, 0, 0);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(1 * G));
+	CHECK_RC(put_data(1 * G, 4));
+	CHECK_RC(fake_put_data(REGION + 500 * 2 * M + 4096, true, 7));
+	CHECK_RC(fake_put_data(REGION + 300 * 2 * M, true, 11));
+	unsigned count = fake_data_count();
+	uint64_t sum = fake_data_sum();
+
+	vmem_dev_request(dev, 0);
+	settle();
+	CHECK_EQ(vm->last_rc, -EBUSY);
+	CHECK(host_log_contains("cannot unplug"));
+	CHECK(host_log_contains("unmovable"));
+	CHECK_EQ(dev->plugged_size, 4 * M);
+	CHECK(vmem_dev_is_plugged(dev, REGION + 500 * 2 * M, 2 * M));
+	CHECK(vmem_dev_is_plugged(dev, REGION + 300 * 2 * M, 2 * M));
+	CHECK_EQ(fake_online_bytes(REGION, 4 * G), 4 * M);
+	CHECK_EQ(fake_data_count(), count);
+	CHECK_EQ(fake_data_sum(), sum);
+	CHECK(vm->retries > VMEM_MAX_RETRIES); /* retried a bounded number of times, then waits */
+	CHECK_RC(check_agree());
+
+	/* The owner lets go: the next request completes. */
+	fake_data_release_unmovable();
+	CHECK_RC(resize_to(0));
+	CHECK_EQ(fake_data_count(), count);
+	CHECK_EQ(fake_data_sum(), sum);
+	CHECK_EQ(fake_data_in(REGION, 4 * G), 0);
+	return 0;
+}
+
+/* Taking one block back when the highest is pinned: the next one goes instead. */
+static int test_prefer_offlinable(void)
+{
+	make_device(2 * M, REGION, 4 * G, 0, 0);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(256 * M));
+	CHECK_RC(fake_put_data(REGION + 127 * 2 * M, true, 1));
+	CHECK_RC(resize_to(254 * M));
+	CHECK(vmem_dev_is_plugged(dev, REGION + 127 * 2 * M, 2 * M));
+	CHECK(!vmem_dev_is_plugged(dev, REGION + 126 * 2 * M, 2 * M));
+	CHECK_EQ(vmem_block_state(vm, 127), VMEM_BLOCK_ONLINE); /* unmovable only for that round */
+	return 0;
+}
+
+/* Big blocks: a pinned 256 MiB block stays, both its sections stay present. */
+static int test_unmovable_big_block(void)
+{
+	make_device(256 * M, REGION, 4 * G, 0, 0);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(1 * G));
+	CHECK_RC(fake_put_data(REGION + 3 * 256 * M + 200 * M, true, 1));
+	vmem_dev_request(dev, 256 * M);
+	settle();
+	CHECK_EQ(vm->last_rc, 0);
+	CHECK_EQ(dev->plugged_size, 256 * M); /* block 3 pinned: blocks 0..2 went instead */
+	CHECK(vmem_dev_is_plugged(dev, REGION + 3 * 256 * M, 256 * M));
+	CHECK(fake_section_present((REGION >> SECTION_SHIFT) + 6));
+	CHECK(fake_section_present((REGION >> SECTION_SHIFT) + 7));
+	return check_agree();
+}
+
+/* ---- the hot-plug core fails ---- */
+
+static int test_add_fails(void)
+{
+	make_device(2 * M, REGION, 4 * G, 0, 0);
+	CHECK_RC(probe());
+	fake_hp.fail_add = -ENOMEM;
+	CHECK_RC(resize_to(256 * M));
+	CHECK(host_log_contains("could not bring it online"));
+	CHECK(dev->nr_unplug >= 1); /* the first plug was given back */
+	return 0;
+}
+
+static int test_online_fails_giveback_busy(void)
+{
+	make_device(2 * M, REGION, 4 * G, 0, 0);
+	CHECK_RC(probe());
+	fake_hp.fail_online = -ENOMEM;
+	dev->busy_unplugs = 1;
+	vmem_dev_request(dev, 256 * M);
+	fake_background(1); /* one run: plugged, online failed, give-back refused */
+	CHECK(host_log_contains("it stays plugged, offline"));
+	CHECK(vm->nr_in_state[VMEM_BLOCK_PLUGGED] > 0);
+	CHECK_RC(check_agree());
+	settle(); /* the retry onlines what is plugged, then plugs the rest */
+	CHECK_EQ(vm->last_rc, 0);
+	CHECK_EQ(vm->nr_in_state[VMEM_BLOCK_ONLINE], 128);
+	return check_agree();
+}
+
+static int test_remove_fails(void)
+{
+	make_device(2 * M, REGION, 4 * G, 0, 0);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(512 * M));
+	fake_hp.fail_remove = -EBUSY;
+	CHECK_RC(resize_to(0)); /* retried: the section left behind is removed too */
+	CHECK(host_log_contains("hot-remove"));
+	return 0;
+}
+
+/* ---- the vmem command ---- */
+
+extern const struct console_command __start_rvmm_cmds[], __stop_rvmm_cmds[];
+
+static int run_cmd(const char *line)
+{
+	char buf[128], *argv[8];
+	int argc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (char *t = strtok(buf, " "); t && argc < 8; t = strtok(NULL, " "))
+		argv[argc++] = t;
+	for (const struct console_command *c = __start_rvmm_cmds; c < __stop_rvmm_cmds; c++)
+		if (!strcmp(c->name, argv[0]))
+			return c->run(argc, argv);
+	return -ENOENT;
+}
+
+static int test_vmem_command(void)
+{
+	make_device(2 * M, REGION, 8 * G, 512 * M, 0);
+	CHECK_RC(probe());
+	settle();
+	CHECK_EQ(dev->plugged_size, 512 * M);
+	host_log_clear();
+	CHECK_RC(run_cmd("vmem"));
+	CHECK(host_log_contains("block 2048 KiB"));
+	CHECK(host_log_contains("requested 512 MiB"));
+	CHECK(host_log_contains("MemPlugged 524288 kB"));
+	CHECK(host_log_contains("online"));
+
+	CHECK_RC(run_cmd("vmem unplug 0x8000000"));
+	CHECK(!vm->auto_follow);
+	CHECK_EQ(dev->plugged_size, 384 * M);
+	CHECK_RC(check_agree());
+	vmem_dev_request(dev, 1 * G); /* auto off: the driver keeps its own target */
+	settle();
+	CHECK_EQ(dev->plugged_size, 384 * M);
+	CHECK_EQ(run_cmd("vmem plug 0x300000"), -EINVAL);
+	CHECK_EQ(run_cmd("vmem plug 0x1900000000"), -EINVAL);
+	CHECK_EQ(run_cmd("vmem unplug 0x40000000"), -EINVAL);
+	CHECK_EQ(run_cmd("vmem plug"), CMD_USAGE);
+	CHECK_EQ(run_cmd("vmem auto maybe"), CMD_USAGE);
+	CHECK_EQ(dev->plugged_size, 384 * M);
+
+	CHECK_RC(run_cmd("vmem auto on"));
+	CHECK_EQ(dev->plugged_size, 1 * G);
+	CHECK_EQ(run_cmd("vmem plug 0x10000000"), -EAGAIN); /* within the usable region... */
+	CHECK(host_log_contains("NACK"));     /* ...but the device refuses beyond its request */
+	CHECK_EQ(dev->plugged_size, 1 * G);
+	CHECK_RC(run_cmd("vmem auto on"));
+	CHECK_EQ(dev->plugged_size, 1 * G);
+	return check_agree();
+}
+
+static const struct host_case cases[] = {
+	{ test_resize_2m, "resize_2m" },
+	{ test_resize_4m, "resize_4m" },
+	{ test_resize_128m, "resize_128m" },
+	{ test_resize_256m, "resize_256m" },
+	{ test_unplug_batched, "unplug_batched" },
+	{ test_subblock_sections, "subblock_sections" },
+	{ test_region_unaligned_sections, "region_unaligned_sections" },
+	{ test_nack_plug, "nack_plug" },
+	{ test_busy_unplug, "busy_unplug" },
+	{ test_busy_plug, "busy_plug" },
+	{ test_error_broken, "error_broken" },
+	{ test_no_answer, "no_answer" },
+	{ test_bad_block_3000, "bad_block_3000" },
+	{ test_bad_block_1m, "bad_block_1m" },
+	{ test_bad_region_unaligned, "bad_region_unaligned" },
+	{ test_bad_region_beyond_max_phys, "bad_region_beyond_max_phys" },
+	{ test_bad_usable_gt_region, "bad_usable_gt_region" },
+	{ test_bad_plugged_not_multiple, "bad_plugged_not_multiple" },
+	{ test_bad_no_whole_section, "bad_no_whole_section" },
+	{ test_request_changes_midway, "request_changes_midway" },
+	{ test_plugged_at_probe, "plugged_at_probe" },
+	{ test_unmovable, "unmovable" },
+	{ test_prefer_offlinable, "prefer_offlinable" },
+	{ test_unmovable_big_block, "unmovable_big_block" },
+	{ test_add_fails, "add_fails" },
+	{ test_online_fails_giveback_busy, "online_fails_giveback_busy" },
+	{ test_remove_fails, "remove_fails" },
+	{ test_vmem_command, "vmem_command" },
+};
+
+int main(int argc, char **argv)
+{
+	return host_test_main("vmem", cases, ARRAY_SIZE(cases), argc, argv);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A simulated virtio-mem device for the host tests, on the virtio-mmio simulation of
+ * tests/host/virtio/vsim.c: the configuration space, a per-block plugged map, PLUG / UNPLUG /
+ * UNPLUG_ALL / STATE answered as QEMU 10 does (ERROR for a range outside the usable region or not
+ * wholly in the opposite state, NACK for a plug beyond requested_size, the usable region growing
+ * to requested + 256 MiB), and knobs to make it refuse, stall or lie.
+ *
+ * Interface: struct vmem_dev, vmem_dev_create, vmem_dev_sync, vmem_dev_request,
+ * vmem_dev_is_plugged, vmem_dev_plugged_blocks.
+ */
+#ifndef RVMM_TESTS_HOST_VMEM_VMEM_DEV_H
+#define RVMM_TESTS_HOST_VMEM_VMEM_DEV_H
+
+#include <rvmm/types.h>
+
+#include "vsim.h"
+
+#define VMEM_DEV_EXTENT (256ULL << 20) /* QEMU's usable extent on riscv (2 x 128 MiB) */
+
+struct vmem_dev {
+	struct vsim *s;
+	/* Configuration (vmem_dev_sync copies it into the config space). */
+	uint64_t block_size, addr, region_size, usable_region_size, plugged_size, requested_size;
+	uint16_t node_id;
+	uint8_t *plugged;             /* per block of the region */
+	uint64_t nr_blocks;
+	/* Knobs: answer the next N requests of a kind so. */
+	unsigned nack_plugs, busy_plugs, busy_unplugs, busy_unplug_alls;
+	bool error_all;               /* ERROR to everything */
+	bool silent;                  /* never answer */
+	/* Called after each answered request (may change requested_size: a change mid-way). */
+	void (*after_request)(struct vmem_dev *d, uint16_t type);
+	/* Figures. */
+	unsigned nr_plug, nr_unplug, nr_unplug_all, nr_state, nr_errors;
+	unsigned max_nb_blocks;       /* largest nb_blocks seen */
+	unsigned protocol_errors;     /* malformed chains: a driver bug */
+};
+
+/*
+ * A device at the virtio-mmio slot (mmio_pa, irq) with the given region and sizes; plugged bytes
+ * from the start of the region are plugged already (memory from an earlier boot). Does not
+ * validate anything: tests give it nonsense on purpose.
+ */
+struct vmem_dev *vmem_dev_create(phys_addr_t mmio_pa, uint32_t irq, uint64_t block_size,
+				 uint64_t addr, uint64_t region_size, uint64_t requested,
+				 uint64_t plugged);
+
+/* Copy the fields into the config space (after a test changed them directly). */
+void vmem_dev_sync(struct vmem_dev *d);
+
+/* The host changes requested_size (QMP qom-set): usable region grows, config interrupt. */
+void vmem_dev_request(struct vmem_dev *d, uint64_t requested);
+
+/* [pa, pa + size) wholly plugged. */
+bool vmem_dev_is_plugged(const struct vmem_dev *d, phys_addr_t pa, uint64_t size);
+uint64_t vmem_dev_plugged_blocks(const struct vmem_dev *d);
+
+#endif

@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: MIT
+"""Memory hot(un)plug under QEMU with 4 harts, -m 4G and mem=1G: the 3 GiB at 0xc0000000 is plugged,
+refused for hot-remove while online, stressed (every hart verifying movable buffers while one
+plugs and unplugs it), unplugged; every meminfo figure comes back. Also a memmap_on_memory round
+trip, 2 MiB sub-section online/offline, and bad ranges answered with nothing changed."""
+import re
+
+from guest import Guest
+
+HOT = "0xc0000000"
+FIGURES = ("MemTotal", "MemFree", "PageTables", "Memmap")
+STRESS_SECONDS = 20
+
+
+def hot_guest():
+    return Guest(mem="4G", smp=4, args="mem=1G").start(timeout=120)
+
+
+def figures(g):
+    m = g.meminfo()
+    return {k: m[k] for k in FIGURES}
+
+
+def settled(g):
+    """meminfo once the idle harts have initialised every boot descriptor (MemFree moves until then)."""
+    for _ in range(50):
+        if g.meminfo().get("Deferred init", 1) == 0:
+            break
+        g.cmd("version")
+    return figures(g)
+
+
+def test_plug_stress_unplug_figures_return():
+    with hot_guest() as g:
+        before = settled(g)
+        out = g.cmd(f"plug {HOT} 3G", timeout=120)
+        assert re.search(r"plug: 3072 MiB at 0xc0000000 in [\d.]+ ms", out), out
+        plugged = figures(g)
+        assert plugged["MemTotal"] - before["MemTotal"] == 3 << 20, (before, plugged)
+        memmap = plugged["Memmap"] - before["Memmap"]
+        assert memmap == 24 << 10, (before, plugged)  # 32 bytes per 4 KiB, from boot memory
+        assert plugged["MemFree"] - before["MemFree"] == (3 << 20) - memmap, (before, plugged)
+        # Memory that holds data is never removed.
+        out = g.cmd(f"hotremove {HOT} 3G")
+        assert "is online (offline it first)" in out, out
+        assert figures(g) == plugged
+        out = g.cmd(f"stress {STRESS_SECONDS}", timeout=STRESS_SECONDS * 10 + 60)
+        m = re.search(r"stress: ok: \d+ s on (\d+) harts: (\d+) operations, (\d+) migrations, "
+                      r"(\d+) MiB verified, (\d+) plug/unplug cycles", out)
+        assert m, out
+        harts, ops, migrations, verified, cycles = map(int, m.groups())
+        assert harts == 4 and ops > 0 and verified > 0, out
+        assert cycles > 0 and migrations > 0, out
+        assert figures(g)["MemTotal"] == plugged["MemTotal"]  # stress leaves it plugged
+        out = g.cmd(f"unplug {HOT} 3G", timeout=120)
+        assert re.search(r"unplug: 3072 MiB at 0xc0000000 in [\d.]+ ms", out), out
+        assert figures(g) == before
+        assert "sections of 128 MiB: 8 online, 0 present" in g.cmd("sections")
+
+
+def test_memmap_on_memory_round_trip():
+    with hot_guest() as g:
+        before = settled(g)
+        out = g.cmd(f"hotadd {HOT} 3G memmap_on_memory", timeout=120)
+        assert "memmap on memory" in out, out
+        added = figures(g)
+        # The descriptors came from the range itself: no memmap taken from boot memory.
+        assert added["Memmap"] - before["Memmap"] == 24 << 10, (before, added)
+        assert before["MemFree"] - added["MemFree"] <= 64, (before, added)
+        assert "memmap_on_memory" in g.cmd("sections")
+        out = g.cmd(f"online {HOT} 3G", timeout=120)
+        assert "to Movable" in out, out
+        online = figures(g)
+        assert online["MemTotal"] - before["MemTotal"] == 3 << 20
+        assert online["MemFree"] - added["MemFree"] == (3 << 20) - 24 * 1024  # 1 MiB per section in use
+        out = g.cmd(f"unplug {HOT} 3G", timeout=120)
+        assert "unplug: 3072 MiB" in out, out
+        assert figures(g) == before
+
+
+def test_subsection_online_offline():
+    """virtio-mem's granularity: 2 MiB pieces online and offline inside one 128 MiB section."""
+    with hot_guest() as g:
+        before = settled(g)
+        assert "hotadd: 128 MiB" in g.cmd(f"hotadd {HOT} 128M")
+        assert "online: 2 MiB at 0xc0200000" in g.cmd("online 0xc0200000 2M")
+        assert "online: 4 MiB at 0xc0600000" in g.cmd("online 0xc0600000 4M")
+        assert figures(g)["MemTotal"] - before["MemTotal"] == 6 << 10
+        out = g.cmd("sections")
+        assert re.search(r"24\s+0x0000c0000000-0x0000c8000000\s+online\s+Movable.*"
+                         r"partly online \(3 of 64", out), out
+        # 2 MiB out of the middle of a free 4 MiB block, then the rest.
+        for line in ("offline 0xc0800000 2M", "offline 0xc0200000 2M", "offline 0xc0600000 2M"):
+            assert "offline: 2 MiB" in g.cmd(line), line
+        assert "hotremove: 128 MiB" in g.cmd(f"hotremove {HOT} 128M")
+        assert figures(g) == before
+
+
+BAD = [
+    (f"hotadd 0xc0001000 128M", "not aligned to sections"),
+    (f"hotadd {HOT} 100M", "not aligned to sections"),
+    ("hotadd 0x200000000 128M", "not RAM the device tree describes"),
+    ("hotadd 0x80000000 128M", "not RAM the device tree describes"),
+    (f"hotadd {HOT} 256M", "is already added"),
+    ("hotremove 0xd0000000 128M", "is not added"),
+    (f"hotremove {HOT} 128M", "is online (offline it first)"),
+    ("hotremove 0x80000000 128M", "is online (offline it first)"),
+    ("online 0xd0000000 2M", "is not added"),
+    ("online 0xc0000000 2M", "online already"),
+    ("online 0xc0100000 2M", "not aligned to 2 MiB"),
+    ("offline 0xd0000000 2M", "not all of it is online"),
+    ("offline 0x80000000 128M", "unmovable page at pfn 0x"),
+    ("unplug 0xd0000000 128M", "unplug: stopped at offline"),
+]
+
+
+def test_bad_ranges_change_nothing():
+    with hot_guest() as g:
+        g.cmd(f"plug {HOT} 128M")
+        settled(g)
+        for line, msg in BAD:
+            before, sections = figures(g), g.cmd("sections")
+            out = g.cmd(line)
+            assert msg in out, f"{line}: {out}"
+            assert figures(g) == before, line
+            assert re.sub(r"\s+\d+\s+(boot|hotplug)", "", g.cmd("sections")) == \
+                re.sub(r"\s+\d+\s+(boot|hotplug)", "", sections), line
+
+
+def test_failalloc_rolls_back():
+    """failalloc=2: the second allocation of the first hot-plug step fails (the memmap of a lone
+    section, after the direct map's table): everything rolls back, and the next try works."""
+    with Guest(mem="4G", smp=4, args="mem=1G failalloc=2").start(timeout=120) as g:
+        before = settled(g)
+        out = g.cmd(f"hotadd {HOT} 128M")
+        assert "failed on purpose" in out and "failed: vmemmap (-12)" in out, out
+        assert figures(g) == before
+        assert "0 present" in g.cmd("sections")
+        assert "hotadd: 128 MiB" in g.cmd(f"hotadd {HOT} 128M")
+        assert "hotremove: 128 MiB" in g.cmd(f"hotremove {HOT} 128M")
+        assert figures(g) == before
