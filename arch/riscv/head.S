@@ -43,12 +43,13 @@ _start:
 	/* Boot hart's per-hart block (tp): picolibc's errno and our __thread variables live there. */
 	lla	a0, boot_tls
 	mv	tp, a0
-	mv	fp, zero
 	lla	t0, trap_entry
 	csrw	stvec, t0
 	mv	a0, s0
 	mv	a1, s1
 	mv	a2, s3
+	/* fp is s0: clear it (end of backtraces) only after the hart id left s0. */
+	mv	fp, zero
 	call	start_kernel
 	/* start_kernel does not return. */
 4:	wfi
@@ -79,6 +80,7 @@ secondary_entry:
 	lla	t3, trap_entry
 	csrw	stvec, t3
 	mv	fp, zero
+	li	ra, 0          /* backtraces end at secondary_start */
 	jr	t1
 
 	.section .bss

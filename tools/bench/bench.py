@@ -132,7 +132,10 @@ def bench_hotplug(sizes, harts_list):
             (p_ms, _), (u_ms, _), kib = hotplug_once(size, harts, True)
             record(f"{name}.hotadd+online", p_ms / 1000, "s", "guest")
             record(f"{name}.offline+hotremove", u_ms / 1000, "s", "guest")
-            record(f"{name}.descriptor_bytes_per_gib", kib * 1024, "B", "kernel")
+            gib = int(size[:-1])
+            record(f"{name}.hotadd+online.per_gib", p_ms / 1000 / gib, "s", "guest")
+            record(f"{name}.offline+hotremove.per_gib", u_ms / 1000 / gib, "s", "guest")
+            record(f"{name}.descriptors_written_per_GiB", kib * 1024, "B", "kernel")
 
 
 def versions():

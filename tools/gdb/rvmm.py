@@ -26,6 +26,7 @@ import sys
 
 import gdb
 
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rvmm_harts  # noqa: E402,F401  (each module registers its commands)
 import rvmm_mm  # noqa: E402,F401

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """rvmm's hart and driver commands for GDB (loaded by tools/gdb/rvmm.py): rvmm-harts (harts[],
-GDB's threads, the locks each hart holds) and rvmm-vmem (the virtio-mem driver's state, as the console's `vmem`).
+GDB's threads, the locks each hart holds) and rvmm-vmem (the virtio-mem driver's state, as the
+console's `vmem`).
 
 Locks are found from the debug info, not from a list kept here: every global and static variable
 is scanned once for spinlock_t/rwlock_t (alone, in structs, in arrays of structs).

@@ -162,7 +162,7 @@ def section_entry(m, nr):
 
 
 def memblock_free_pages(m, lo, hi):
-    """Pages memblock_for_each_free(lo, hi) visits: RAM minus reservations (kernel/mm/memblock.c)."""
+    """Pages memblock_for_each_free(lo, hi) visits: RAM minus reservations (memblock.c)."""
     mem = m.sym("mb_memory", "kernel/mm/memblock.c")
     res = m.sym("mb_reserved", "kernel/mm/memblock.c")
     rs = [(int(r["base"]), int(r["base"]) + int(r["size"]))
@@ -449,7 +449,8 @@ def describe_page(m, pfn):
               f"private {int(p['private'])}\n")
     if f & ((1 << PG_FLAGS.index("buddy")) | (1 << PG_FLAGS.index("pcp"))):
         lru = p["lru"]
-        gdb.write(f"free: lru next 0x{int(lru['next']) & U64:x} prev 0x{int(lru['prev']) & U64:x}\n")
+        nxt, prev = int(lru["next"]) & U64, int(lru["prev"]) & U64
+        gdb.write(f"free: lru next 0x{nxt:x} prev 0x{prev:x}\n")
     elif int(p["refcount"]) > 0:
         owner = int(p["owner"]) & U64
         sym = gdb.current_progspace().block_for_pc(owner) if owner else None
