@@ -162,9 +162,18 @@ static int cmd_help(int argc, char **argv)
 	(void)argv;
 	if (argc != 1)
 		return CMD_USAGE;
-	for (const struct console_command *c = __start_rvmm_cmds; c < __stop_rvmm_cmds; c++)
-		kprintf("  %-40s %s\n", c->usage, c->summary);
-	return 0;
+	/* In name order: the table itself is in link order. */
+	const char *last = "";
+	for (;;) {
+		const struct console_command *next = NULL;
+		for (const struct console_command *c = __start_rvmm_cmds; c < __stop_rvmm_cmds; c++)
+			if (strcmp(c->name, last) > 0 && (!next || strcmp(c->name, next->name) < 0))
+				next = c;
+		if (!next)
+			return 0;
+		kprintf("  %-40s %s\n", next->usage, next->summary);
+		last = next->name;
+	}
 }
 CONSOLE_COMMAND(help, .name = "help", .usage = "help", .summary = "list every command",
 		.run = cmd_help);

@@ -13,6 +13,7 @@
 #include <rvmm/irq.h>
 #include <rvmm/kernel.h>
 #include <rvmm/mm.h>
+#include <rvmm/page_alloc.h>
 #include <rvmm/pci.h>
 #include <rvmm/virtio.h>
 #include <rvmm/platform.h>
@@ -62,11 +63,16 @@ __noreturn void start_kernel(unsigned long hartid, phys_addr_t dtb_pa, uint64_t 
 	if (rc)
 		panic("the device tree reserves memory rvmm is loaded in: cannot go on");
 	cmdline_parse(platform.bootargs, &cmdline);
+	if (cmdline.loglevel >= 0)
+		console_loglevel_set_linux(cmdline.loglevel);
 	timer_init(platform.timebase_hz, platform.nr_harts && hart_has_ext(&platform.harts[0], "sstc"));
 
 	rc = mm_boot_init();
 	if (rc)
 		panic("memory set-up failed (%d): cannot go on", rc);
+	if (!cmdline.deferred_init)
+		while (deferred_init_step())
+			; /* deferred_init=off: every descriptor now, as a kernel without lazy init would */
 
 	plic_init(&platform.plic, platform.plic_ndev);
 	plic_init_hart();

@@ -32,6 +32,19 @@ static volatile bool panicking;
 /* Where console output goes: SBI's debug console at first, then the UART once it is probed. */
 void console_set_sink(void (*sink)(const char *s, size_t len)) { console_sink = sink; }
 
+/*
+ * loglevel=N as Linux numbers it (a message shows when its level is below N): rvmm's error,
+ * warning, info and debug are Linux's 3, 4, 6 and 7.
+ */
+void console_loglevel_set_linux(int n)
+{
+	static const int linux_level[] = { [LOG_ERR] = 3, [LOG_WARN] = 4, [LOG_INFO] = 6, [LOG_DEBUG] = 7 };
+	console_loglevel = -1;
+	for (int l = LOG_ERR; l <= LOG_DEBUG; l++)
+		if (linux_level[l] < n)
+			console_loglevel = l;
+}
+
 static void log_store(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)

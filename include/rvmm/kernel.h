@@ -29,6 +29,8 @@ bool background_work(void);
 /* kernel/printk.c: where console output goes (SBI first, then the UART). */
 void console_set_sink(void (*sink)(const char *s, size_t len));
 void dmesg_print(size_t bytes);
+/* loglevel=N: show messages below Linux level N on the console (all are logged). */
+void console_loglevel_set_linux(int n);
 
 /* drivers/uart16550.c */
 int uart_init(const struct plat_device *dev);

@@ -68,3 +68,11 @@ def test_poweroff():
     rc = g.wait_exit(20)
     g.stop()
     assert rc is not None, "QEMU still running after poweroff"
+
+
+def test_loglevel_and_deferred_init_off():
+    with Guest(args="loglevel=4 deferred_init=off").start() as g:
+        assert "timer:" not in g.out, "info lines shown despite loglevel=4"
+        info = g.meminfo()
+        assert info["Deferred init"] == 0, "deferred_init=off left sections pending"
+        assert "timer:" in g.cmd("dmesg"), "suppressed lines must still be in the log"
