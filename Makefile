@@ -9,11 +9,13 @@
 #   make gdb        gdb-multiarch on build/rvmm.elf, attached to GDB_PORT, rvmm commands loaded
 #   make test       every test: host unit tests (ASan/UBSan) and QEMU system tests
 #   make bench      figures: boot time by RAM size, hot-plug and virtio-mem timings
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 5); FUZZ_TARGETS=..., FUZZ_MERGE=1
+#   make soak       random plug/unplug under stress for SECONDS (default 600)
 #   make qemu       build the patched QEMU (virtio-mem on riscv virt) into /var/cache/rvmm
 #   make print-qemu print that QEMU binary's path
 BUILD := $(MAKE) --no-print-directory -f mk/build.mk
 
-.PHONY: all deps run debug gdb test host-tests system-tests bench qemu print-qemu fuzz soak clean format
+.PHONY: all deps run debug gdb test host-tests system-tests bench qemu print-qemu fuzz fuzz-regress soak clean format
 all:
 	@$(BUILD) all
 
@@ -58,6 +60,17 @@ qemu: deps
 
 print-qemu:
 	@tools/qemu/print-qemu.sh
+
+fuzz: deps
+	@$(BUILD) fuzz
+
+fuzz-regress: deps
+	@$(BUILD) fuzz-regress
+
+soak: deps
+	@$(QEMU_PATCHED_OR_SKIP)
+	@$(BUILD) all
+	@python3 tools/soak/soak.py $(if $(SECONDS),--seconds $(SECONDS))
 
 clean:
 	rm -rf build

@@ -66,3 +66,6 @@ HOST_TEST_BINS :=
 -include tests/host/virtio/virtio.mk
 -include tests/host/vmem/vmem.mk
 host-build: $(HOST_TEST_BINS)
+
+# libFuzzer targets over the same sources (make fuzz, make fuzz-regress): tests/fuzz/README.md
+include mk/fuzz.mk

@@ -19,7 +19,8 @@
 # Included by mk/build.mk after the host fragments (it reuses HOST_MM_SRCS, HOST_SIM_SRCS and
 # the DTB rules); standalone: make -f mk/fuzz.mk fuzz. Variables are prefixed FZ_.
 
-FZ_HOST_FRAGMENTS := $(if $(HOST_MM_SRCS),,tests/host/host.mk) $(if $(PT_DTB),,tests/host/platform/platform.mk)
+FZ_HOST_FRAGMENTS := $(if $(HOST_MM_SRCS),,tests/host/host.mk) \
+	$(if $(PT_DTB),,tests/host/platform/platform.mk)
 ifneq ($(strip $(FZ_HOST_FRAGMENTS)),)
 include lib/libfdt.mk
 -include $(FZ_HOST_FRAGMENTS)
@@ -57,14 +58,16 @@ FZ_SRCS_dt := tests/fuzz/fuzz_dt.c $(FZ_LOG) $(FZ_PLATFORM)
 FZ_FDT_dt := fdt.c fdt_ro.c fdt_strerror.c fdt_rw.c fdt_wip.c
 FZ_GEN_dt := $(FZ_BUILD)/gen/fuzz_dt_blobs.o
 FZ_SRCS_cmdline := tests/fuzz/fuzz_cmdline.c $(FZ_LOG) kernel/cmdline.c kernel/parse.c
-FZ_SRCS_console := $(sort tests/fuzz/fuzz_console.c tests/fuzz/fuzz_sim.c tests/fuzz/fuzz_fail.c kernel/console.c \
-	kernel/dt_cmds.c kernel/cmdline.c kernel/platform_print.c $(HOST_MM_SRCS) $(FZ_SIM))
-FZ_SRCS_mm := $(sort tests/fuzz/fuzz_mm.c tests/fuzz/fuzz_sim.c tests/fuzz/fuzz_fail.c kernel/cmdline.c \
-	$(HOST_MM_SRCS) $(FZ_SIM))
+FZ_SRCS_console := $(sort tests/fuzz/fuzz_console.c tests/fuzz/fuzz_sim.c tests/fuzz/fuzz_fail.c \
+	kernel/console.c kernel/dt_cmds.c kernel/cmdline.c kernel/platform_print.c $(HOST_MM_SRCS) \
+	$(FZ_SIM))
+FZ_SRCS_mm := $(sort tests/fuzz/fuzz_mm.c tests/fuzz/fuzz_sim.c tests/fuzz/fuzz_fail.c \
+	kernel/cmdline.c $(HOST_MM_SRCS) $(FZ_SIM))
 # fuzz_vmem: the virtio core, transport and virtio-mem driver over the simulated device and the
 # fake hot-plug core of tests/host/vmem/ (built like virtio.mk and vmem.mk build them).
 FZ_VSRCS_vmem := tests/fuzz/fuzz_vmem.c tests/fuzz/fuzz_fail.c drivers/virtio/virtio.c \
-	drivers/virtio/virtqueue.c drivers/virtio/virtio_mmio.c $(wildcard drivers/virtio/virtio_mem*.c) \
+	drivers/virtio/virtqueue.c drivers/virtio/virtio_mmio.c \
+	$(wildcard drivers/virtio/virtio_mem*.c) \
 	tests/host/virtio/vsim.c tests/host/virtio/host_stubs.c lib/errname.c \
 	$(filter-out %/test_vmem.c,$(wildcard tests/host/vmem/*.c))
 
@@ -105,10 +108,12 @@ $(FZ_BUILD)/vobj/%.o: %.c
 	$(Q)$(FZ_NICE) $(FZ_CC) $(FZ_VCFLAGS) -c $< -o $@
 
 # Coverage feedback is for the code under test. libfdt keeps its edges but its comparisons are not
-# traced (a quarter of fuzz_dt's time), nor are memtest's pattern loops (most of fuzz_console's);
-# the simulation and the invariant checkers are not instrumented for coverage at all.
+# traced (a quarter of fuzz_dt's time), nor are memtest's pattern loops (most of fuzz_console's)
+# nor mm_check's walk over every page (the sim's checker runs it after each step: most of
+# fuzz_mm's time); the simulation and the fuzzers' own checks are not instrumented at all.
 $(FZ_BUILD)/obj/libfdt/%.o: FZ_COV += -fno-sanitize-coverage=trace-cmp
-$(FZ_BUILD)/obj/kernel/mm/memtest.o: FZ_COV += -fno-sanitize-coverage=trace-cmp
+$(FZ_BUILD)/obj/kernel/mm/memtest.o $(FZ_BUILD)/obj/kernel/mm/mmcheck.o: \
+	FZ_COV += -fno-sanitize-coverage=trace-cmp
 $(FZ_BUILD)/obj/tests/host/%.o $(FZ_BUILD)/vobj/tests/host/%.o: FZ_COV :=
 
 $(FZ_BUILD)/obj/libfdt/%.o: $(LIBFDT_DIR)/%.c

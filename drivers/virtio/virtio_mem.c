@@ -417,6 +417,7 @@ static int virtio_mem_probe(struct virtio_device *vdev)
 	if (!vmem_poll_registered && background_work_register(virtio_mem_poll) == 0)
 		vmem_poll_registered = true;
 	meminfo_plugged_kb = virtio_mem_plugged_kb;
+	vmem_map_region_register(vm);
 	__atomic_store_n(&virtio_mem_devices[slot], vm, __ATOMIC_RELEASE);
 	return 0;
 
@@ -438,6 +439,7 @@ static void virtio_mem_remove(struct virtio_device *vdev)
 	for (unsigned i = 0; i < VMEM_MAX_DEVICES; i++)
 		if (virtio_mem_devices[i] == vm)
 			__atomic_store_n(&virtio_mem_devices[i], NULL, __ATOMIC_RELEASE);
+	vmem_map_region_unregister(vm);
 	while (__atomic_exchange_n(&vm->running, 1, __ATOMIC_ACQUIRE))
 		arch_cpu_relax();
 	if (vmem_plugged_blocks(vm))

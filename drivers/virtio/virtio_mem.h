@@ -29,6 +29,7 @@
 #define RVMM_DRIVERS_VIRTIO_MEM_H
 
 #include <rvmm/mm.h>
+#include <rvmm/section_map.h>
 #include <rvmm/types.h>
 #include <rvmm/virtio.h>
 
@@ -163,6 +164,9 @@ struct virtio_mem {
 	int last_rc;                  /* of the last run: 0, or why the target was not reached */
 	const char *why;              /* and in words (static string), NULL when it was reached */
 
+	/* The region as `sections --map` sees it (registered at probe, virtio_mem_cmd.c). */
+	struct mem_region map_region;
+
 	/* Figures for `vmem`. */
 	uint64_t nr_requests, nr_offline_calls, nr_remove_calls;
 	uint64_t last_run_ns;         /* duration of the last run that changed something */
@@ -252,5 +256,13 @@ int vmem_resize(struct virtio_mem *vm);
 
 /* ---- virtio_mem_cmd.c ---- */
 uint64_t virtio_mem_plugged_kb(void);
+
+/*
+ * Show vm's region in `sections --map` (its whole sections), with '!' where the driver gave up:
+ * blocks it could not offline in the last unplug round, sections added with nothing plugged
+ * (removal failed) or plugged but not added. Registered at probe, unregistered at remove.
+ */
+void vmem_map_region_register(struct virtio_mem *vm);
+void vmem_map_region_unregister(struct virtio_mem *vm);
 
 #endif

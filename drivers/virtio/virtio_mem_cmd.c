@@ -2,9 +2,15 @@
 /*
  * virtio-mem, part 3 of 3 (see virtio_mem.h): what users see. The `vmem` command shows each
  * device (region, block size, sizes, the worker's state, sections folded into runs) and changes
- * what the driver aims for; MemPlugged in meminfo is the memory the driver plugged and onlined.
+ * what the driver aims for; MemPlugged in meminfo is the memory the driver plugged and onlined;
+ * `sections --map` shows the region (and '!' where the driver gave up on a section).
  *
  *   vmem                  show the devices
+ *   vmem map              each region as a picture, one character per block (per few blocks
+ *                         when there are more than 4096), 64 to a line, identical lines folded:
+ *                         '.' unplugged, 'o' plugged but offline, 'M' plugged and online,
+ *                         '!' online but could not be unplugged (unmovable data), '-' unplugged
+ *                         beyond the usable region, ':' mixed (a character for several blocks)
  *   vmem plug SIZE        aim for SIZE more (first device), within the usable region; the device
  *                         refuses (NACK) to go beyond its requested size
  *   vmem unplug SIZE      aim for SIZE less
@@ -12,9 +18,11 @@
  *
  * plug and unplug turn automatic following off and run the resize before returning.
  *
- * Interface: virtio_mem_plugged_kb (meminfo_plugged_kb), the `vmem` command.
+ * Interface: virtio_mem_plugged_kb (meminfo_plugged_kb), vmem_map_region_register,
+ * vmem_map_region_unregister, the `vmem` command.
  */
 #include <rvmm/arch_mm.h>
+#include <rvmm/charmap.h>
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
 #include <rvmm/printk.h>
@@ -41,6 +49,102 @@ uint64_t virtio_mem_plugged_kb(void)
 			kb += vmem_online_bytes(vm) >> 10;
 	}
 	return kb;
+}
+
+/* ---- The section map's view (include/rvmm/section_map.h) ----------------------------------- */
+
+static bool vmem_section_failed(const struct mem_region *r, unsigned long nr)
+{
+	const struct virtio_mem *vm = r->priv;
+	unsigned long s = nr - vm->first_section;
+
+	if (nr < vm->first_section || s >= vm->nr_sections)
+		return false;
+	enum vmem_section_state st = vmem_section_state(vm, s);
+	if (st == VMEM_SECTION_EMPTY || st == VMEM_SECTION_UNADDED)
+		return true;
+	uint64_t first = ((uint64_t)s << SECTION_SHIFT) / vm->block_size;
+	uint64_t last = (((uint64_t)(s + 1) << SECTION_SHIFT) - 1) / vm->block_size;
+	for (uint64_t id = first; id <= last && id < vm->nr_blocks; id++)
+		if (READ_ONCE(vm->block_state[id]) == VMEM_BLOCK_UNMOVABLE)
+			return true;
+	return false;
+}
+
+void vmem_map_region_register(struct virtio_mem *vm)
+{
+	vm->map_region = (struct mem_region){
+		.name = vm->vdev->name, .start = vm->base,
+		.end = vm->base + ((uint64_t)vm->nr_sections << SECTION_SHIFT),
+		.section_failed = vmem_section_failed, .priv = vm };
+	if (mem_region_register(&vm->map_region))
+		pr_warn("%s: too many device regions: `sections --map` will not show this one",
+			vm->vdev->name);
+}
+
+void vmem_map_region_unregister(struct virtio_mem *vm)
+{
+	mem_region_unregister(&vm->map_region);
+}
+
+/* ---- vmem map ------------------------------------------------------------------------------- */
+
+#define VMEM_MAP_MAX_CHARS (CHARMAP_WIDTH * 64)
+
+static char vmem_block_char(const struct virtio_mem *vm, uint32_t id)
+{
+	switch (vmem_block_state(vm, id)) {
+	case VMEM_BLOCK_UNPLUGGED:
+		return vmem_block_usable(vm, id) ? '.' : '-';
+	case VMEM_BLOCK_PLUGGED:
+		return 'o';
+	case VMEM_BLOCK_ONLINE:
+		return 'M';
+	default:
+		return '!';
+	}
+}
+
+static void vmem_show_map(const struct virtio_mem *vm)
+{
+	static const struct {
+		char c;
+		const char *what;
+	} legend[] = { { '.', "unplugged" },
+		       { 'o', "plugged, offline" },
+		       { 'M', "plugged, online" },
+		       { '!', "could not be unplugged" },
+		       { '-', "beyond the usable region" } };
+	unsigned long count[5] = { 0 };
+	uint32_t per = 1; /* blocks per character */
+	char unit[24], line[24];
+	struct charmap m;
+
+	while (vm->nr_blocks / per > VMEM_MAP_MAX_CHARS)
+		per *= 2;
+	charmap_size(unit, sizeof(unit), vm->block_size * per);
+	charmap_size(line, sizeof(line), vm->block_size * per * CHARMAP_WIDTH);
+	kprintf("%s: 0x%012llx-0x%012llx, %u blocks of %llu KiB, %u a character (%s), %u a line "
+		"(%s)\n", vm->vdev->name, (unsigned long long)vm->base,
+		(unsigned long long)vmem_block_addr(vm, vm->nr_blocks), vm->nr_blocks,
+		(unsigned long long)(vm->block_size >> 10), per, unit, CHARMAP_WIDTH, line);
+	charmap_start(&m, vm->base, vm->block_size * per);
+	for (uint32_t id = 0; id < vm->nr_blocks; id += per) {
+		char c = 0;
+		for (uint32_t i = id; i < id + per && i < vm->nr_blocks; i++) {
+			char b = vmem_block_char(vm, i);
+			for (unsigned k = 0; k < 5; k++)
+				count[k] += legend[k].c == b;
+			c = !c || c == b ? b : c == '!' || b == '!' ? '!' : ':';
+		}
+		charmap_put(&m, c);
+	}
+	charmap_finish(&m);
+	for (unsigned k = 0; k < 5; k++)
+		kprintf("%s%c  %-26s %7lu%s", k % 2 ? "    " : "  ", legend[k].c, legend[k].what,
+			count[k], k % 2 || k == 4 ? "\n" : "");
+	if (per > 1)
+		kprintf("  :  mixed (a character stands for %u blocks); counts are blocks\n", per);
 }
 
 static const char *vmem_worker_state(const struct virtio_mem *vm)
@@ -99,6 +203,23 @@ static void vmem_show(const struct virtio_mem *vm)
 	vmem_show_sections(vm);
 }
 
+/* Show every device with show(); say so when there is none. */
+static int vmem_show_each(void (*show)(const struct virtio_mem *vm))
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < VMEM_MAX_DEVICES; i++) {
+		struct virtio_mem *d = __atomic_load_n(&virtio_mem_devices[i], __ATOMIC_ACQUIRE);
+		if (d) {
+			show(d);
+			any = true;
+		}
+	}
+	if (!any)
+		kprintf("vmem: no virtio-mem device (QEMU: VMEM=SIZE ./run-qemu.sh)\n");
+	return 0;
+}
+
 /* Change the target of vm (under its gate), run the resize, say where it ended. */
 static int vmem_set_target(struct virtio_mem *vm, uint64_t target, bool follow)
 {
@@ -122,22 +243,13 @@ static int cmd_vmem(int argc, char **argv)
 {
 	struct virtio_mem *vm = NULL;
 	uint64_t size;
-	bool any = false;
 
 	for (unsigned i = 0; i < VMEM_MAX_DEVICES && !vm; i++)
 		vm = __atomic_load_n(&virtio_mem_devices[i], __ATOMIC_ACQUIRE);
-	if (argc == 1) {
-		for (unsigned i = 0; i < VMEM_MAX_DEVICES; i++) {
-			struct virtio_mem *d = __atomic_load_n(&virtio_mem_devices[i], __ATOMIC_ACQUIRE);
-			if (d) {
-				vmem_show(d);
-				any = true;
-			}
-		}
-		if (!any)
-			kprintf("vmem: no virtio-mem device (QEMU: VMEM=SIZE ./run-qemu.sh)\n");
-		return 0;
-	}
+	if (argc == 1)
+		return vmem_show_each(vmem_show);
+	if (argc == 2 && !strcmp(argv[1], "map"))
+		return vmem_show_each(vmem_show_map);
 	if (argc != 3)
 		return CMD_USAGE;
 	if (!vm) {
@@ -185,6 +297,8 @@ static int cmd_vmem(int argc, char **argv)
 	}
 	return vmem_set_target(vm, target, false);
 }
-CONSOLE_COMMAND(vmem, .name = "vmem", .usage = "vmem [plug SIZE | unplug SIZE | auto on|off]",
-		.summary = "virtio-mem: show devices, change the plugged size, follow requests",
+CONSOLE_COMMAND(vmem, .name = "vmem",
+		.usage = "vmem [map | plug SIZE | unplug SIZE | auto on|off]",
+		.summary = "virtio-mem: show devices (map: as a picture), change the plugged size, "
+			   "follow requests",
 		.run = cmd_vmem);

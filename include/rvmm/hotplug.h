@@ -63,9 +63,12 @@ int __remove_memory(phys_addr_t start, uint64_t size);
 unsigned long online_pages_in_range(pfn_t start_pfn, unsigned long nr_pages);
 
 /*
- * Fault injection: when non-zero, the next add/online/offline/remove fails its Nth allocation
- * (on the hart running it), then this goes back to 0. Set from failalloc=N at the first step, or
- * by host tests. Every failure point rolls back completely.
+ * Fault injection: when non-zero, the next add/online/offline/remove fails its Nth failure
+ * point (on the hart running it), then this goes back to 0. Failure points are the step's
+ * allocations plus three that are not (-EIO): online "going online" (before anything changes),
+ * offline "going offline" (before isolation) and the drain of the per-hart caches (after it).
+ * Set from failalloc=N at the first step, or by host tests. Every failure point rolls back
+ * completely; a failed migration target is retried (the step then succeeds).
  */
 extern unsigned long mhp_fail_nth;
 

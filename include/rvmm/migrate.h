@@ -15,7 +15,8 @@
  * handle at the new page; the owner sees the same contents at a new address on its next pin.
  *
  * Interface: struct movable, MOVABLE_INIT, movable_alloc, movable_free, movable_pin,
- * movable_unpin, movable_pfn, migrate_range, migrate_stats; stress_run.
+ * movable_unpin, movable_pfn, migrate_range, migrate_stats; stress_run, stress_start,
+ * stress_status, stress_stop, stress_pause, stress_resume.
  *
  * Locks: migrate_lock (kernel/mm/migrate.c) guards the link page->owner <-> handle->page: taken by
  * movable_alloc, movable_free and migration. movable->lock is the pin. Order: hotplug_lock >
@@ -90,5 +91,25 @@ struct stress_result {
 	char error[200];
 };
 int stress_run(unsigned seconds, struct stress_result *r);
+
+/*
+ * Background mode (`stress start|status|stop`): the workers run on the other idle harts until
+ * stress_stop (or for seconds, 0 = no limit) while the caller goes on; no hidden RAM is cycled
+ * (whoever drives the console plugs and unplugs). stress_start returns 0, -EBUSY (already
+ * running) or -ENODEV (no other hart). stress_status fills the figures so far (-EIO once a byte
+ * changed, -ENOENT when not running). stress_stop stops and joins the workers, verifies and
+ * frees every buffer and returns like stress_run. Called from one hart at a time (the console).
+ */
+int stress_start(unsigned seconds, struct stress_result *r);
+int stress_status(struct stress_result *r);
+int stress_stop(struct stress_result *r);
+
+/*
+ * Park the background workers between two steps (none holds a pin or is inside the allocator
+ * then) until stress_resume: mmcheck's quiet allocator. stress_pause returns false (and does
+ * nothing) when no background run is going. Caller holds no spinlock.
+ */
+bool stress_pause(void);
+void stress_resume(void);
 
 #endif

@@ -11,8 +11,11 @@
 // online_pages_in_range (include/rvmm/hotplug.h); mhp_fail_nth, mhp_stats.
 //
 // Every step either completes or leaves everything as it was, and says why in one line. Each
-// allocation a step makes can fail (fault injection: failalloc=N, mhp_fail_nth); the goto labels
-// are named for what is left to undo.
+// allocation a step makes can fail (fault injection: failalloc=N, mhp_fail_nth), and so can the
+// points where Linux's memory notifier may veto (going online, going offline, the drain); the
+// goto labels are named for what is left to undo. Add, online and offline print a progress log
+// line about once a second when they run longer than that (`hotadd: 8192/32768 MiB (1.0 s)`,
+// mhp_progress).
 
 #include <rvmm/arch_mm.h>
 #include <rvmm/cmdline.h>
@@ -22,6 +25,7 @@
 #include <rvmm/migrate.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
+#include <rvmm/progress.h>
 #include <rvmm/section.h>
 
 #include "internal.h"
@@ -30,6 +34,19 @@
 
 unsigned long mhp_fail_nth;
 struct mhp_stats mhp_stats;
+
+// Progress of the step in hand: armed by add, online and offline around their walk of the
+// range (remove is quick), reported by the loops that walk it section by section; silent when
+// disarmed (next = ~0: never due). Under hotplug_lock (write).
+static struct progress mhp_prog = { .next = ~0ULL };
+
+static void progress_arm(void) { progress_start(&mhp_prog); }
+static void progress_disarm(void) { mhp_prog.next = ~0ULL; }
+
+void mhp_progress(const char *step, uint64_t done, uint64_t total)
+{
+	progress_report(&mhp_prog, step, done, total);
+}
 
 // Fault injection: arm the allocator for this step (this hart only); disarm after, one-shot.
 static void fail_arm(void)
@@ -49,6 +66,17 @@ static void fail_disarm(void)
 	if (mhp_fail_nth && !page_alloc_fail_nth)
 		mhp_fail_nth = 0; // it fired
 	page_alloc_fail_nth = 0;
+}
+
+// A failure point that is not an allocation (Linux injects these through the memory notifier,
+// MEM_GOING_ONLINE/OFFLINE): counted with the step's allocations, so failalloc=N and
+// mhp_fail_nth walk them in order. True if this one is to fail.
+static bool fail_point(const char *what)
+{
+	if (!page_alloc_fail_nth || arch_hart_index() != page_alloc_fail_hart || --page_alloc_fail_nth)
+		return false;
+	pr_warn("%s: failed on purpose (fault injection)", what);
+	return true;
 }
 
 static uint64_t sections_bytes(unsigned long count) { return (uint64_t)count << SECTION_SHIFT; }
@@ -130,6 +158,7 @@ int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
 			       (unsigned long long)sections_bytes(i), section_state_name(section_state(i)));
 			return -EEXIST;
 		}
+	progress_arm();
 	fail_arm();
 	rc = directmap_map(start, size);
 	if (rc) {
@@ -154,8 +183,11 @@ int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
 		reason = "vmemmap";
 		goto err_sections;
 	}
-	for (unsigned long i = nr; i < nr + count; i++)
+	for (unsigned long i = nr; i < nr + count; i++) {
 		mhp_stats.desc_bytes += init_section_descs(i);
+		mhp_progress("hotadd:", sections_bytes(i + 1 - nr), size);
+	}
+	progress_disarm();
 	fail_disarm();
 	return 0;
 
@@ -164,6 +196,7 @@ err_sections:
 		section_set_state(nr + done, SECTION_PRESENT, SECTION_ABSENT);
 	directmap_unmap(start, size);
 out:
+	progress_disarm();
 	fail_disarm();
 	pr_err("hot-add " RANGE_FMT ": failed: %s (%d)", RANGE_ARGS(start, start + size), reason, rc);
 	return rc;
@@ -214,7 +247,11 @@ int __online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone)
 		pr_err("online " RANGE_FMT ": part of it is online already", RANGE_ARGS(s, e));
 		return -EBUSY;
 	}
-	rc = zone_online_range(zone, start_pfn, nr_pages);
+	progress_arm();
+	fail_arm();
+	rc = fail_point("online: going online") ? -EIO : zone_online_range(zone, start_pfn, nr_pages);
+	fail_disarm();
+	progress_disarm();
 	if (rc) {
 		pr_err("online " RANGE_FMT ": failed (%d)", RANGE_ARGS(s, e), rc);
 		return rc;
@@ -241,11 +278,17 @@ int __offline_pages(pfn_t start_pfn, unsigned long nr_pages)
 		pr_err("offline " RANGE_FMT ": spans two zones; offline each part alone", RANGE_ARGS(s, e));
 		return -EINVAL;
 	}
+	progress_arm();
 	fail_arm();
-	rc = page_isolate_range(start_pfn, end);
+	rc = fail_point("offline: going offline") ? -EIO : page_isolate_range(start_pfn, end);
 	if (rc) {
 		reason = "isolation";
 		goto out;
+	}
+	if (fail_point("offline: draining the per-hart caches")) {
+		reason = "drain";
+		rc = -EIO;
+		goto err_isolated;
 	}
 	for (int pass = 0;; pass++) {
 		rc = migrate_range(start_pfn, end, &bad);
@@ -267,12 +310,14 @@ int __offline_pages(pfn_t start_pfn, unsigned long nr_pages)
 		for (int i = 0; i < 100 * pass; i++)
 			arch_cpu_relax();
 	}
+	progress_disarm();
 	fail_disarm();
 	return 0;
 
 err_isolated:
 	page_unisolate_range(start_pfn, end);
 out:
+	progress_disarm();
 	fail_disarm();
 	if (bad)
 		pr_err("offline " RANGE_FMT ": failed: %s at pfn 0x%llx (%d); range left online",

@@ -4,7 +4,8 @@
  * caches, range operations) and deferred.c (boot hand-over and deferred descriptor init).
  *
  * Interface: __free_one, __free_range, del_free, add_free, pfn_online, __deferred_init_next,
- * zone_add_free, assert_hotplug_writer, assert_zone_locked, PAGEBLOCK_ORDER, drain_gen.
+ * zone_add_free, assert_hotplug_writer, assert_zone_locked, PAGEBLOCK_ORDER, drain_gen,
+ * mm_early_window, mhp_progress.
  */
 #ifndef RVMM_MM_INTERNAL_H
 #define RVMM_MM_INTERNAL_H
@@ -29,6 +30,13 @@
 		if (!spin_held_by_me(&(z)->lock))                                       \
 			panic("%s: %s lock not held", __func__, (z)->name);             \
 	} while (0)
+
+/*
+ * Progress of the hot-plug step in hand (hotplug.c): the loops that walk its range call this per
+ * section with the bytes done; a log line comes out about once a second. hotplug_lock held for
+ * write, no zone lock held.
+ */
+void mhp_progress(const char *step, uint64_t done, uint64_t total);
 
 /* Isolation and sub-section online work in blocks of this order (2 MiB). */
 #define PAGEBLOCK_ORDER 9
@@ -77,5 +85,13 @@ static inline void zone_add_free(struct zone *z, int64_t n)
 }
 
 extern bool page_alloc_is_ready;
+
+/*
+ * The arch's early direct-map window [start, end) as mm_init() found it: boot keeps its leaves
+ * (possibly reaching RAM hidden by mem=), so mmcheck accepts direct-map leaves inside it.
+ */
+extern struct mm_early_window {
+	phys_addr_t start, end;
+} mm_early_window;
 
 #endif

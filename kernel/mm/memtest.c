@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 //
 // memtest: take free memory from the allocator, write two address-dependent patterns, verify
-// them, give the memory back.
+// them, give the memory back. Long runs print a progress line about once a second
+// (include/rvmm/progress.h): `memtest: pass 1/2 write 1024/2048 MiB (1.2 s)`.
 //
 // Interface: memtest, memtest_hook (include/rvmm/mm.h).
 
@@ -10,6 +11,8 @@
 #include <rvmm/mm.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
+#include <rvmm/progress.h>
+#include <stdio.h>
 
 void (*memtest_hook)(phys_addr_t pa, uint64_t size);
 
@@ -46,8 +49,19 @@ static struct page *take(uint64_t limit, uint64_t *got)
 	return head;
 }
 
-static int check(struct page *head, int pass, phys_addr_t *bad, uint64_t *want, uint64_t *seen)
+static void report(struct progress *pr, int pass, const char *phase, uint64_t done, uint64_t total)
 {
+	char what[40];
+	if (!progress_due(pr))
+		return;
+	snprintf(what, sizeof(what), "memtest: pass %d/2 %s", pass + 1, phase);
+	progress_print(pr, what, done, total);
+}
+
+static int check(struct page *head, int pass, phys_addr_t *bad, uint64_t *want, uint64_t *seen,
+		 struct progress *pr, uint64_t total)
+{
+	uint64_t done = 0;
 	for (struct page *p = head; p; p = p->owner) {
 		phys_addr_t pa = page_to_phys(p);
 		uint64_t *w = page_address(p);
@@ -60,6 +74,8 @@ static int check(struct page *head, int pass, phys_addr_t *bad, uint64_t *want, 
 				return -EIO;
 			}
 		}
+		done += PAGE_SIZE << p->owner_data;
+		report(pr, pass, "verify", done, total);
 	}
 	return 0;
 }
@@ -75,18 +91,23 @@ int memtest(uint64_t size)
 		put_online_mems();
 		return -ENOMEM;
 	}
+	struct progress pr;
+	progress_start(&pr);
 	for (int pass = 0; pass < 2 && !rc; pass++) {
+		uint64_t done = 0;
 		for (struct page *p = head; p; p = p->owner) {
 			phys_addr_t pa = page_to_phys(p);
 			uint64_t *w = page_address(p);
 			for (uint64_t i = 0; i < (PAGE_SIZE << p->owner_data) / 8; i++)
 				WRITE_ONCE(w[i], pattern(pa + i * 8, pass));
+			done += PAGE_SIZE << p->owner_data;
+			report(&pr, pass, "write", done, got);
 		}
 		if (memtest_hook)
 			memtest_hook(page_to_phys(head), PAGE_SIZE << head->owner_data);
 		phys_addr_t bad;
 		uint64_t want, seen;
-		rc = check(head, pass, &bad, &want, &seen);
+		rc = check(head, pass, &bad, &want, &seen, &pr, got);
 		if (rc)
 			kprintf("memtest: FAILED at pa 0x%llx (wrote 0x%016llx, read 0x%016llx)\n",
 				(unsigned long long)bad, (unsigned long long)want,

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 //
-// Console commands of the memory model: meminfo, ptdump [START END], sections, memtest [SIZE].
-// Thin wrappers: argument parsing here, the work in meminfo.c, ptdump.c, memtest.c.
+// Console commands of the memory model: meminfo, ptdump [START END], sections [-a | --map],
+// memtest [SIZE]. Thin wrappers: argument parsing here, the work in meminfo.c, ptdump.c,
+// section_map.c, memtest.c.
 //
 // Interface: the CONSOLE_COMMANDs meminfo, ptdump, sections, memtest.
 
 #include <rvmm/console.h>
 #include <rvmm/kpt.h>
 #include <rvmm/mm.h>
+#include <rvmm/section_map.h>
 #include <string.h>
 
 static int cmd_meminfo(int argc, char **argv __unused)
@@ -33,6 +35,10 @@ static int cmd_ptdump(int argc, char **argv)
 
 static int cmd_sections(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "--map")) {
+		mm_print_section_map();
+		return 0;
+	}
 	if (argc > 2 || (argc == 2 && strcmp(argv[1], "-a")))
 		return CMD_USAGE;
 	mm_print_sections(argc == 2);
@@ -51,8 +57,9 @@ CONSOLE_COMMAND(meminfo, .name = "meminfo", .usage = "meminfo",
 		.summary = "memory figures, /proc/meminfo style", .run = cmd_meminfo);
 CONSOLE_COMMAND(ptdump, .name = "ptdump", .usage = "ptdump [START END]",
 		.summary = "dump the kernel page tables (optionally one VA range)", .run = cmd_ptdump);
-CONSOLE_COMMAND(sections, .name = "sections", .usage = "sections [-a]",
-		.summary = "memory sections: state, zone, free pages (-a: every boot section too)",
+CONSOLE_COMMAND(sections, .name = "sections", .usage = "sections [-a | --map]",
+		.summary = "memory sections: state, zone, free pages (-a: every boot section too; "
+			   "--map: one character each)",
 		.run = cmd_sections);
 CONSOLE_COMMAND(memtest, .name = "memtest", .usage = "memtest [SIZE]",
 		.summary = "write and verify free memory (all of it by default)", .run = cmd_memtest);

@@ -15,6 +15,10 @@
 #include <rvmm/printk.h>
 #include <rvmm/section.h>
 
+#include "internal.h"
+
+struct mm_early_window mm_early_window;
+
 // RAM and the reservations from the platform, the kernel image and the dtb.
 static int memblock_setup(const struct mm_boot *b)
 {
@@ -105,6 +109,7 @@ int mm_init(const struct mm_boot *b)
 		return rc;
 	// Until the direct map is complete only the arch's early window is reachable.
 	memblock_set_window(b->early_start, b->early_end);
+	mm_early_window = (struct mm_early_window){ b->early_start, b->early_end };
 
 	rc = section_init();
 	if (rc)

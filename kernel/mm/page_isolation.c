@@ -114,6 +114,7 @@ int zone_online_range(enum zone_type zone, pfn_t start, unsigned long nr_pages)
 		z->managed += e - s;
 		spin_unlock(&z->lock);
 		zone_add_free(z, (int64_t)freed);
+		mhp_progress("online:", PFN_PHYS(e - start), PFN_PHYS(end - start));
 	}
 	return 0;
 }
@@ -173,6 +174,8 @@ int page_isolate_range(pfn_t start, pfn_t end)
 		}
 		if (pfn < end && !(pfn % PAGES_PER_SECTION)) { // let allocators in between sections
 			spin_unlock(&z->lock);
+			mhp_progress("offline: isolated", PFN_PHYS(pfn - start),
+				     PFN_PHYS(end - start));
 			spin_lock(&z->lock);
 		}
 	}

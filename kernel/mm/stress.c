@@ -6,7 +6,14 @@
 // buffers out from under their owners. Not one byte may change: every buffer is verified on each
 // touch and at the end.
 //
-// Interface: stress_run (for tests), the CONSOLE_COMMAND stress.
+// `stress start [SECONDS]` runs the same workers on the other harts in the background and
+// returns at once, so the console stays usable (plug/unplug by hand, virtio-mem resizes, the
+// soak of tools/soak); `stress status` shows the figures so far, `stress stop` stops the workers,
+// verifies and frees every buffer and prints the same summary line as `stress SECONDS`. mmcheck
+// pauses the background workers between two of their steps while it walks the allocator.
+//
+// Interface: stress_run, stress_start, stress_stop, stress_status, stress_pause, stress_resume
+// (include/rvmm/migrate.h), the CONSOLE_COMMAND stress.
 //
 // The cycled range is the first hidden one (RAM above mem=), when it is wholly absent or wholly
 // online in ZONE_MOVABLE at the start; it is left as it was found.
@@ -21,8 +28,10 @@
 #include <rvmm/migrate.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
+#include <rvmm/progress.h>
 #include <rvmm/section.h>
 #include <stdio.h>
+#include <string.h>
 
 #define STRESS_BUFS 48
 #define STRESS_HARTS 16 /* harts that take part (more are left idle) */
@@ -38,10 +47,19 @@ struct stress_worker {
 };
 
 static struct stress_worker workers[STRESS_HARTS];
+/*
+ * The run in progress. Written by the hart that starts and stops it (the console's, one command
+ * at a time); stop, pause, active and parked are read by the workers.
+ */
 static struct {
 	uint64_t deadline_ns;
 	bool stop;
-	unsigned nr_workers;
+	bool background;       /* stress start .. stress stop */
+	unsigned harts;        /* workers started on other harts (background) */
+	uint64_t started_ns, migrated0;
+	uint32_t pause;        /* mmcheck: park between two steps */
+	uint32_t active;       /* workers inside their loop */
+	uint32_t parked;       /* of those, parked */
 } run;
 
 static uint64_t rnd(uint64_t *s)
@@ -108,15 +126,44 @@ static void step(struct stress_worker *w)
 		movable_free(m);
 }
 
+// Park while mmcheck walks the allocator; between two steps no buffer is pinned.
+static void park(void)
+{
+	__atomic_add_fetch(&run.parked, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&run.pause, __ATOMIC_ACQUIRE))
+		arch_cpu_relax();
+	__atomic_sub_fetch(&run.parked, 1, __ATOMIC_ACQ_REL);
+}
+
 static void worker_main(void *arg __unused)
 {
 	unsigned h = arch_hart_index();
 	if (h >= STRESS_HARTS)
 		return;
 	struct stress_worker *w = &workers[h];
-	while (!READ_ONCE(run.stop) && arch_time_ns() < run.deadline_ns && !w->failed)
+	__atomic_add_fetch(&run.active, 1, __ATOMIC_ACQ_REL);
+	while (!READ_ONCE(run.stop) && arch_time_ns() < run.deadline_ns && !w->failed) {
+		if (__atomic_load_n(&run.pause, __ATOMIC_ACQUIRE)) {
+			park();
+			continue;
+		}
 		step(w);
+	}
+	__atomic_sub_fetch(&run.active, 1, __ATOMIC_ACQ_REL);
 }
+
+bool stress_pause(void)
+{
+	if (!READ_ONCE(run.background))
+		return false;
+	__atomic_store_n(&run.pause, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&run.parked, __ATOMIC_ACQUIRE) !=
+	       __atomic_load_n(&run.active, __ATOMIC_ACQUIRE))
+		arch_cpu_relax();
+	return true;
+}
+
+void stress_resume(void) { __atomic_store_n(&run.pause, 0, __ATOMIC_RELEASE); }
 
 // Everything verified once more, then freed.
 static void worker_finish(struct stress_worker *w)
@@ -191,23 +238,65 @@ static int cycle_once(struct stress_worker *me, phys_addr_t start, uint64_t size
 	return 0;
 }
 
-int stress_run(unsigned seconds, struct stress_result *r)
+static void workers_init(uint64_t seconds)
 {
-	*r = (struct stress_result){ 0 };
 	for (unsigned h = 0; h < STRESS_HARTS; h++) {
 		workers[h] = (struct stress_worker){ .rng = 0x5eed0000ULL + h * 7919, .hart = h };
 		for (int i = 0; i < STRESS_BUFS; i++)
 			workers[h].buf[i] = (struct movable)MOVABLE_INIT;
 	}
-	uint64_t m0 = migrate_stats.migrated;
+	run.migrated0 = migrate_stats.migrated;
+	run.started_ns = arch_time_ns();
 	run.stop = false;
-	run.deadline_ns = arch_time_ns() + seconds * 1000000000ULL;
+	run.pause = run.active = run.parked = 0;
+	run.deadline_ns = seconds ? run.started_ns + seconds * 1000000000ULL : ~0ULL;
+}
+
+// Figures of every worker so far into r (ops, bytes, migrations; the first error, -EIO).
+static void workers_sum(struct stress_result *r)
+{
+	r->ops = r->bytes_verified = 0;
+	for (unsigned h = 0; h < STRESS_HARTS; h++) {
+		struct stress_worker *w = &workers[h];
+		r->ops += READ_ONCE(w->ops);
+		r->bytes_verified += READ_ONCE(w->bytes_verified);
+		if (READ_ONCE(w->failed) && !r->error[0]) {
+			snprintf(r->error, sizeof(r->error), "%s", w->error);
+			r->rc = -EIO;
+		}
+	}
+	r->migrations = migrate_stats.migrated - run.migrated0;
+}
+
+// After the workers returned: verify and free every buffer, sum up.
+static void workers_finish(struct stress_result *r)
+{
+	for (unsigned h = 0; h < STRESS_HARTS; h++)
+		worker_finish(&workers[h]);
+	workers_sum(r);
+}
+
+int stress_run(unsigned seconds, struct stress_result *r)
+{
+	*r = (struct stress_result){ 0 };
+	if (READ_ONCE(run.background)) {
+		snprintf(r->error, sizeof(r->error), "stress is running in the background (stress stop)");
+		return r->rc = -EBUSY;
+	}
+	workers_init(seconds);
 	r->harts = 1 + arch_smp_start_others(worker_main, NULL);
 	struct stress_worker *me = &workers[arch_hart_index() % STRESS_HARTS];
 	phys_addr_t start = 0;
 	uint64_t size = 0;
 	bool plugged = false, cycling = cycle_range(&start, &size, &plugged);
+	struct progress pr;
+	progress_start(&pr);
 	while (arch_time_ns() < run.deadline_ns && !r->rc) {
+		if (progress_due(&pr))
+			pr_info("stress: %llu/%u s, %llu plug/unplug cycles, %llu migrations",
+				(unsigned long long)(progress_ns(&pr) / 1000000000ULL), seconds,
+				(unsigned long long)r->cycles,
+				(unsigned long long)(migrate_stats.migrated - run.migrated0));
 		if (cycling) {
 			r->rc = cycle_once(me, start, size, plugged, r);
 			if (!r->rc)
@@ -222,36 +311,107 @@ int stress_run(unsigned seconds, struct stress_result *r)
 	}
 	WRITE_ONCE(run.stop, true);
 	arch_smp_wait_others();
-	for (unsigned h = 0; h < STRESS_HARTS; h++) {
-		struct stress_worker *w = &workers[h];
-		worker_finish(w);
-		r->ops += w->ops;
-		r->bytes_verified += w->bytes_verified;
-		if (w->failed && !r->error[0]) {
-			snprintf(r->error, sizeof(r->error), "%s", w->error);
-			r->rc = -EIO;
-		}
-	}
-	r->migrations = migrate_stats.migrated - m0;
+	workers_finish(r);
 	return r->rc;
 }
 
-static int cmd_stress(int argc, char **argv)
+int stress_start(unsigned seconds, struct stress_result *r)
 {
-	uint64_t secs;
-	if (argc != 2 || parse_u64(argv[1], &secs) || !secs || secs > 3600)
-		return CMD_USAGE;
-	struct stress_result r;
-	int rc = stress_run((unsigned)secs, &r);
+	*r = (struct stress_result){ 0 };
+	if (READ_ONCE(run.background)) {
+		snprintf(r->error, sizeof(r->error), "already running (stress stop first)");
+		return r->rc = -EBUSY;
+	}
+	workers_init(seconds);
+	r->harts = arch_smp_start_others(worker_main, NULL);
+	if (!r->harts) {
+		snprintf(r->error, sizeof(r->error), "no idle hart to run it on (SMP=2 or more)");
+		return r->rc = -ENODEV;
+	}
+	run.harts = r->harts;
+	WRITE_ONCE(run.background, true);
+	return 0;
+}
+
+int stress_status(struct stress_result *r)
+{
+	*r = (struct stress_result){ 0 };
+	if (!READ_ONCE(run.background))
+		return -ENOENT;
+	r->harts = run.harts;
+	workers_sum(r);
+	return r->rc;
+}
+
+int stress_stop(struct stress_result *r)
+{
+	*r = (struct stress_result){ 0 };
+	if (!READ_ONCE(run.background))
+		return -ENOENT;
+	r->harts = run.harts;
+	WRITE_ONCE(run.stop, true);
+	stress_resume();
+	arch_smp_wait_others();
+	workers_finish(r);
+	WRITE_ONCE(run.background, false);
+	return r->rc;
+}
+
+static void print_result(const char *state, int rc, uint64_t secs, const struct stress_result *r)
+{
 	kprintf("stress: %s%s: %llu s on %u harts: %llu operations, %llu migrations, %llu MiB verified, "
 		"%llu plug/unplug cycles (%llu offline retries)\n",
-		rc ? "FAILED: " : "ok", rc ? r.error : "", (unsigned long long)secs,
-		r.harts, (unsigned long long)r.ops, (unsigned long long)r.migrations,
-		(unsigned long long)(r.bytes_verified >> 20), (unsigned long long)r.cycles,
-		(unsigned long long)r.busy_retries);
+		rc ? "FAILED: " : state, rc ? r->error : "", (unsigned long long)secs,
+		r->harts, (unsigned long long)r->ops, (unsigned long long)r->migrations,
+		(unsigned long long)(r->bytes_verified >> 20), (unsigned long long)r->cycles,
+		(unsigned long long)r->busy_retries);
+}
+
+static uint64_t elapsed_s(void) { return (arch_time_ns() - run.started_ns) / 1000000000ULL; }
+
+static int cmd_stress(int argc, char **argv)
+{
+	struct stress_result r;
+	uint64_t secs = 0;
+	int rc;
+	if (argc == 2 && !strcmp(argv[1], "status")) {
+		rc = stress_status(&r);
+		if (rc == -ENOENT) {
+			kprintf("stress: not running in the background\n");
+			return 0;
+		}
+		print_result("running", rc, elapsed_s(), &r);
+		return rc;
+	}
+	if (argc == 2 && !strcmp(argv[1], "stop")) {
+		uint64_t s = elapsed_s();
+		rc = stress_stop(&r);
+		if (rc == -ENOENT) {
+			kprintf("stress: not running in the background\n");
+			return rc;
+		}
+		print_result("ok", rc, s, &r);
+		return rc;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "start")) {
+		if (argc > 3 || (argc == 3 && (parse_u64(argv[2], &secs) || !secs || secs > 86400)))
+			return CMD_USAGE;
+		rc = stress_start((unsigned)secs, &r);
+		if (rc)
+			kprintf("stress: FAILED: %s\n", r.error);
+		else
+			kprintf("stress: started on %u harts in the background (stress status, stress "
+				"stop)\n", r.harts);
+		return rc;
+	}
+	if (argc != 2 || parse_u64(argv[1], &secs) || !secs || secs > 3600)
+		return CMD_USAGE;
+	rc = stress_run((unsigned)secs, &r);
+	print_result("ok", rc, secs, &r);
 	return rc;
 }
 
-CONSOLE_COMMAND(stress, .name = "stress", .usage = "stress SECONDS",
-		.summary = "every hart verifies movable buffers while one plugs/unplugs hidden RAM",
+CONSOLE_COMMAND(stress, .name = "stress", .usage = "stress SECONDS | start [SECONDS] | status | stop",
+		.summary = "verify movable buffers on every hart while hidden RAM is plugged/unplugged; "
+			   "or in the background",
 		.run = cmd_stress);

@@ -24,12 +24,12 @@ __attribute__((format(printf, 1, 2), noreturn)) void fuzz_fail(const char *fmt, 
 /* Prints the target's captured kernel log for fuzz_fail (set by its printk stand-in). */
 extern void (*fuzz_log_tail)(void);
 
-#define FUZZ_CHECK(cond, ...)                                                              \
-	do {                                                                               \
-		if (!(cond))                                                               \
-			fuzz_fail(__FILE__ ":" FUZZ_STR(__LINE__) ": " __VA_ARGS__);        \
+#define FUZZ_CHECK(cond, ...)                                                                      \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			fuzz_fail(__FILE__ ":" FUZZ_STR(__LINE__) ": " __VA_ARGS__);               \
 	} while (0)
-#define FUZZ_STR(x) FUZZ_STR_(x)
+#define FUZZ_STR(x)  FUZZ_STR_(x)
 #define FUZZ_STR_(x) #x
 
 /* The fuzzer's input, consumed front to back; reads past the end give zeros. */
@@ -38,7 +38,10 @@ struct fuzz_in {
 	size_t left;
 };
 
-static inline bool fin_empty(const struct fuzz_in *in) { return in->left == 0; }
+static inline bool fin_empty(const struct fuzz_in *in)
+{
+	return in->left == 0;
+}
 
 static inline uint8_t fin_u8(struct fuzz_in *in)
 {

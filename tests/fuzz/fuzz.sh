@@ -5,9 +5,10 @@
 #
 #   tests/fuzz/fuzz.sh run TARGET BUILD_DIR       fuzz FUZZ_SECONDS (default 5) on a scratch copy
 #                                                 of tests/fuzz/corpus/TARGET; FUZZ_MERGE=1 merges
-#                                                 the new coverage back into that corpus. Prints
-#                                                 one line of figures; exit 1 on a crash, whose
-#                                                 input is kept as BUILD_DIR/crashes/TARGET-*.
+#                                                 the new coverage back into that corpus. One line,
+#                                                 `PASS: fuzz/TARGET/run (figures)` or `FAIL: ...`
+#                                                 on a crash, whose input is kept as
+#                                                 BUILD_DIR/crashes/TARGET-*; exit 1 then.
 #   tests/fuzz/fuzz.sh regress TARGET BUILD_DIR   run every corpus input (one case) and every
 #                                                 tests/fuzz/regress/TARGET/ input (one case
 #                                                 each) once; `PASS: fuzz/TARGET/...` lines.
@@ -23,7 +24,8 @@ bin=$build/fuzz_$target
 corpus=$here/corpus/$target
 regress=$here/regress/$target
 opts=()
-[ -f "$here/$target.options" ] && mapfile -t opts < <(grep -v '^\s*\(#\|$\)' "$here/$target.options")
+[ -f "$here/$target.options" ] &&
+	mapfile -t opts < <(grep -v '^\s*\(#\|$\)' "$here/$target.options")
 [ -f "$here/$target.dict" ] && opts+=("-dict=$here/$target.dict")
 # ASan: the mm simulation maps memory it never frees; leaks are checked by the targets' own
 # invariants. allow_user_segv_handler: as the host tests.
@@ -47,15 +49,15 @@ run)
 	execs=$(stat number_of_executed_units) per_s=$(stat average_exec_per_sec)
 	new=$(stat new_units_added) rss=$(stat peak_rss_mb)
 	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-	printf 'fuzz/%s: %s s, %s execs (%s/s), coverage %s, corpus %s + %s new, peak RSS %s MB\n' \
-		"$target" "$seconds" "${execs:-?}" "${per_s:-?}" "${cov:-?}" "$seeds" "${new:-?}" \
-		"${rss:-?}"
+	figures=$(printf '%s s, %s execs (%s/s), coverage %s, corpus %s + %s new, peak RSS %s MB' \
+		"$seconds" "${execs:-?}" "${per_s:-?}" "${cov:-?}" "$seeds" "${new:-?}" "${rss:-?}")
 	if [ $rc -ne 0 ]; then
 		crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
-		echo "fuzz/$target: CRASH (libFuzzer exit $rc), input: ${crash:-none written}; log: $log"
-		grep -E '^(==[0-9]+==ERROR|SUMMARY|fuzz: invariant|.*runtime error)' "$log" | head -5
+		why=$(grep -E '^(==[0-9]+==ERROR|fuzz: invariant|SUMMARY)|runtime error' "$log" | head -1)
+		echo "FAIL: fuzz/$target/run: crash after $figures; input ${crash:-not written}; ${why:-see $log}"
 		exit 1
 	fi
+	echo "PASS: fuzz/$target/run ($figures)"
 	if [ "${FUZZ_MERGE:-0}" = 1 ]; then
 		mkdir -p "$corpus"
 		before=$(files_in "$corpus" | wc -l)

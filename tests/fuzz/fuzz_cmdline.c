@@ -21,8 +21,8 @@
 
 void fuzz_log_clear(void);
 
-#define MAX_LEN 4096   /* CMDLINE_MAX_LEN */
-#define WORD_LEN 128   /* CMDLINE_WORD_LEN */
+#define MAX_LEN	 4096 /* CMDLINE_MAX_LEN */
+#define WORD_LEN 128  /* CMDLINE_WORD_LEN */
 
 /* ---- parse_u64 ------------------------------------------------------------------------------- */
 
@@ -51,7 +51,7 @@ static int ref_parse_u64(const char *s, uint64_t *out)
 			break;
 		v = v * base + d;
 		if (v > UINT64_MAX)
-			big = true;  /* overflow is reported before anything after the digits */
+			big = true; /* overflow is reported before anything after the digits */
 		if (big)
 			return -ERANGE;
 	}
@@ -80,7 +80,7 @@ static void check_parse_u64(const char *s)
 	FUZZ_CHECK(got == want, "parse_u64(\"%s\") gave 0x%lx, the reference 0x%lx", s, got, want);
 }
 
-/* ---- cmdline_parse ---------------------------------------------------------------------------- */
+/* ---- cmdline_parse --------------------------------------------------------------------------- */
 
 // Reference model: what struct cmdline must hold after bootargs.
 static void ref_cmdline(const char *s, size_t len, struct cmdline *m)
@@ -108,7 +108,8 @@ static void ref_cmdline(const char *s, size_t len, struct cmdline *m)
 		uint64_t v;
 		if (eq)
 			*eq = '\0';
-		if (!strcmp(word, "mem") || !strcmp(word, "failalloc") || !strcmp(word, "loglevel")) {
+		if (!strcmp(word, "mem") || !strcmp(word, "failalloc") ||
+		    !strcmp(word, "loglevel")) {
 			if (!val || ref_parse_u64(val, &v) || (!strcmp(word, "loglevel") && v > 7))
 				m->nr_bad++;
 			else if (!strcmp(word, "mem"))
@@ -134,7 +135,7 @@ static void ref_cmdline(const char *s, size_t len, struct cmdline *m)
 			int kept = MIN(m->nr_unknown, CMDLINE_MAX_UNKNOWN);
 
 			for (int k = 0; k < kept; k++)
-				seen |= !strcmp(m->unknown[k], word);  /* kept names are cut */
+				seen |= !strcmp(m->unknown[k], word); /* kept names are cut */
 			if (seen)
 				continue;
 			if (kept < CMDLINE_MAX_UNKNOWN)
@@ -153,18 +154,20 @@ static void check_cmdline(const char *s, size_t len)
 	FUZZ_CHECK(rc >= 0 && rc == cl.nr_unknown + cl.nr_bad, "returned %d, %d unknown %d bad", rc,
 		   cl.nr_unknown, cl.nr_bad);
 	FUZZ_CHECK(cl.mem == m.mem && cl.failalloc == m.failalloc && cl.loglevel == m.loglevel &&
-		   cl.nosmp == m.nosmp && cl.deferred_init == m.deferred_init,
+		       cl.nosmp == m.nosmp && cl.deferred_init == m.deferred_init,
 		   "options differ from the reference: mem 0x%lx/0x%lx failalloc %lu/%lu loglevel "
-		   "%d/%d nosmp %d/%d deferred_init %d/%d", cl.mem, m.mem, cl.failalloc, m.failalloc,
-		   cl.loglevel, m.loglevel, cl.nosmp, m.nosmp, cl.deferred_init, m.deferred_init);
+		   "%d/%d nosmp %d/%d deferred_init %d/%d",
+		   cl.mem, m.mem, cl.failalloc, m.failalloc, cl.loglevel, m.loglevel, cl.nosmp,
+		   m.nosmp, cl.deferred_init, m.deferred_init);
 	FUZZ_CHECK(cl.nr_bad == m.nr_bad, "nr_bad %d, the reference %d", cl.nr_bad, m.nr_bad);
 	for (int i = 0; i < MIN(cl.nr_unknown, CMDLINE_MAX_UNKNOWN); i++)
-		FUZZ_CHECK(memchr(cl.unknown[i], '\0', CMDLINE_NAME_LEN), "unknown[%d] unterminated", i);
+		FUZZ_CHECK(memchr(cl.unknown[i], '\0', CMDLINE_NAME_LEN),
+			   "unknown[%d] unterminated", i);
 	FUZZ_CHECK(cl.nr_unknown == m.nr_unknown, "nr_unknown %d, the reference %d", cl.nr_unknown,
 		   m.nr_unknown);
 	for (int i = 0; i < MIN(m.nr_unknown, CMDLINE_MAX_UNKNOWN); i++)
-		FUZZ_CHECK(!strcmp(cl.unknown[i], m.unknown[i]), "unknown[%d] '%s', the reference '%s'",
-			   i, cl.unknown[i], m.unknown[i]);
+		FUZZ_CHECK(!strcmp(cl.unknown[i], m.unknown[i]),
+			   "unknown[%d] '%s', the reference '%s'", i, cl.unknown[i], m.unknown[i]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

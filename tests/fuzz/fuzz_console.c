@@ -9,7 +9,8 @@
  *
  * The input is up to MAX_LINES lines separated by '\n', each cut to what the shell's line editor
  * keeps (LINE_MAX - 1 bytes). After every line:
- *   - the allocator's invariants hold (sim_check_buddy: lists, flags, counts, coalescing);
+ *   - the allocator's invariants hold (sim_check_buddy: lists, flags, counts, coalescing), and
+ *     the `mmcheck` command never fails (the kernel's mm_check also runs after the input);
  *   - no lock is left held (hotplug_lock, kpt_lock, the zone locks), no page left isolated;
  *   - a command that only reads or borrows memory (meminfo, sections, ptdump, memtest, dt,
  *     bootargs, help, an unknown or malformed line) leaves MemTotal and MemFree as they were.
@@ -18,7 +19,8 @@
  *
  * Filtered, to keep each input bounded and the reset possible: memtest runs only with a size
  * from 1 to MEMTEST_MAX (without one, or with 0, it writes all free memory: seconds under
- * ASan); hotremove/unplug of memory present since boot are skipped (offline of it is not).
+ * ASan); `stress SECONDS` and `stress start` are skipped (they run for seconds, or leave workers
+ * behind); hotremove/unplug of memory present since boot are skipped (offline of it is not).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,18 +35,18 @@
 #include "fuzz.h"
 #include "fuzz_sim.h"
 
-#define LINE_MAX 256          /* kernel/console.c's line editor */
-#define MAX_LINES 16
+#define LINE_MAX    256 /* kernel/console.c's line editor */
+#define MAX_LINES   16
 #define MEMTEST_MAX MiB(1)
 
 static const char *const pure_cmds[] = {
-	"meminfo", "sections", "ptdump", "memtest", "dt", "bootargs", "help",
+    "meminfo", "sections", "ptdump", "memtest", "dt", "bootargs", "help", "mmcheck",
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	/* 512 MiB at boot (mem=); the other 3.5 GiB is RAM the device tree knows, for hotadd. */
-	struct sim_config cfg = { .ram_size = GiB(4), .mem_limit = MiB(512) };
+	struct sim_config cfg = {.ram_size = GiB(4), .mem_limit = MiB(512)};
 
 	(void)argc;
 	(void)argv;
@@ -79,13 +81,13 @@ static bool is_pure(const char *cmd)
 	for (c = console_commands_begin(); c < console_commands_end(); c++)
 		if (!strcmp(c->name, cmd))
 			return false;
-	return true;  /* unknown: the shell only complains */
+	return true; /* unknown: the shell only complains */
 }
 
 // hotremove/unplug of memory present since boot: fz_reset could not bring it back.
 static bool removes_boot_memory(const char *cmd, const char *line)
 {
-	char buf[LINE_MAX], *w[3] = { 0 };
+	char buf[LINE_MAX], *w[3] = {0};
 	uint64_t a, n;
 	int i = 0;
 
@@ -96,8 +98,8 @@ static bool removes_boot_memory(const char *cmd, const char *line)
 		w[i++] = t;
 	if (i < 3 || parse_u64(w[1], &a) || parse_u64(w[2], &n))
 		return false;
-	for (uint64_t pa = ALIGN_DOWN(a, SECTION_SIZE); pa < a + n && pa >= ALIGN_DOWN(a, SECTION_SIZE);
-	     pa += SECTION_SIZE)
+	for (uint64_t pa = ALIGN_DOWN(a, SECTION_SIZE);
+	     pa < a + n && pa >= ALIGN_DOWN(a, SECTION_SIZE); pa += SECTION_SIZE)
 		for (pfn_t p = PFN_DOWN(pa); p < PFN_DOWN(pa + SECTION_SIZE); p += FZ_PIECE_PAGES)
 			if (fz_boot_piece_zone(p) >= 0)
 				return true;
@@ -108,7 +110,7 @@ static void run_line(const char *text, size_t len)
 {
 	char line[LINE_MAX], shown[LINE_MAX], cmd[LINE_MAX], arg[LINE_MAX];
 	uint64_t total, free_pages, size;
-	int n;
+	int n, rc;
 
 	len = MIN(len, LINE_MAX - 1);
 	memcpy(line, text, len);
@@ -121,10 +123,17 @@ static void run_line(const char *text, size_t len)
 		return;
 	if (removes_boot_memory(cmd, line))
 		return;
+	/* stress SECONDS runs for that long; stress start leaves workers running on other harts */
+	if (!strcmp(cmd, "stress") && n >= 2 && (!strcmp(arg, "start") || !parse_u64(arg, &size)))
+		return;
 
 	total = total_managed_pages();
 	free_pages = total_free_pages();
-	console_run_line(line);
+	rc = console_run_line(line);
+	FUZZ_CHECK(strcmp(cmd, "mmcheck") || n > 1 || rc == 0,
+		   "'%s' found the memory model broken "
+		   "(rc %d; its lines are in the log)",
+		   shown, rc);
 	snprintf(arg, sizeof(arg), "'%s'", shown);
 	fz_check_locks(arg);
 	fz_check_buddy(arg);
@@ -148,6 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		run_line(p, len);
 		p += len + 1;
 	}
+	fz_check_mm("the input");
 	fz_reset();
 	return 0;
 }

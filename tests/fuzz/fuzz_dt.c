@@ -32,7 +32,7 @@
 
 void fuzz_log_clear(void);
 
-struct platform platform;   /* main.c's on the target; platform_print reads its argument only */
+struct platform platform; /* main.c's on the target; platform_print reads its argument only */
 
 /* ---- Checks after the parse ---------------------------------------------------------------- */
 
@@ -67,7 +67,8 @@ static void check_platform(const struct platform *p, int rc)
 		check_str(r->name, sizeof(r->name), "reserved name");
 		FUZZ_CHECK(r->size > 0 && r->base + r->size - 1 >= r->base,
 			   "reserved[%d] [0x%lx, +0x%lx) empty or wrapping", i, r->base, r->size);
-		FUZZ_CHECK(i == 0 || p->reserved[i - 1].base <= r->base, "reserved unsorted at %d", i);
+		FUZZ_CHECK(i == 0 || p->reserved[i - 1].base <= r->base, "reserved unsorted at %d",
+			   i);
 	}
 	FUZZ_CHECK(p->nr_harts >= 0 && p->nr_harts <= PLAT_MAX_HARTS, "nr_harts %d", p->nr_harts);
 	for (int i = 0; i < p->nr_harts; i++) {
@@ -119,30 +120,88 @@ extern const unsigned int fuzz_dt_nr_blobs;
 #define MAX_EDITS 48
 
 static const char *const prop_names[] = {
-	"reg", "ranges", "#address-cells", "#size-cells", "device_type", "compatible", "status",
-	"interrupts", "interrupts-extended", "interrupt-parent", "interrupt-map",
-	"interrupt-map-mask", "#interrupt-cells", "bus-range", "stdout-path", "bootargs",
-	"riscv,isa", "mmu-type", "timebase-frequency", "no-map", "phandle", "riscv,ndev", "regmap",
-	"offset", "value", "linux,pci-domain", "dma-coherent", "riscv,isa-extensions",
+    "reg",
+    "ranges",
+    "#address-cells",
+    "#size-cells",
+    "device_type",
+    "compatible",
+    "status",
+    "interrupts",
+    "interrupts-extended",
+    "interrupt-parent",
+    "interrupt-map",
+    "interrupt-map-mask",
+    "#interrupt-cells",
+    "bus-range",
+    "stdout-path",
+    "bootargs",
+    "riscv,isa",
+    "mmu-type",
+    "timebase-frequency",
+    "no-map",
+    "phandle",
+    "riscv,ndev",
+    "regmap",
+    "offset",
+    "value",
+    "linux,pci-domain",
+    "dma-coherent",
+    "riscv,isa-extensions",
 };
 
 static const char *const strings[] = {
-	"memory", "cpu", "okay", "ok", "disabled", "ns16550a", "riscv,plic0", "sifive,plic-1.0.0",
-	"virtio,mmio", "syscon-poweroff", "pci-host-ecam-generic", "pci", "riscv,sv39",
-	"riscv,sv48", "riscv,sv57", "riscv,none", "rv64imafdc_zicsr_zifencei", "/soc/serial@10000000",
-	"/soc/serial@10000000:115200", "serial0", "mem=1G loglevel=7", "", "simple-bus", "syscon",
+    "memory",
+    "cpu",
+    "okay",
+    "ok",
+    "disabled",
+    "ns16550a",
+    "riscv,plic0",
+    "sifive,plic-1.0.0",
+    "virtio,mmio",
+    "syscon-poweroff",
+    "pci-host-ecam-generic",
+    "pci",
+    "riscv,sv39",
+    "riscv,sv48",
+    "riscv,sv57",
+    "riscv,none",
+    "rv64imafdc_zicsr_zifencei",
+    "/soc/serial@10000000",
+    "/soc/serial@10000000:115200",
+    "serial0",
+    "mem=1G loglevel=7",
+    "",
+    "simple-bus",
+    "syscon",
 };
 
 static const char *const node_names[] = {
-	"memory@80000000", "memory@100000000", "memory@0", "reserved-memory", "rsv@80000000",
-	"cpus", "cpu@0", "cpu@1", "soc", "serial@10000000", "virtio_mmio@10001000",
-	"pci@30000000", "plic@c000000", "poweroff", "chosen", "bus@0", "x",
+    "memory@80000000",
+    "memory@100000000",
+    "memory@0",
+    "reserved-memory",
+    "rsv@80000000",
+    "cpus",
+    "cpu@0",
+    "cpu@1",
+    "soc",
+    "serial@10000000",
+    "virtio_mmio@10001000",
+    "pci@30000000",
+    "plic@c000000",
+    "poweroff",
+    "chosen",
+    "bus@0",
+    "x",
 };
 
 static const uint32_t interesting32[] = {
-	0, 1, 2, 3, 4, 5, 8, 0x80, 0x1000, 0x100000, 0x200000, 0x8000000, 0x10000000, 0x30000000,
-	0x40000000, 0x7fffffff, 0x80000000, 0x80200000, 0xc0000000, 0xfffff000, 0xffffffff,
-	0x2000000, 0x3000000, 0x42000000, 0x43000000, 0x1800, 0xf800, 0x7,
+    0,		1,	    2,		3,	    4,		5,	    8,
+    0x80,	0x1000,	    0x100000,	0x200000,   0x8000000,	0x10000000, 0x30000000,
+    0x40000000, 0x7fffffff, 0x80000000, 0x80200000, 0xc0000000, 0xfffff000, 0xffffffff,
+    0x2000000,	0x3000000,  0x42000000, 0x43000000, 0x1800,	0xf800,	    0x7,
 };
 
 static uint32_t cell(struct fuzz_in *in)
@@ -204,7 +263,7 @@ static void edit(void *fdt, struct fuzz_in *in)
 	case 2: /* property = a string that matters */
 		node = pick_node(fdt, in);
 		pname = pick_prop(in);
-		str = strings[fin_pick(in, ARRAY_SIZE(strings))];  /* a macro: str is read twice */
+		str = strings[fin_pick(in, ARRAY_SIZE(strings))]; /* a macro: str is read twice */
 		fdt_setprop_string(fdt, node, pname, str);
 		break;
 	case 3: /* one cell of an existing property */
@@ -229,7 +288,8 @@ static void edit(void *fdt, struct fuzz_in *in)
 			n = (int)fin_bytes(in, name, fin_pick(in, sizeof(name) - 1));
 			name[n] = '\0';
 		} else {
-			snprintf(name, sizeof(name), "%s", node_names[fin_pick(in, ARRAY_SIZE(node_names))]);
+			snprintf(name, sizeof(name), "%s",
+				 node_names[fin_pick(in, ARRAY_SIZE(node_names))]);
 		}
 		node = fdt_add_subnode(fdt, node, name);
 		if (node >= 0 && fin_pick(in, 2))
@@ -251,9 +311,7 @@ static void edit(void *fdt, struct fuzz_in *in)
 		fdt_add_mem_rsv(fdt, a, s);
 		break;
 	}
-	case 9:
-		fdt_del_mem_rsv(fdt, fin_u8(in) % 8);
-		break;
+	case 9: fdt_del_mem_rsv(fdt, fin_u8(in) % 8); break;
 	case 10: /* a property with a name from the input */
 		node = pick_node(fdt, in);
 		n = (int)fin_bytes(in, name, fin_pick(in, sizeof(name) - 1));
@@ -266,7 +324,7 @@ static void edit(void *fdt, struct fuzz_in *in)
 
 static void structured(const uint8_t *data, size_t size)
 {
-	struct fuzz_in in = { data, size };
+	struct fuzz_in in = {data, size};
 	unsigned which = fin_u8(&in) % fuzz_dt_nr_blobs;
 	const void *base = fuzz_dt_blobs[2 * which];
 	size_t room = fdt_totalsize(base) + EDIT_ROOM;

@@ -53,7 +53,7 @@ static void add(const char *prefix, const char *fmt, va_list ap, bool newline)
 
 void printk(enum log_level level, const char *fmt, ...)
 {
-	static const char *const pfx[] = { "<err> ", "<warn> ", "", "<debug> ", "" };
+	static const char *const pfx[] = {"<err> ", "<warn> ", "", "<debug> ", ""};
 	va_list ap;
 
 	va_start(ap, fmt);

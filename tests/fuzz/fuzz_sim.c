@@ -5,7 +5,7 @@
  * tests/host/sim/test_main.c (test_fail) and the arch's console input.
  *
  * Interface: fz_boot, fz_snap_take, fz_snap_diff, fz_boot_piece_zone, fz_reset, fz_check_locks,
- * fz_check_buddy, test_fail, fuzz_log_tail, console_poll_input, console_idle.
+ * fz_check_buddy, fz_check_mm, test_fail, fuzz_log_tail, console_poll_input, console_idle.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,7 +24,10 @@
 void (*fuzz_log_tail)(void) = sim_log_dump;
 
 /* kernel/console.c's line editor wants these from the arch; console_loop never runs here. */
-int console_poll_input(void) { return -1; }
+int console_poll_input(void)
+{
+	return -1;
+}
 void console_idle(void) {}
 
 /* sim_check_buddy reports through test_fail (tests/host/sim/test.h): keep the reason. */
@@ -66,7 +69,8 @@ const char *fz_snap_diff(const struct fz_snap *a, const struct fz_snap *b)
 
 	for (int z = 0; z < NR_ZONES; z++)
 		if (a->managed[z] != b->managed[z] || a->isolated[z] != b->isolated[z]) {
-			snprintf(why, sizeof(why), "zone %d managed %lu -> %lu, isolated %lu -> %lu", z,
+			snprintf(why, sizeof(why),
+				 "zone %d managed %lu -> %lu, isolated %lu -> %lu", z,
 				 a->managed[z], b->managed[z], a->isolated[z], b->isolated[z]);
 			return why;
 		}
@@ -144,7 +148,8 @@ static int reset_pass(bool *changed, char *last, size_t len)
 				rc = online_pages(pfn, FZ_PIECE_PAGES, b->zone);
 			}
 			if (rc) {
-				snprintf(last, len, "%s pfn 0x%lx: %d", on ? "offline" : "online", pfn, rc);
+				snprintf(last, len, "%s pfn 0x%lx: %d", on ? "offline" : "online",
+					 pfn, rc);
 				failed++;
 			} else {
 				*changed = true;
@@ -180,6 +185,7 @@ void fz_reset(void)
 	}
 	FUZZ_CHECK(!failed, "reset: cannot return to the boot state: %d steps fail, last: %s",
 		   failed, last);
+	fz_check_mm("the reset to the boot state");
 	fz_snap_take(&now);
 	diff = fz_snap_diff(&boot_snap, &now);
 	FUZZ_CHECK(!diff, "reset: back at the boot state, but %s (a leak)", diff);
@@ -191,8 +197,9 @@ void fz_check_locks(const char *after)
 	FUZZ_CHECK(!spin_is_locked(&kpt_lock), "kpt_lock held after %s", after);
 	for (int z = 0; z < NR_ZONES; z++) {
 		FUZZ_CHECK(!spin_is_locked(&zones[z].lock), "zone %d lock held after %s", z, after);
-		FUZZ_CHECK(zones[z].nr_isolated_free == 0, "zone %d: %lu pages left isolated after %s",
-			   z, zones[z].nr_isolated_free, after);
+		FUZZ_CHECK(zones[z].nr_isolated_free == 0,
+			   "zone %d: %lu pages left isolated after %s", z,
+			   zones[z].nr_isolated_free, after);
 	}
 }
 
@@ -200,4 +207,15 @@ void fz_check_buddy(const char *after)
 {
 	reason[0] = '\0';
 	FUZZ_CHECK(sim_check_buddy(NULL, 0, 0) == 0, "after %s: %s", after, reason);
+}
+
+void fz_check_mm(const char *after)
+{
+	static int enabled = -1;
+
+	if (enabled < 0)
+		enabled = !getenv("RVMM_FUZZ_MMCHECK") || strcmp(getenv("RVMM_FUZZ_MMCHECK"), "0");
+	if (enabled)
+		FUZZ_CHECK(mm_check() == 0, "after %s: mm_check failed (its lines are in the log)",
+			   after);
 }

@@ -6,7 +6,7 @@
  * an input leaked shows up as a difference from the boot figures.
  *
  * Interface: fz_boot, struct fz_snap with fz_snap_take/fz_snap_diff, fz_reset, fz_check_locks,
- * fz_check_buddy, fz_boot_piece_online, FZ_PIECE_PAGES.
+ * fz_check_buddy, fz_check_mm, fz_boot_piece_zone, FZ_PIECE_PAGES.
  */
 #ifndef RVMM_FUZZ_SIM_H
 #define RVMM_FUZZ_SIM_H
@@ -17,7 +17,7 @@
 #include "sim.h"
 
 /* Hot-plug granularity: what online_pages/offline_pages take (2 MiB). */
-#define FZ_PIECE_PAGES (SZ_2M >> PAGE_SHIFT)
+#define FZ_PIECE_PAGES	      (SZ_2M >> PAGE_SHIFT)
 #define FZ_PIECES_PER_SECTION (SECTION_SIZE / SZ_2M)
 
 /* Figures a finished (or failed) step must leave as they were. Per-hart caches drained first. */
@@ -52,5 +52,12 @@ void fz_check_locks(const char *after);
 
 /* sim_check_buddy without an allocation map; fuzz_fail with its reason. */
 void fz_check_buddy(const char *after);
+
+/*
+ * The kernel's own checker, mm_check (the `mmcheck` command: sections, vmemmap, every online
+ * page, free lists, direct map, page-table counts). It walks everything, so it runs at the end
+ * of each input and after the reset, not after every step. RVMM_FUZZ_MMCHECK=0 skips it.
+ */
+void fz_check_mm(const char *after);
 
 #endif

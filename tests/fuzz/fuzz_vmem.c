@@ -41,13 +41,14 @@
 #include "virtio_mem.h"
 #include "vmem_dev.h"
 
-#define MMIO_PA 0x10001000UL
-#define IRQ 8
-#define MAX_EVENTS 32
-#define SETTLE_ROUNDS 20000
+#define MMIO_PA		0x10001000UL
+#define IRQ		8
+#define MAX_EVENTS	32
+#define SETTLE_ROUNDS	20000
+#define MAX_FUZZ_BLOCKS 8192 /* 16 GiB of 2 MiB blocks */
 
 extern const struct virtio_driver virtio_mem_driver;
-const struct virtio_driver *const virtio_drivers[] = { &virtio_mem_driver };
+const struct virtio_driver *const virtio_drivers[] = {&virtio_mem_driver};
 const size_t virtio_nr_drivers = 1;
 
 /* host_main.c's, which is not linked: the stubs report through it. */
@@ -73,9 +74,9 @@ void (*fuzz_log_tail)(void) = print_log;
 
 static struct vmem_dev *dev;
 static struct virtio_device *vdev;
-static struct fuzz_in in;       /* the input: events, and the lies told in on_notify */
-static unsigned lies;           /* requests still to answer from the input */
-static bool truthful;           /* no lie told, no config poked, this input */
+static struct fuzz_in in; /* the input: events, and the lies told in on_notify */
+static unsigned lies;	  /* requests still to answer from the input */
+static bool truthful;	  /* no lie told, no config poked, this input */
 
 static bool dev_is_plugged(phys_addr_t pa, uint64_t size)
 {
@@ -83,9 +84,22 @@ static bool dev_is_plugged(phys_addr_t pa, uint64_t size)
 }
 
 static const uint64_t sizes[] = {
-	0, 2ULL << 20, 4ULL << 20, 128ULL << 20, 256ULL << 20, 512ULL << 20, 1ULL << 30,
-	3ULL << 30, 4ULL << 30, 8ULL << 30, (128ULL << 20) + (2ULL << 20), 4096, 1ULL << 40,
-	~0ULL, 1ULL << 63, 3ULL << 20,
+    0,
+    2ULL << 20,
+    4ULL << 20,
+    128ULL << 20,
+    256ULL << 20,
+    512ULL << 20,
+    1ULL << 30,
+    3ULL << 30,
+    4ULL << 30,
+    8ULL << 30,
+    (128ULL << 20) + (2ULL << 20),
+    4096,
+    1ULL << 40,
+    ~0ULL,
+    1ULL << 63,
+    3ULL << 20,
 };
 
 static uint64_t size_from(struct fuzz_in *f)
@@ -95,7 +109,7 @@ static uint64_t size_from(struct fuzz_in *f)
 	return c < 240 ? sizes[c % ARRAY_SIZE(sizes)] : fin_u64(f);
 }
 
-/* ---- The device's answers, from the input ----------------------------------------------------- */
+/* ---- The device's answers, from the input ---------------------------------------------------- */
 
 static void (*vmem_dev_on_notify)(struct vsim *s, unsigned q);
 
@@ -113,9 +127,9 @@ static void lying_notify(struct vsim *s, unsigned q)
 
 		lies--;
 		truthful = false;
-		fake_hp.is_plugged = NULL;   /* from now on "plugged" is the driver's belief only */
+		fake_hp.is_plugged = NULL; /* from now on "plugged" is the driver's belief only */
 		fin_bytes(&in, resp, sizeof(resp));
-		resp[0] %= 5;  /* mostly the four answers, sometimes nonsense */
+		resp[0] %= 5; /* mostly the four answers, sometimes nonsense */
 		if (resp[0] == 4)
 			resp[0] = resp[15];
 		for (unsigned k = 0, off = 0; k < c.nr && off < sizeof(resp); k++)
@@ -125,14 +139,9 @@ static void lying_notify(struct vsim *s, unsigned q)
 				off += n;
 			}
 		switch (fin_pick(&in, 8)) {
-		case 0:
-			len = fin_u32(&in);
-			break;
-		case 1:
-			len = 0;
-			break;
-		default:
-			len = c.in_len;
+		case 0: len = fin_u32(&in); break;
+		case 1: len = 0; break;
+		default: len = c.in_len;
 		}
 		if (fin_pick(&in, 8) == 0)
 			id = fin_u16(&in);
@@ -170,17 +179,20 @@ static void check(const char *after)
 		enum vmem_block_state st = vmem_block_state(vm, id);
 		bool on = st == VMEM_BLOCK_ONLINE || st == VMEM_BLOCK_UNMOVABLE;
 
-		FUZZ_CHECK((st != VMEM_BLOCK_UNPLUGGED) == vmem_dev_is_plugged(dev, pa, vm->block_size),
-			   "after %s: block %u at 0x%lx is %s, the device says %splugged", after, id,
-			   pa, vmem_block_state_name(st),
+		FUZZ_CHECK((st != VMEM_BLOCK_UNPLUGGED) ==
+			       vmem_dev_is_plugged(dev, pa, vm->block_size),
+			   "after %s: block %u at 0x%lx is %s, the device says %splugged", after,
+			   id, pa, vmem_block_state_name(st),
 			   vmem_dev_is_plugged(dev, pa, vm->block_size) ? "" : "un");
 		FUZZ_CHECK(fake_online_bytes(pa, vm->block_size) == (on ? vm->block_size : 0),
-			   "after %s: block %u at 0x%lx is %s but 0x%lx bytes of it are online", after,
-			   id, pa, vmem_block_state_name(st), fake_online_bytes(pa, vm->block_size));
+			   "after %s: block %u at 0x%lx is %s but 0x%lx bytes of it are online",
+			   after, id, pa, vmem_block_state_name(st),
+			   fake_online_bytes(pa, vm->block_size));
 		online += on ? vm->block_size : 0;
 	}
 	for (unsigned long s = 0; s < vm->nr_sections; s++)
-		FUZZ_CHECK((vm->sections[s].added != 0) == fake_section_present(vm->first_section + s),
+		FUZZ_CHECK((vm->sections[s].added != 0) ==
+			       fake_section_present(vm->first_section + s),
 			   "after %s: section %lu: driver says %sadded, the core disagrees", after,
 			   vm->first_section + s, vm->sections[s].added ? "" : "not ");
 	FUZZ_CHECK(fake_online_bytes(vm->addr, vm->region_size) == online,
@@ -192,9 +204,9 @@ static void check(const char *after)
 
 static int run_vmem_cmd(struct fuzz_in *f)
 {
-	static const char *const sub[] = { "plug", "unplug", "auto" };
+	static const char *const sub[] = {"plug", "unplug", "auto"};
 	extern const struct console_command __start_rvmm_cmds[], __stop_rvmm_cmds[];
-	char a1[16], a2[32], *argv[4] = { "vmem", a1, a2, NULL };
+	char a1[16], a2[32], *argv[4] = {"vmem", a1, a2, NULL};
 	int argc = 1 + 2 * (int)fin_pick(f, 2);
 	unsigned k = fin_pick(f, ARRAY_SIZE(sub));
 
@@ -211,15 +223,13 @@ static int run_vmem_cmd(struct fuzz_in *f)
 
 static void event(void)
 {
-	static const int errs[] = { -ENOMEM, -EBUSY, -EINVAL, -EIO, -EAGAIN, -ENOENT };
+	static const int errs[] = {-ENOMEM, -EBUSY, -EINVAL, -EIO, -EAGAIN, -ENOENT};
 	struct virtio_mem *vm = bound();
 	int e = errs[0];
 
 	switch (fin_pick(&in, 12)) {
 	case 0:
-	case 1:
-		vmem_dev_request(dev, size_from(&in));
-		break;
+	case 1: vmem_dev_request(dev, size_from(&in)); break;
 	case 2:
 	case 3:
 		fake_background(1 + fin_u8(&in) * 8u);
@@ -247,14 +257,13 @@ static void event(void)
 	case 6:
 		if (vm && vm->nr_blocks)
 			fake_put_data(vmem_block_addr(vm, fin_u16(&in) % vm->nr_blocks) +
-				      (fin_u16(&in) % (vm->block_size >> PAGE_SHIFT)) * PAGE_SIZE,
+					  (fin_u16(&in) % (vm->block_size >> PAGE_SHIFT)) *
+					      PAGE_SIZE,
 				      fin_pick(&in, 2), fin_u64(&in));
 		else
 			fake_data_release_unmovable();
 		break;
-	case 7:
-		lies = 1 + fin_pick(&in, 4);
-		break;
+	case 7: lies = 1 + fin_pick(&in, 4); break;
 	case 8: {
 		unsigned off = 8 * fin_pick(&in, VMEM_CFG_LEN / 8);
 		uint64_t v = size_from(&in);
@@ -269,15 +278,11 @@ static void event(void)
 		run_vmem_cmd(&in);
 		check("vmem command");
 		break;
-	case 10:
-		host_irq_raise(IRQ);
-		break;
-	case 11:
-		fake_data_release_unmovable();
-		break;
+	case 10: host_irq_raise(IRQ); break;
+	case 11: fake_data_release_unmovable(); break;
 	}
 	if (!truthful)
-		fake_hp.is_plugged = NULL;   /* a lying device's "plugged" means nothing */
+		fake_hp.is_plugged = NULL; /* a lying device's "plugged" means nothing */
 }
 
 /* ---- The input ------------------------------------------------------------------------------- */
@@ -304,19 +309,29 @@ static void configure(void)
 	uint64_t requested = size_from(&in), plugged = fin_pick(&in, 4) ? 0 : size_from(&in);
 	uint64_t nr = bs ? region / bs : 0;
 
-	/* vmem_dev keeps a byte per block: bound what a nonsense geometry would allocate. */
-	if (nr > (1u << 24))
-		region = bs * (1u << 24);
+	/*
+	 * Bounded work: a region of more than MAX_FUZZ_BLOCKS blocks is cut to that many (a 1 TiB
+	 * region of 2 MiB blocks takes a minute to plug), unless it is beyond what the driver takes
+	 * at all (then just past VMEM_MAX_BLOCKS, which probe must refuse at once).
+	 */
+	if (nr > VMEM_MAX_BLOCKS)
+		region = bs * (VMEM_MAX_BLOCKS + 1ULL);
+	else if (nr > MAX_FUZZ_BLOCKS)
+		region = bs * MAX_FUZZ_BLOCKS;
 	fake_hp_reset();
 	free(dev->plugged);
-	*dev = (struct vmem_dev){ .s = dev->s, .block_size = bs, .addr = addr,
-				  .region_size = region, .requested_size = requested,
-				  .nr_blocks = bs ? region / bs : 0, .plugged_size = plugged };
+	*dev = (struct vmem_dev){.s = dev->s,
+				 .block_size = bs,
+				 .addr = addr,
+				 .region_size = region,
+				 .requested_size = requested,
+				 .nr_blocks = bs ? region / bs : 0,
+				 .plugged_size = plugged};
 	dev->plugged = calloc(dev->nr_blocks + 1, 1);
 	if (bs)
 		memset(dev->plugged, 1, MIN(plugged / bs, dev->nr_blocks));
-	dev->usable_region_size = fin_pick(&in, 4) ? MIN(region, requested + VMEM_DEV_EXTENT)
-						   : size_from(&in);
+	dev->usable_region_size =
+	    fin_pick(&in, 4) ? MIN(region, requested + VMEM_DEV_EXTENT) : size_from(&in);
 	dev->node_id = fin_u8(&in);
 	vmem_dev_sync(dev);
 	fake_hp.is_plugged = dev_is_plugged;
@@ -328,7 +343,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	long pages = host_pages_in_use();
 
-	in = (struct fuzz_in){ data, size };
+	in = (struct fuzz_in){data, size};
 	host_log_clear();
 	configure();
 	if (virtio_register_device(vdev) == 0 && bound()) {

@@ -15,7 +15,9 @@ HOST_MM_SRCS := kernel/lock.c kernel/mm/memblock.c kernel/mm/pgtable.c kernel/mm
 	kernel/mm/vmemmap.c kernel/mm/page_alloc.c kernel/mm/deferred.c kernel/mm/directmap.c \
 	kernel/mm/mm_init.c kernel/mm/hotplug_lock.c kernel/mm/ptdump.c kernel/mm/meminfo.c \
 	kernel/mm/memtest.c kernel/mm/mm_cmds.c kernel/mm/hotplug.c kernel/mm/page_isolation.c \
-	kernel/mm/migrate.c kernel/mm/hotplug_cmds.c kernel/mm/stress.c kernel/cmdline.c
+	kernel/mm/migrate.c kernel/mm/hotplug_cmds.c kernel/mm/stress.c kernel/mm/mmcheck.c \
+	kernel/mm/section_map.c \
+	kernel/cmdline.c
 # parse_u64 is kernel/parse.c's; the sim's copy is only for a tree that lacks it.
 HM_PARSE_SRC := $(if $(wildcard kernel/parse.c),kernel/parse.c,tests/host/sim/sim_parse.c)
 HOST_SIM_SRCS := tests/host/sim/sim_arch.c tests/host/sim/sim_boot.c \

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Memory hot(un)plug under QEMU with 4 harts, -m 4G and mem=1G: the 3 GiB at 0xc0000000 is plugged,
 refused for hot-remove while online, stressed (every hart verifying movable buffers while one
-plugs and unplugs it), unplugged; every meminfo figure comes back. Also a memmap_on_memory round
+plugs and unplugs it), unplugged under background stress with mmcheck before and after; every
+meminfo figure comes back. Also a memmap_on_memory round
 trip, 2 MiB sub-section online/offline, and bad ranges answered with nothing changed."""
 import re
 
@@ -52,10 +53,17 @@ def test_plug_stress_unplug_figures_return():
         assert harts == 4 and ops > 0 and verified > 0, out
         assert cycles > 0 and migrations > 0, out
         assert figures(g)["MemTotal"] == plugged["MemTotal"]  # stress leaves it plugged
+        # In the background instead: mmcheck parks the workers for its walk.
+        assert "stress: started on 3 harts" in g.cmd("stress start")
+        out = g.cmd("mmcheck", timeout=120)
+        assert re.search(r"mmcheck: ok \(32 sections, \d+ pages checked", out), out
         out = g.cmd(f"unplug {HOT} 3G", timeout=120)
         assert re.search(r"unplug: 3072 MiB at 0xc0000000 in [\d.]+ ms", out), out
+        out = g.cmd("stress stop", timeout=120)
+        assert re.search(r"stress: ok: \d+ s on 3 harts: [1-9]\d* operations", out), out
         assert figures(g) == before
         assert "sections of 128 MiB: 8 online, 0 present" in g.cmd("sections")
+        assert "mmcheck: ok (8 sections" in g.cmd("mmcheck", timeout=120)
 
 
 def test_memmap_on_memory_round_trip():

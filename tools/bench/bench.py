@@ -1,12 +1,24 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""make bench: rvmm's figures, printed as a table and written to build/bench/results.txt.
+"""make bench: rvmm's figures, printed as a table, written to build/bench/results.txt and drawn
+as PNG charts beside it (tools/bench/charts.py, run with Debian's /usr/bin/python3 and its
+python3-matplotlib: a pyenv python first on PATH may lack matplotlib).
 
 Each figure is measured twice where it makes sense: host wall time (seconds on this machine) and
 guest time from a second run under QEMU's -icount shift=0,sleep=off (guest time counts
 instructions, so it repeats exactly). Boot figures come from the kernel's own log lines.
 
-  tools/bench/bench.py [--quick] [--only boot,hotplug,vmem] [--baseline FILE]
+results.txt has one line per figure, tab-separated:
+  name  value  unit  clock(guest|wall)  qemu=VERSION  rvmm=VERSION
+qemu= is the version of the binary that measured it (the patched QEMU, marked +patched.KEY, for
+the virtio-mem figures); rvmm= is the version the kernel printed when it booted. The virtio-mem
+resize timeline (requested and plugged size over host time) goes to vmem-timeline.csv.
+
+--baseline FILE (make bench BASELINE=FILE): a results.txt of an earlier run, drawn dashed beside
+this one; the vmem-timeline.csv next to it too, if there is one. Both are copied to
+OUT/baseline-* before anything is measured, so FILE may be the results.txt this run replaces.
+
+  tools/bench/bench.py [--quick] [--only boot,hotplug,vmem] [--baseline FILE] [--out DIR]
 """
 import argparse
 import os
@@ -21,10 +33,28 @@ from guest import Guest  # noqa: E402
 
 RESULTS = []
 CHART_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+OUT = os.path.join(ROOT, "build", "bench")
+QEMU_VERSION = {}   # "system" / "patched" -> version string
+KERNEL_VERSION = []  # what the booted kernel said, first seen
 
 
-def record(name, value, unit, clock):
-    RESULTS.append((name, value, unit, clock))
+def qemu_version(binary, tag=""):
+    try:
+        q = subprocess.run([binary, "--version"], capture_output=True, text=True)
+    except OSError:
+        return "?"
+    m = re.search(r"version (\S+)", q.stdout)
+    return (m.group(1) if m else "?") + tag
+
+
+def note_kernel(out):
+    m = re.search(r"rvmm (\S+): hart", out)
+    if m and not KERNEL_VERSION:
+        KERNEL_VERSION.append(m.group(1))
+
+
+def record(name, value, unit, clock, qemu="system"):
+    RESULTS.append((name, value, unit, clock, qemu))
     print(f"  {name:<48} {value:>12.3f} {unit:<4} ({clock})", flush=True)
 
 
@@ -38,8 +68,9 @@ def boot_once(mem, icount):
     t0 = time.monotonic()
     with Guest(mem=mem, icount=icount).start(timeout=600) as g:
         wall = time.monotonic() - t0
-        g.expect(r"deferred init done", 900)
+        g.expect(r"deferred init done[^\n]*\n", 900)
         out = g.out
+    note_kernel(out)
     return wall, out
 
 
@@ -62,9 +93,13 @@ def bench_vmem(harts_list):
     new size (QMP polled every 10 ms), and the driver's own time for the step (guest time under
     -icount). The 4-hart wall run also writes the requested/plugged timeline for the chart."""
     from vmem_guest import GiB, MiB, VmemGuest, patched_qemu
-    if not patched_qemu():
+    qemu = patched_qemu()
+    if not qemu:
         print("virtio-mem: skipped, the patched QEMU is not built (make qemu)")
         return
+    # The cache key (the directory above bin/) names the patch and flags it was built with.
+    QEMU_VERSION["patched"] = qemu_version(
+        qemu, "+patched." + os.path.basename(os.path.dirname(os.path.dirname(qemu)))[:8])
     steps = [1 * GiB, 4 * GiB, 512 * MiB, 0]
     names = ["0-1G", "1G-4G", "4G-512M", "512M-0"]
     print("virtio-mem resize (2 MiB blocks)")
@@ -86,14 +121,16 @@ def bench_vmem(harts_list):
                         time.sleep(0.01)
                     wall = time.monotonic() - ts
                     m = v.g.expect(r"plugged and \d+ MiB online \(target \d+ MiB\) in (\d+) ms", 120)
-                    clock = "guest" if icount else "wall"
+                    note_kernel(v.g.out)
                     if icount:
-                        record(f"vmem.{name}.{harts}h", int(m.group(1)) / 1000, "s", "guest")
+                        record(f"vmem.{name}.{harts}h", int(m.group(1)) / 1000, "s", "guest",
+                               "patched")
                     else:
-                        record(f"vmem.{name}.{harts}h.device", wall, "s", "wall")
-                        record(f"vmem.{name}.{harts}h", int(m.group(1)) / 1000, "s", clock)
+                        record(f"vmem.{name}.{harts}h.device", wall, "s", "wall", "patched")
+                        record(f"vmem.{name}.{harts}h", int(m.group(1)) / 1000, "s", "wall",
+                               "patched")
             if not icount and harts == harts_list[-1]:
-                path = os.path.join(ROOT, "build", "bench", "vmem-timeline.csv")
+                path = os.path.join(OUT, "vmem-timeline.csv")
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 with open(path, "w") as f:
                     f.write("# t_s,requested_bytes,plugged_bytes\n")
@@ -118,6 +155,7 @@ def hotplug_once(size, harts, icount):
         m = re.search(r"unplug: \d+ MiB at \S+ in ([\d.]+) ms", out)
         if not m:
             raise RuntimeError(f"unplug failed: {out}")
+        note_kernel(g.out)
         return (plug_ms, plug_wall), (float(m.group(1)), unplug_wall), kib_per_gib
 
 
@@ -135,46 +173,69 @@ def bench_hotplug(sizes, harts_list):
             gib = int(size[:-1])
             record(f"{name}.hotadd+online.per_gib", p_ms / 1000 / gib, "s", "guest")
             record(f"{name}.offline+hotremove.per_gib", u_ms / 1000 / gib, "s", "guest")
-            record(f"{name}.descriptors_written_per_GiB", kib * 1024, "B", "kernel")
+            record(f"{name}.descriptors_written_per_GiB", kib * 1024, "B", "guest")
 
 
-def versions():
-    q = subprocess.run(["qemu-system-riscv64", "--version"], capture_output=True, text=True)
-    qv = q.stdout.split("\n")[0].split("version ")[-1].split(" ")[0] if q.returncode == 0 else "?"
-    k = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
-                       text=True).stdout.strip() or "?"
-    return qv, k
+def copy_baseline(path):
+    """Copy a baseline results file (and the vmem-timeline.csv beside it) into OUT before this
+    run overwrites anything; returns the copies' paths (timeline None if there is none)."""
+    if not os.path.isfile(path):
+        sys.exit(f"bench: baseline {path}: no such file")
+    with open(path) as f:
+        text = f.read()
+    if not any(len(l.split("\t")) >= 4 for l in text.splitlines()):
+        sys.exit(f"bench: baseline {path}: not a results file (name<TAB>value<TAB>unit<TAB>clock...)")
+    os.makedirs(OUT, exist_ok=True)
+    res = os.path.join(OUT, "baseline-results.txt")
+    if os.path.abspath(path) != os.path.abspath(res):
+        with open(res, "w") as f:
+            f.write(text)
+    tl = os.path.join(os.path.dirname(os.path.abspath(path)), "vmem-timeline.csv")
+    tl_copy = os.path.join(OUT, "baseline-vmem-timeline.csv")
+    if os.path.isfile(tl) and os.path.abspath(tl) != os.path.abspath(tl_copy):
+        with open(tl) as f, open(tl_copy, "w") as g:
+            g.write(f.read())
+    elif not os.path.isfile(tl_copy):
+        tl_copy = None
+    return res, tl_copy
 
 
 def main():
+    global OUT
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes only (tests use this)")
     ap.add_argument("--only", default="boot,hotplug,vmem")
     ap.add_argument("--baseline", default=None)
+    ap.add_argument("--out", default=OUT, help="directory for results.txt and the charts")
     a = ap.parse_args()
+    OUT = os.path.abspath(a.out)
     only = a.only.split(",")
+    baseline = copy_baseline(a.baseline) if a.baseline else (None, None)
+    timeline = os.path.join(OUT, "vmem-timeline.csv")
+    if os.path.exists(timeline):
+        os.unlink(timeline)  # a stale one would be drawn as this run's
+    QEMU_VERSION["system"] = qemu_version(os.environ.get("QEMU", "qemu-system-riscv64"))
     if "boot" in only:
         bench_boot(["1G", "4G"] if a.quick else ["1G", "4G", "16G", "256G", "1T"])
     if "hotplug" in only:
-        bench_hotplug(["1G"] if a.quick else ["1G", "3G"], [1, 4])
+        bench_hotplug(["1G"] if a.quick else ["1G", "3G"], [4] if a.quick else [1, 4])
     if "vmem" in only:
         bench_vmem([4] if a.quick else [1, 4])
-    qv, kv = versions()
-    os.makedirs(os.path.join(ROOT, "build", "bench"), exist_ok=True)
-    path = os.path.join(ROOT, "build", "bench", "results.txt")
+    kv = KERNEL_VERSION[0] if KERNEL_VERSION else "?"
+    os.makedirs(OUT, exist_ok=True)
+    path = os.path.join(OUT, "results.txt")
     with open(path, "w") as f:
-        for name, value, unit, clock in RESULTS:
-            f.write(f"{name}\t{value:.6f}\t{unit}\t{clock}\tqemu={qv}\trvmm={kv}\n")
-    print(f"results: {path}")
-    # Debian's python3 has python3-matplotlib (make deps); a python first on PATH may not.
-    charts = [CHART_PYTHON, os.path.join(ROOT, "tools", "bench", "charts.py"), path]
-    if a.baseline:
-        charts += ["--baseline", a.baseline]
-    timeline = os.path.join(ROOT, "build", "bench", "vmem-timeline.csv")
+        for name, value, unit, clock, qemu in RESULTS:
+            f.write(f"{name}\t{value:.6f}\t{unit}\t{clock}\tqemu={QEMU_VERSION.get(qemu, '?')}"
+                    f"\trvmm={kv}\n")
+    print(f"results: {path} ({len(RESULTS)} figures)")
+    charts = [CHART_PYTHON, os.path.join(ROOT, "tools", "bench", "charts.py"), path, "--out", OUT]
+    if baseline[0]:
+        charts += ["--baseline", baseline[0]]
     if os.path.exists(timeline):
         charts += ["--timeline", timeline]
-    if a.baseline and os.path.exists(a.baseline.replace("results.txt", "vmem-timeline.csv")):
-        charts += ["--baseline-timeline", a.baseline.replace("results.txt", "vmem-timeline.csv")]
+    if baseline[1]:
+        charts += ["--baseline-timeline", baseline[1]]
     subprocess.run(charts, check=True)
 
 

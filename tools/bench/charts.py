@@ -40,6 +40,8 @@ def ram_gib(tag):
 
 
 def boot_chart(cur, base, out):
+    if not any(re.fullmatch(r"boot\.\w+\.kernel", n) for (n, c) in cur):
+        return False
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=100)
     for figs, style, label in ((cur, "-", "this run"), (base, "--", "baseline")):
         for clock, marker in (("guest", "o"), ("wall", "s")):
@@ -50,7 +52,13 @@ def boot_chart(cur, base, out):
                 ax.plot([p[0] for p in pts], [p[1] * 1000 for p in pts], style, marker=marker,
                         label=f"{label}, {clock} time")
     ax.set_xscale("log", base=2)
-    ax.set_xlabel("guest RAM (GiB, log scale)")
+    sizes = sorted({ram_gib(n.split(".")[1]) for figs in (cur, base) for (n, c) in figs
+                    if re.fullmatch(r"boot\.\w+\.kernel", n) and ram_gib(n.split(".")[1])})
+    if sizes:
+        ax.set_xticks(sizes)
+        ax.set_xticklabels([f"{int(g)}G" if g < 1024 else f"{int(g // 1024)}T" for g in sizes])
+        ax.minorticks_off()
+    ax.set_xlabel("guest RAM (log scale)")
     ax.set_ylabel("first instruction → prompt (ms)")
     ax.set_title("rvmm boot time against RAM size")
     ax.set_ylim(bottom=0)
@@ -59,6 +67,7 @@ def boot_chart(cur, base, out):
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)
+    return True
 
 
 def hotplug_chart(cur, base, out):
@@ -67,13 +76,14 @@ def hotplug_chart(cur, base, out):
         return False
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=100)
     x = range(len(rows))
-    ax.bar([i - 0.2 for i in x], [cur.get((r, "guest"), 0) * 1000 for r in rows], 0.4,
+    shift = 0.2 if base else 0
+    ax.bar([i - shift for i in x], [cur.get((r, "guest"), 0) * 1000 for r in rows], 0.4,
            label="this run")
     if base:
         ax.bar([i + 0.2 for i in x], [base.get((r, "guest"), 0) * 1000 for r in rows], 0.4,
                label="baseline", hatch="//", alpha=0.6)
     ax.set_xticks(list(x))
-    ax.set_xticklabels([r[len("hotplug."):-len(".per_gib")] for r in rows], rotation=30,
+    ax.set_xticklabels([r[len("hotplug."):-len(".per_gib")] for r in rows], rotation=20,
                        ha="right", fontsize=7)
     ax.set_ylabel("guest ms per GiB")
     ax.set_title("hot-add+online and offline+remove, per GiB")
@@ -119,9 +129,11 @@ def main():
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     out = a.out or os.path.dirname(os.path.abspath(a.results))
+    os.makedirs(out, exist_ok=True)
     cur, base = load(a.results), load(a.baseline)
-    made = [os.path.join(out, "boot-vs-ram.png")]
-    boot_chart(cur, base, made[0])
+    made = []
+    if boot_chart(cur, base, os.path.join(out, "boot-vs-ram.png")):
+        made.append(os.path.join(out, "boot-vs-ram.png"))
     if hotplug_chart(cur, base, os.path.join(out, "hotplug-per-gib.png")):
         made.append(os.path.join(out, "hotplug-per-gib.png"))
     if timeline_chart(a.timeline, a.baseline_timeline, os.path.join(out, "vmem-timeline.png")):

@@ -42,7 +42,15 @@ CONFIG_FLAGS=(
 
 T0=$SECONDS
 say() { printf 'qemu-build: %s\n' "$*" >&2; }
-step() { local s=$1; shift; printf 'qemu-build: [%s] %s (%ds)\n' "$s" "$*" $((SECONDS - T0)) >&2; }
+# Progress on stderr: the phase with its number out of six, what it does, seconds since the start:
+#   qemu-build: [6/6 build] 1234/2468 steps (50%, ~300s left) (412s)
+PHASES=(download verify unpack patch configure build)
+step() {
+  local s=$1 i tag; shift
+  tag=$s
+  for i in "${!PHASES[@]}"; do [ "${PHASES[$i]}" = "$s" ] && tag="$((i + 1))/${#PHASES[@]} $s"; done
+  printf 'qemu-build: [%s] %s (%ds)\n' "$tag" "$*" $((SECONDS - T0)) >&2
+}
 die() { say "error: $*"; exit 1; }
 unavailable() {  # the one failure callers may treat as "skip the virtio-mem tests"
   say "QEMU source unavailable: $*"

@@ -3,14 +3,16 @@
 // Memory hot(un)plug against the simulated machine: add/online/offline/remove round trips whose
 // figures return to where they started, memmap_on_memory, sub-section (2 MiB) online/offline
 // against 4 MiB buddy blocks, migration of movable handles, bad input (each case checks that
-// nothing changed), every fault-injection point of add and remove, an unmovable page, and a
-// random sequence against a reference model.
+// nothing changed), every fault-injection point of add, online, offline and remove, an unmovable
+// page, a random sequence against a reference model (mmcheck after every step), and the stress
+// workload in the foreground and in the background.
 //
 // Interface: main() runs the "hotplug" case table (one case by name: test_hotplug CASE).
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
@@ -292,6 +294,7 @@ static int failalloc_add(void)
 		int points = 0;
 		if (walk_failures(fx_add, fx_remove, &points))
 			return 1;
+		fprintf(stderr, "hotplug/failure points: add case %zu: %d\n", i, points);
 		if (points < cases[i].min_points) {
 			test_fail(__FILE__, __LINE__, "case %zu: %d failure points, expected >= %d", i, points,
 				  cases[i].min_points);
@@ -307,27 +310,66 @@ static int failalloc_online_offline_remove(void)
 	fx_pa = HOT;
 	fx_size = MiB(256);
 	CHECK_RC(add_memory(fx_pa, fx_size, 0));
-	int points = -1;
-	// Online allocates nothing.
-	if (walk_failures(fx_online, fx_none, &points))
+	int points[4] = { 0 };
+	// Online allocates nothing; its one failure point is "going online".
+	if (walk_failures(fx_online, fx_offline, &points[1]))
 		return 1;
-	CHECK_EQ(points, 0);
-	// Offline with movable pages to migrate: a failed target allocation is retried.
-	struct movable m = MOVABLE_INIT;
-	CHECK_RC(movable_alloc(&m, 0));
-	mhp_fail_nth = 1;
+	CHECK_EQ(points[1], 1);
+	CHECK_RC(fx_online());
+	// Offline with movable blocks of each order to migrate: "going offline", the drain (both
+	// roll back), then the first migration target (retried: the step succeeds, and the blocks
+	// are out of the range from then on).
+	static struct movable m[12];
+	for (int i = 0; i < 12; i++) {
+		m[i] = (struct movable)MOVABLE_INIT;
+		CHECK_RC(movable_alloc(&m[i], i % 3));
+		CHECK(movable_pfn(&m[i]) >= PFN_DOWN(HOT));
+		uint64_t *p = movable_pin(&m[i]);
+		p[0] = 0xabc0 + i;
+		movable_unpin(&m[i]);
+	}
+	if (walk_failures(fx_offline, fx_online, &points[2]))
+		return 1;
+	CHECK_EQ(points[2], 3);
 	CHECK_RC(fx_offline());
-	CHECK_EQ(mhp_fail_nth, 0);
-	CHECK(movable_pfn(&m) < PFN_DOWN(HOT));
-	movable_free(&m);
+	for (int i = 0; i < 12; i++) {
+		CHECK(movable_pfn(&m[i]) < PFN_DOWN(HOT));
+		uint64_t *p = movable_pin(&m[i]);
+		CHECK_EQ(p[0], 0xabc0 + i);
+		movable_unpin(&m[i]);
+		movable_free(&m[i]);
+	}
+	// Each migration target allocation failing alone: retried, the step succeeds.
+	CHECK_RC(fx_online());
+	int targets = 0;
+	for (int n = 3;; n++) {
+		struct movable t = MOVABLE_INIT;
+		CHECK_RC(movable_alloc(&t, 1));
+		CHECK(movable_pfn(&t) >= PFN_DOWN(HOT));
+		mhp_fail_nth = (unsigned long)n;
+		CHECK_RC(fx_offline());
+		bool fired = mhp_fail_nth == 0;
+		mhp_fail_nth = 0;
+		CHECK(movable_pfn(&t) < PFN_DOWN(HOT));
+		movable_free(&t);
+		if (sim_check_buddy(NULL, 0, 0))
+			return 1;
+		if (!fired)
+			break;
+		targets++;
+		CHECK_RC(fx_online());
+	}
+	CHECK_EQ(targets, 1);
 	// Remove: one section out of a 1 GiB direct-map leaf needs a split table.
 	CHECK_RC(remove_memory(HOT, MiB(256)));
 	CHECK_RC(add_memory(HOT, GiB(1), 0));
 	fx_pa = HOT + MiB(512);
 	fx_size = MiB(128);
-	if (walk_failures(fx_remove, fx_none, &points))
+	if (walk_failures(fx_remove, fx_none, &points[3]))
 		return 1;
-	CHECK_EQ(points, 1);
+	CHECK_EQ(points[3], 1);
+	fprintf(stderr, "hotplug/failure points: online %d, offline %d (2 rolled back, 1 migration "
+		"target retried), remove %d\n", points[1], points[2], points[3]);
 	return 0;
 }
 
@@ -541,6 +583,8 @@ static int random_model(void)
 		}
 		if (step % 50 == 0 && sim_check_buddy(NULL, 0, 0))
 			return 1;
+		if (sim_mmcheck())
+			return 1;
 	}
 	for (int k = 0; k < 256; k++)
 		if (m[k].page) {
@@ -576,6 +620,43 @@ static int stress_threads(void)
 	return 0;
 }
 
+// stress start/stop: workers (threads as harts) keep verifying buffers in the background while
+// hart 0 plugs and unplugs by hand and runs mmcheck (which parks the workers for its walk).
+static int stress_background(void)
+{
+	struct sim_config cfg = { .ram_size = GiB(1) + MiB(512), .mem_limit = GiB(1) };
+	CHECK_RC(sim_boot(&cfg));
+	sim_set_hart(0, 4);
+	struct snap s0;
+	take(&s0);
+	struct stress_result r;
+	CHECK_RC(stress_start(0, &r));
+	CHECK_EQ(r.harts, 3);
+	CHECK_EQ(stress_start(0, &r), -EBUSY);
+	CHECK_EQ(stress_run(1, &r), -EBUSY);
+	int cycles = 0;
+	for (uint64_t until = arch_time_ns() + 2000000000ULL; arch_time_ns() < until; cycles++) {
+		CHECK_RC(plug(GiB(1) + SIM_RAM_BASE, MiB(512), 0, ZONE_MOVABLE));
+		usleep(20000); // the workers fill some of it
+		CHECK_RC(sim_mmcheck());
+		int rc;
+		for (int tries = 0; (rc = unplug(GiB(1) + SIM_RAM_BASE, MiB(512))) == -EBUSY && tries < 20; tries++)
+			;
+		CHECK_RC(rc);
+		CHECK_RC(sim_mmcheck());
+		CHECK_RC(stress_status(&r));
+	}
+	CHECK_RC(stress_stop(&r));
+	struct stress_result again;
+	CHECK_EQ(stress_stop(&again), -ENOENT);
+	CHECK(r.ops > 0 && r.bytes_verified > 0);
+	CHECK(r.migrations > 0);
+	fprintf(stderr, "hotplug/stress_background: %d cycles, %llu ops, %llu migrations\n", cycles,
+		(unsigned long long)r.ops, (unsigned long long)r.migrations);
+	CHECK_SAME(&s0, "after background stress");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -590,6 +671,7 @@ int main(int argc, char **argv)
 		{ subsection, "subsection" },
 		{ random_model, "random_model" },
 		{ stress_threads, "stress_threads" },
+		{ stress_background, "stress_background" },
 	};
 	return test_main("hotplug", cases, ARRAY_SIZE(cases), argc, argv);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
-// Reporting tests: ptdump format and folding, meminfo figures, the sections table, memtest, and
-// the console commands wrapping them.
+// Reporting tests: ptdump format and folding, meminfo figures, the sections table and map,
+// memtest, and the console commands wrapping them.
 //
 // Interface: main() runs the "report" case table (one case by name: build/host/mm/test_report CASE).
 
@@ -14,6 +14,7 @@
 #include <rvmm/kpt.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/section.h>
+#include <rvmm/section_map.h>
 
 #include "sim.h"
 #include "test.h"
@@ -143,6 +144,61 @@ static int sections_table(void)
 	return 0;
 }
 
+// A device region of 1 TiB above 4 GiB whose driver gave up on its sixth section.
+static bool region_failed(const struct mem_region *r, unsigned long nr)
+{
+	return nr == (r->start >> SECTION_SHIFT) + 5;
+}
+
+static int section_map_folded(void)
+{
+	struct sim_config cfg = { .ram_size = GiB(2), .mem_limit = GiB(1) };
+	CHECK_RC(sim_boot(&cfg));
+	static const struct mem_region region = { .name = "test", .start = GiB(4),
+						  .end = GiB(4) + GiB(1024),
+						  .section_failed = region_failed };
+	CHECK_RC(mem_region_register(&region));
+	CHECK_RC(sim_run("hotadd 0xc0000000 128M"));
+	CHECK_RC(sim_run("plug 0xc8000000 128M memmap_on_memory"));
+	CHECK_RC(sim_run("hotadd 0xd0000000 128M"));
+	CHECK_RC(sim_run("online 0xd0000000 2M normal"));
+	sim_log_clear();
+	CHECK_RC(sim_run("sections --map"));
+	// Sections 16-23 boot RAM, 24 offline, 25 its own memmap, 26 partly online, 27-31 hidden
+	// RAM, 32-8223 the region (37 given up on); lines of 64 from 0, 126 all-absent ones folded.
+	CHECK(sim_log_has("section map: 0x000080000000-0x010100000000, 8208 sections of 128 MiB, "
+			  "64 a line (8 GiB)\n"
+			  "                0       1G      2G      3G      4G      5G      6G      7G\n"
+			  "0x000000000000                  NNNNNNNNovn..........!..........................\n"
+			  "0x000200000000  ................................................................\n"
+			  "                ... 126 more lines like this one, up to 0x010000000000\n"
+			  "0x010000000000  ................................\n"
+			  "  .  absent (RAM can be added)     8196    -  absent (nothing to add)          0\n"
+			  "  o  present, offline                 1    v  memmap on its own memory         1\n"
+			  "  N  online, Normal                   8    M  online, Movable                  0\n"
+			  "  n  partly online, Normal            1    m  partly online, Movable           0\n"
+			  "  !  given up on by its driver        1\n"));
+	CHECK(sim_log_has("device region test: 0x000100000000-0x010100000000 (sections 32-8223)\n"));
+	char want[128];
+	snprintf(want, sizeof(want), "MemTotal %llu kB\n",
+		 (unsigned long long)total_managed_pages() << (PAGE_SHIFT - 10));
+	CHECK(sim_log_has(want));
+	CHECK(sim_log_has("online 1154 MiB (Normal 1026, Movable 128), added but offline 254 MiB;"));
+	// Every character agrees with section_map_char; the map is a screenful.
+	CHECK_EQ(section_map_char(16), 'N');
+	CHECK_EQ(section_map_char(37), '!');
+	CHECK_EQ(section_map_char(8224), '-');
+	unsigned lines = 0;
+	for (const char *p = sim_log(); *p; p++)
+		lines += *p == '\n';
+	CHECK(lines <= 16);
+	mem_region_unregister(&region);
+	CHECK_EQ(section_map_char(30), '.'); // hidden RAM
+	CHECK_EQ(section_map_char(37), '-'); // nothing can come there any more
+	CHECK_EQ(sim_run("sections --map x"), CMD_USAGE);
+	return 0;
+}
+
 static phys_addr_t corrupt_pa;
 static void corrupt(phys_addr_t pa, uint64_t size __unused)
 {
@@ -201,6 +257,7 @@ int main(int argc, char **argv)
 		{ ptdump_regions, "ptdump_regions" },
 		{ meminfo_figures, "meminfo_figures" },
 		{ sections_table, "sections_table" },
+		{ section_map_folded, "section_map_folded" },
 		{ memtest_cmd, "memtest_cmd" },
 		{ commands_listed, "commands_listed" },
 	};

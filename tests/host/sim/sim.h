@@ -79,6 +79,12 @@ void sim_poll_ipi(void);
  */
 int sim_check_buddy(const uint8_t *alloc_map, pfn_t map_base, pfn_t map_end);
 
+/*
+ * The kernel's mmcheck (mm_check) with its report going to the captured log. Returns 0, or 1
+ * after test_fail() quoting the violations. sim_check_buddy ends with it.
+ */
+int sim_mmcheck(void);
+
 /* Hot-add [pa, pa + size) (sections) by hand into zone, optionally with memmap_on_memory. */
 int sim_hotadd(phys_addr_t pa, uint64_t size, int zone, bool memmap_on_memory);
 

@@ -72,7 +72,9 @@ void sim_machine(const struct sim_config *cfg)
 	}
 	uint64_t vm_size = max_phys / PAGE_SIZE * 32;
 	uint64_t io_size = GiB(64), img_size = GiB(1);
-	sim.reservation_size = max_phys + ALIGN_UP(vm_size, GiB(1)) + io_size + img_size + GiB(1);
+	// Aligned like the kernel's regions to a root entry (512 GiB), so how many top-level tables
+	// kpt_prealloc_top makes does not depend on where the host happened to put the reservation.
+	sim.reservation_size = max_phys + ALIGN_UP(vm_size, GiB(1)) + io_size + img_size + GiB(512);
 	void *res = mmap(NULL, sim.reservation_size, PROT_NONE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (res == MAP_FAILED) {
@@ -80,7 +82,7 @@ void sim_machine(const struct sim_config *cfg)
 		abort();
 	}
 	sim.reservation = (uintptr_t)res;
-	uintptr_t base = ALIGN_UP(sim.reservation, GiB(1));
+	uintptr_t base = ALIGN_UP(sim.reservation, GiB(512));
 
 	mm_layout.page_offset = base;
 	mm_layout.directmap_size = max_phys;

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 //
 // Invariant checks over the allocator state, for tests: walks every free list and every
-// initialised descriptor of online memory and cross-checks flags, counts and coalescing; and a
-// hot-add + online for tests that need hot-added memory.
+// initialised descriptor of online memory and cross-checks flags, counts and coalescing, then
+// runs the kernel's own mmcheck (kernel/mm/mmcheck.c: sections, vmemmap, direct map, PageTables);
+// and a hot-add + online for tests that need hot-added memory.
 //
-// Interface: sim_check_buddy, sim_hotadd.
+// Interface: sim_check_buddy, sim_mmcheck, sim_hotadd.
 
 #include <stdlib.h>
 #include <string.h>
@@ -112,10 +113,19 @@ int sim_check_buddy(const uint8_t *alloc_map, pfn_t map_base, pfn_t map_end)
 			goto out;
 		}
 	}
-	rc = 0;
+	rc = sim_mmcheck();
 out:
 	free(seen);
 	return rc;
+}
+
+int sim_mmcheck(void)
+{
+	size_t mark = strlen(sim_log());
+	if ((write_held_by_me(&hotplug_lock) ? __mm_check() : mm_check()) == 0)
+		return 0;
+	test_fail(__FILE__, __LINE__, "mmcheck: %.600s", sim_log() + mark);
+	return 1;
 }
 
 // Hot-add and online through hotplug.c (what the plug command does).

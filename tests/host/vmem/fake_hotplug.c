@@ -11,6 +11,7 @@
 #include <rvmm/hotplug.h>
 #include <rvmm/kernel.h>
 #include <rvmm/printk.h>
+#include <rvmm/section_map.h>
 
 #include "fake_hotplug.h"
 
@@ -100,6 +101,21 @@ void fake_background(unsigned rounds)
 
 uint64_t (*meminfo_plugged_kb)(void);
 
+/* The section map's region registry (kernel/mm/section_map.c): only remembered here. */
+static const struct mem_region *fake_map_region;
+
+int mem_region_register(const struct mem_region *r)
+{
+	fake_map_region = r;
+	return 0;
+}
+
+void mem_region_unregister(const struct mem_region *r)
+{
+	if (fake_map_region == r)
+		fake_map_region = NULL;
+}
+
 /* ---- checks ---- */
 
 static bool locked(const char *fn)
@@ -156,6 +172,16 @@ static pfn_t migration_target(pfn_t lo, pfn_t hi)
 	return 0;
 }
 
+/* The fault walk's one-shot failure: true (and counted, logged) if this call is the one. */
+static bool nth_fails(const char *fn)
+{
+	if (!fake_hp.fail_nth || --fake_hp.fail_nth)
+		return false;
+	fake_hp.fail_hits++;
+	pr_err("%s failed: injected (%s)", fn, errname(fake_hp.fail_rc));
+	return true;
+}
+
 /* ---- the four steps ---- */
 
 int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
@@ -171,6 +197,8 @@ int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
 				  (unsigned long long)(a >> SECTION_SHIFT));
 			return -EEXIST;
 		}
+	if (nth_fails("hot-add"))
+		return fake_hp.fail_rc;
 	if (fake_hp.fail_add) {
 		int rc = fake_hp.fail_add;
 		fake_hp.fail_add = 0;
@@ -206,6 +234,8 @@ int __online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone)
 	if (fake_hp.is_plugged && !fake_hp.is_plugged(pa, size))
 		violation("online_pages: 0x%llx-0x%llx is not plugged at the device",
 			  (unsigned long long)pa, (unsigned long long)(pa + size));
+	if (nth_fails("online"))
+		return fake_hp.fail_rc;
 	if (fake_hp.fail_online) {
 		int rc = fake_hp.fail_online;
 		fake_hp.fail_online = 0;
@@ -231,6 +261,8 @@ int __offline_pages(pfn_t start_pfn, unsigned long nr_pages)
 			violation("offline_pages: 0x%llx not online", (unsigned long long)a);
 			return -EINVAL;
 		}
+	if (nth_fails("offline"))
+		return fake_hp.fail_rc;
 	if (fake_hp.fail_offline) {
 		int rc = fake_hp.fail_offline;
 		fake_hp.fail_offline = 0;
@@ -271,6 +303,8 @@ int __remove_memory(phys_addr_t start, uint64_t size)
 			violation("remove_memory: 0x%llx online", (unsigned long long)a);
 			return -EBUSY;
 		}
+	if (nth_fails("hot-remove"))
+		return fake_hp.fail_rc;
 	if (fake_hp.fail_remove) {
 		int rc = fake_hp.fail_remove;
 		fake_hp.fail_remove = 0;

@@ -26,6 +26,10 @@ struct fake_hp {
 	char first_violation[256];
 	/* Failure injection: the next call of that kind fails with this error (0: none). */
 	int fail_add, fail_online, fail_offline, fail_remove;
+	/* Fault walk: the fail_nth-th call of any step from now (1 = the next) fails with fail_rc. */
+	unsigned fail_nth;
+	int fail_rc;
+	unsigned fail_hits;
 	/* Is [pa, pa + size) plugged at the device? (set by the test; NULL: not checked) */
 	bool (*is_plugged)(phys_addr_t pa, uint64_t size);
 };

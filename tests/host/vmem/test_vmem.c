@@ -6,9 +6,13 @@
 // configurations; a request changing mid-way; memory plugged at probe (UNPLUG_ALL); unmovable
 // data; hot-plug failures; the `vmem` command and MemPlugged. After every step the driver, the
 // device and the fake core must agree block by block, and no contract of the core was broken.
+// The fault walks fail each request of a resize in turn (ERROR, NACK, BUSY, no answer) and each
+// call into the hot-plug core, and check what is left after each.
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
@@ -66,8 +70,15 @@ static int check_agree(void)
 		host_fail(__FILE__, __LINE__, "hot-plug contract: %s", fake_hp.first_violation);
 	CHECK_EQ(fake_hp.violations, 0);
 	CHECK_EQ(dev->protocol_errors, 0);
-	CHECK_EQ((uint64_t)vmem_plugged_blocks(vm), vmem_dev_plugged_blocks(dev));
 	CHECK_EQ(vm->plugged_size, dev->plugged_size);
+	if (vm->unplug_all_pending) {
+		/* Memory plugged before probe: not the driver's until UNPLUG_ALL went through. */
+		CHECK_EQ(vmem_plugged_blocks(vm), 0);
+		CHECK_EQ(fake_online_bytes(vm->addr, vm->region_size), 0);
+		CHECK_EQ(meminfo_plugged_kb(), 0);
+		return 0;
+	}
+	CHECK_EQ((uint64_t)vmem_plugged_blocks(vm), vmem_dev_plugged_blocks(dev));
 	uint64_t online = 0;
 	for (uint32_t id = 0; id < vm->nr_blocks; id++) {
 		phys_addr_t pa = vmem_block_addr(vm, id);
@@ -466,6 +477,147 @@ static int test_remove_fails(void)
 	return 0;
 }
 
+/* ---- fault walks: every request and every core call of a resize fails in turn ---- */
+
+enum fault { FAULT_ERROR, FAULT_NACK, FAULT_BUSY, FAULT_TIMEOUT, FAULT_CORE, NR_FAULTS };
+static const char *const fault_names[NR_FAULTS] = { "ERROR", "NACK", "BUSY", "no answer",
+						   "core -ENOMEM" };
+
+struct walk_op {
+	const char *name;
+	uint64_t bs, at_probe, from, to; /* at_probe: plugged from before (UNPLUG_ALL first) */
+	uint64_t pinned;                 /* offset of an unmovable page, if not 0 */
+};
+
+static const struct walk_op walk_ops[] = {
+	{ "plug 0 -> 256M, 2M blocks", 2 * M, 0, 0, 256 * M, 0 },
+	{ "plug 256M -> 1G, 2M blocks", 2 * M, 0, 256 * M, 1 * G, 0 },
+	{ "plug 512M -> 2560M, 2M blocks (2 batches)", 2 * M, 0, 512 * M, 2560 * M, 0 },
+	{ "unplug 2560M -> 128M, 4M blocks (3 batches)", 4 * M, 0, 2560 * M, 128 * M, 0 },
+	{ "unplug 1G -> 200M, 2M blocks", 2 * M, 0, 1 * G, 200 * M, 0 },
+	{ "unplug 1G -> 512M, 2M blocks, one pinned at 900M", 2 * M, 0, 1 * G, 512 * M, 900 * M },
+	{ "unplug 512M -> 0, 2M blocks", 2 * M, 0, 512 * M, 0, 0 },
+	{ "plug 0 -> 1G, 256M blocks", 256 * M, 0, 0, 1 * G, 0 },
+	{ "unplug 1G -> 256M, 256M blocks", 256 * M, 0, 1 * G, 256 * M, 0 },
+	{ "probe with 512M plugged, want 256M", 2 * M, 512 * M, 0, 256 * M, 0 },
+};
+
+static void arm(enum fault f, unsigned n)
+{
+	static const int answers[] = { VIRTIO_MEM_RESP_ERROR, VIRTIO_MEM_RESP_NACK,
+				       VIRTIO_MEM_RESP_BUSY, VMEM_DEV_NO_ANSWER };
+	if (f == FAULT_CORE) {
+		fake_hp.fail_nth = n;
+		fake_hp.fail_rc = -ENOMEM;
+	} else {
+		dev->fail_nth = n;
+		dev->fail_answer = answers[f];
+	}
+}
+
+static unsigned hits(enum fault f) { return f == FAULT_CORE ? fake_hp.fail_hits : dev->fail_hits; }
+
+/*
+ * One walk step, in a child: reach op->from, fail the nth request (or core call) of the resize
+ * to op->to, and check. Exit status 0: the failure fired and everything checked out; 2: the
+ * resize had fewer than n points and completed; 1: a check failed (reason sent by host_fail).
+ */
+static int walk_one(const struct walk_op *op, enum fault f, unsigned n)
+{
+	make_device(op->bs, REGION, 4 * G, op->at_probe ? op->to : 0, op->at_probe);
+	CHECK_RC(probe());
+	if (!op->at_probe) {
+		settle();
+		CHECK_RC(resize_to(op->from));
+		if (op->pinned)
+			CHECK_RC(fake_put_data(REGION + op->pinned, true, 1));
+	}
+	long pages = host_pages_in_use();
+	arm(f, n);
+	if (!op->at_probe)
+		vmem_dev_request(dev, op->to);
+	/* Run the worker until the failure fires (or nothing is left to do). */
+	for (unsigned i = 0; i < 300000 && !hits(f); i++)
+		fake_background(1);
+	if (!hits(f)) {
+		settle();
+		CHECK_EQ(vm->last_rc, 0);
+		CHECK_EQ(dev->plugged_size, op->to);
+		CHECK_RC(check_agree());
+		CHECK_EQ(host_pages_in_use(), pages);
+		return 2;
+	}
+	/* Right after the failed run: driver, device and core agree; nothing leaked. */
+	CHECK_RC(check_agree());
+	CHECK_EQ(host_pages_in_use(), pages);
+	if (f == FAULT_ERROR || f == FAULT_TIMEOUT) { /* the device is broken: no more requests */
+		CHECK(vm->broken);
+		unsigned reqs = dev->nr_plug + dev->nr_unplug + dev->nr_unplug_all;
+		vmem_dev_request(dev, op->from);
+		settle();
+		CHECK_EQ(dev->nr_plug + dev->nr_unplug + dev->nr_unplug_all, reqs);
+		CHECK_RC(check_agree());
+	} else { /* refused or failed for now: the retries get there */
+		CHECK(!vm->broken);
+		settle();
+		if (vm->last_rc)
+			host_fail(__FILE__, __LINE__, "after %s at point %u: %s (%s)", fault_names[f],
+				  n, vm->why ? vm->why : "?", errname(vm->last_rc));
+		CHECK_EQ(vm->last_rc, 0);
+		CHECK_EQ(dev->plugged_size, op->to);
+		CHECK_RC(check_agree());
+	}
+	CHECK_EQ(host_pages_in_use(), pages);
+	return 0;
+}
+
+/* Walk one fault kind over one operation: n = 1, 2, ... until the resize runs out of points. */
+static int walk(const struct walk_op *op, enum fault f, unsigned *points)
+{
+	for (unsigned n = 1; n < 200; n++) {
+		fflush(stdout);
+		fflush(stderr);
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(walk_one(op, f, n));
+		int st;
+		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) == 1) {
+			host_fail(__FILE__, __LINE__, "%s: %s at point %u failed (status 0x%x)", op->name,
+				  fault_names[f], n, st);
+			return 1;
+		}
+		if (WEXITSTATUS(st) == 2) {
+			*points = n - 1;
+			return 0;
+		}
+	}
+	host_fail(__FILE__, __LINE__, "%s: more than 200 failure points?", op->name);
+	return 1;
+}
+
+static int test_fault_walk(void)
+{
+	unsigned total = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(walk_ops); i++) {
+		unsigned pts[NR_FAULTS];
+		for (int f = 0; f < NR_FAULTS; f++)
+			if (walk(&walk_ops[i], (enum fault)f, &pts[f]))
+				return 1;
+		/* Every request fails in each of the four ways; the same requests each time. */
+		CHECK_EQ(pts[FAULT_NACK], pts[FAULT_ERROR]);
+		CHECK_EQ(pts[FAULT_BUSY], pts[FAULT_ERROR]);
+		CHECK_EQ(pts[FAULT_TIMEOUT], pts[FAULT_ERROR]);
+		CHECK(pts[FAULT_ERROR] > 0);
+		CHECK(pts[FAULT_CORE] > 0 || walk_ops[i].at_probe);
+		fprintf(stderr, "vmem/fault_walk: %s: %u requests x 4 answers, %u core calls\n",
+			walk_ops[i].name, pts[FAULT_ERROR], pts[FAULT_CORE]);
+		total += 4 * pts[FAULT_ERROR] + pts[FAULT_CORE];
+	}
+	fprintf(stderr, "vmem/fault_walk: %u failure points visited\n", total);
+	return 0;
+}
+
 /* ---- the vmem command ---- */
 
 extern const struct console_command __start_rvmm_cmds[], __stop_rvmm_cmds[];
@@ -550,6 +702,7 @@ static const struct host_case cases[] = {
 	{ test_online_fails_giveback_busy, "online_fails_giveback_busy" },
 	{ test_remove_fails, "remove_fails" },
 	{ test_vmem_command, "vmem_command" },
+	{ test_fault_walk, "fault_walk" },
 };
 
 int main(int argc, char **argv)

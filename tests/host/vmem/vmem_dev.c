@@ -131,6 +131,12 @@ static void vmem_dev_notify(struct vsim *s, unsigned q)
 
 		if (d->silent)
 			continue;
+		bool fail = d->fail_nth && !--d->fail_nth;
+		if (fail) {
+			d->fail_hits++;
+			if (d->fail_answer == VMEM_DEV_NO_ANSWER)
+				continue;
+		}
 		/* QEMU: one readable request of at least 24 bytes, then writable room for 10. */
 		if (c.nr != 2 || c.seg[0].write || !c.seg[1].write || c.seg[0].len < sizeof(req) ||
 		    c.seg[1].len < sizeof(resp)) {
@@ -139,7 +145,7 @@ static void vmem_dev_notify(struct vsim *s, unsigned q)
 			continue;
 		}
 		memcpy(&req, c.seg[0].addr, sizeof(req));
-		resp.type = answer(d, &req, &resp.state);
+		resp.type = fail ? (uint16_t)d->fail_answer : answer(d, &req, &resp.state);
 		memcpy(c.seg[1].addr, &resp, sizeof(resp));
 		vmem_dev_sync(d);
 		vsim_push(s, q, c.head, sizeof(resp));

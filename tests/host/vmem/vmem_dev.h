@@ -4,7 +4,8 @@
  * tests/host/virtio/vsim.c: the configuration space, a per-block plugged map, PLUG / UNPLUG /
  * UNPLUG_ALL / STATE answered as QEMU 10 does (ERROR for a range outside the usable region or not
  * wholly in the opposite state, NACK for a plug beyond requested_size, the usable region growing
- * to requested + 256 MiB), and knobs to make it refuse, stall or lie.
+ * to requested + 256 MiB), and knobs to make it refuse, stall or lie (also the Nth request only:
+ * the fault walks).
  *
  * Interface: struct vmem_dev, vmem_dev_create, vmem_dev_sync, vmem_dev_request,
  * vmem_dev_is_plugged, vmem_dev_plugged_blocks.
@@ -17,6 +18,7 @@
 #include "vsim.h"
 
 #define VMEM_DEV_EXTENT (256ULL << 20) /* QEMU's usable extent on riscv (2 x 128 MiB) */
+#define VMEM_DEV_NO_ANSWER (-1)        /* fail_answer: leave the request unanswered */
 
 struct vmem_dev {
 	struct vsim *s;
@@ -29,6 +31,13 @@ struct vmem_dev {
 	unsigned nack_plugs, busy_plugs, busy_unplugs, busy_unplug_alls;
 	bool error_all;               /* ERROR to everything */
 	bool silent;                  /* never answer */
+	/*
+	 * Fault walk: the fail_nth-th request from now (1 = the next) gets fail_answer instead of
+	 * being served (VMEM_DEV_NO_ANSWER: never answered); fail_hits counts those.
+	 */
+	unsigned fail_nth;
+	int fail_answer;
+	unsigned fail_hits;
 	/* Called after each answered request (may change requested_size: a change mid-way). */
 	void (*after_request)(struct vmem_dev *d, uint16_t type);
 	/* Figures. */

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+//
+// The section map (`sections --map`): the physical space memory may occupy drawn one character
+// per 128 MiB section, 64 to a line (include/rvmm/charmap.h), with a legend counting each
+// character and the online total set against MemTotal. Runs of identical lines fold, so a
+// 1 TiB guest is a handful of lines:
+//
+//   section map: 0x000080000000-0x000200000000, 48 sections of 128 MiB, 64 a line (8 GiB)
+//                     0       1G      2G      3G      4G      5G      6G      7G
+//   0x000000000000                    NNNNNNNNvMMMom...................
+//
+// The span runs from the lowest to the highest section that is present, hidden RAM (above
+// mem=) or inside a device region (virtio-mem registers its region here, and says which of its
+// sections it gave up on: '!').
+//
+// Interface: mem_region_register, mem_region_unregister, section_map_span, section_map_char,
+// mm_print_section_map (include/rvmm/section_map.h).
+
+#include <rvmm/charmap.h>
+#include <rvmm/errno.h>
+#include <rvmm/hotplug.h>
+#include <rvmm/memblock.h>
+#include <rvmm/page_alloc.h>
+#include <rvmm/printk.h>
+#include <rvmm/section.h>
+#include <rvmm/section_map.h>
+
+// Registered device regions; slots are written by their drivers (probe, remove) and read racily.
+static const struct mem_region *regions[MAX_MEM_REGIONS];
+
+int mem_region_register(const struct mem_region *r)
+{
+	for (int i = 0; i < MAX_MEM_REGIONS; i++) {
+		const struct mem_region *none = NULL;
+		if (__atomic_compare_exchange_n(&regions[i], &none, r, false, __ATOMIC_RELEASE,
+						__ATOMIC_RELAXED))
+			return 0;
+	}
+	return -ENOSPC;
+}
+
+void mem_region_unregister(const struct mem_region *r)
+{
+	for (int i = 0; i < MAX_MEM_REGIONS; i++)
+		if (regions[i] == r)
+			__atomic_store_n(&regions[i], NULL, __ATOMIC_RELEASE);
+}
+
+static const struct mem_region *region_of(unsigned long nr)
+{
+	phys_addr_t pa = (phys_addr_t)nr << SECTION_SHIFT;
+	for (int i = 0; i < MAX_MEM_REGIONS; i++) {
+		const struct mem_region *r = __atomic_load_n(&regions[i], __ATOMIC_ACQUIRE);
+		if (r && pa >= r->start && pa < r->end)
+			return r;
+	}
+	return NULL;
+}
+
+static bool in_hidden_ram(unsigned long nr)
+{
+	phys_addr_t s = (phys_addr_t)nr << SECTION_SHIFT, e = s + SECTION_SIZE, b;
+	uint64_t n;
+	for (int i = 0; memblock_hidden_get(i, &b, &n); i++)
+		if (b < e && b + n > s)
+			return true;
+	return false;
+}
+
+// Widen [*lo, *hi) by the sections of [s, e) (bytes), clipped to the section table.
+static void widen(unsigned long *lo, unsigned long *hi, phys_addr_t s, phys_addr_t e)
+{
+	unsigned long a = s >> SECTION_SHIFT, b = MIN(ALIGN_UP(e, SECTION_SIZE) >> SECTION_SHIFT,
+						      nr_mem_sections);
+	if (a >= b)
+		return;
+	*lo = MIN(*lo, a);
+	*hi = MAX(*hi, b);
+}
+
+bool section_map_span(unsigned long *lo, unsigned long *hi)
+{
+	*lo = nr_mem_sections;
+	*hi = 0;
+	for (int s = SECTION_PRESENT; s <= SECTION_ONLINE; s++) {
+		unsigned long first = section_next_in_state(0, (enum section_state)s), last = first;
+		if (first >= nr_mem_sections)
+			continue;
+		for (unsigned long nr = first; nr < nr_mem_sections;
+		     nr = section_next_in_state(nr + 1, (enum section_state)s))
+			last = nr;
+		*lo = MIN(*lo, first);
+		*hi = MAX(*hi, last + 1);
+	}
+	phys_addr_t b;
+	uint64_t n;
+	for (int i = 0; memblock_hidden_get(i, &b, &n); i++)
+		widen(lo, hi, b, b + n);
+	for (int i = 0; i < MAX_MEM_REGIONS; i++) {
+		const struct mem_region *r = __atomic_load_n(&regions[i], __ATOMIC_ACQUIRE);
+		if (r)
+			widen(lo, hi, r->start, r->end);
+	}
+	return *lo < *hi;
+}
+
+char section_map_char(unsigned long nr)
+{
+	const struct mem_section *ms = section_get(nr);
+	const struct mem_region *r = region_of(nr);
+	if (r && r->section_failed && r->section_failed(r, nr))
+		return '!';
+	if (!ms || ms->state == SECTION_ABSENT)
+		return r || in_hidden_ram(nr) ? '.' : '-';
+	if (ms->flags & SECTION_MEMMAP_ON_MEMORY)
+		return 'v';
+	if (ms->state == SECTION_PRESENT)
+		return 'o';
+	bool full = ms->online_map == SUBSECTION_MAP_FULL;
+	if (ms->zone == ZONE_MOVABLE)
+		return full ? 'M' : 'm';
+	return full ? 'N' : 'n';
+}
+
+static const struct {
+	char c;
+	const char *what;
+} legend[] = {
+	{ '.', "absent (RAM can be added)" }, { '-', "absent (nothing to add)" },
+	{ 'o', "present, offline" },          { 'v', "memmap on its own memory" },
+	{ 'N', "online, Normal" },            { 'M', "online, Movable" },
+	{ 'n', "partly online, Normal" },     { 'm', "partly online, Movable" },
+	{ '!', "given up on by its driver" },
+};
+#define NR_LEGEND (sizeof(legend) / sizeof(legend[0]))
+
+static void print_legend(const unsigned long *count)
+{
+	for (unsigned i = 0; i < NR_LEGEND; i++)
+		kprintf("%s%c  %-26s %7lu%s", i % 2 ? "    " : "  ", legend[i].c, legend[i].what,
+			count[i], i % 2 || i + 1 == NR_LEGEND ? "\n" : "");
+}
+
+void mm_print_section_map(void)
+{
+	unsigned long lo, hi, count[NR_LEGEND] = { 0 };
+	uint64_t online[NR_ZONES] = { 0 }, added = 0;
+	get_online_mems();
+	if (!section_map_span(&lo, &hi)) {
+		kprintf("section map: no memory\n");
+		put_online_mems();
+		return;
+	}
+	kprintf("section map: 0x%012llx-0x%012llx, %lu sections of %lu MiB, %u a line (%lu GiB)\n",
+		(unsigned long long)PFN_PHYS(section_nr_to_pfn(lo)),
+		(unsigned long long)PFN_PHYS(section_nr_to_pfn(hi)), hi - lo, SECTION_SIZE >> 20,
+		CHARMAP_WIDTH, (CHARMAP_WIDTH * SECTION_SIZE) >> 30);
+	struct charmap m;
+	unsigned long first = ALIGN_DOWN(lo, (unsigned long)CHARMAP_WIDTH);
+	charmap_start(&m, PFN_PHYS(section_nr_to_pfn(first)), SECTION_SIZE);
+	for (unsigned long nr = first; nr < lo; nr++)
+		charmap_put(&m, ' ');
+	for (unsigned long nr = lo; nr < hi; nr++) {
+		char c = section_map_char(nr);
+		const struct mem_section *ms = section_get(nr);
+		charmap_put(&m, c);
+		for (unsigned i = 0; i < NR_LEGEND; i++)
+			count[i] += legend[i].c == c;
+		if (ms && ms->state != SECTION_ABSENT) {
+			added += SECTION_SIZE;
+			if (ms->state == SECTION_ONLINE)
+				online[ms->zone] += (uint64_t)__builtin_popcountll(ms->online_map)
+						    << SUBSECTION_SHIFT;
+		}
+	}
+	charmap_finish(&m);
+	print_legend(count);
+	uint64_t on = online[ZONE_NORMAL] + online[ZONE_MOVABLE];
+	kprintf("online %llu MiB (Normal %llu, Movable %llu), added but offline %llu MiB; "
+		"MemTotal %llu kB\n", (unsigned long long)(on >> 20),
+		(unsigned long long)(online[ZONE_NORMAL] >> 20),
+		(unsigned long long)(online[ZONE_MOVABLE] >> 20),
+		(unsigned long long)((added - on) >> 20),
+		(unsigned long long)(total_managed_pages() << (PAGE_SHIFT - 10)));
+	for (int i = 0; i < MAX_MEM_REGIONS; i++) {
+		const struct mem_region *r = __atomic_load_n(&regions[i], __ATOMIC_ACQUIRE);
+		if (r)
+			kprintf("device region %s: 0x%012llx-0x%012llx (sections %llu-%llu)\n",
+				r->name, (unsigned long long)r->start, (unsigned long long)r->end,
+				(unsigned long long)(r->start >> SECTION_SHIFT),
+				(unsigned long long)((r->end >> SECTION_SHIFT) - 1));
+	}
+	put_online_mems();
+}
