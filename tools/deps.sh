@@ -40,19 +40,12 @@ for spec in "${PKGS[@]}" "${QEMU_BUILD_PKGS[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-# The mirror the host already uses: deb822 .sources first, then one-line sources.list.
-mirror() {
-  local m=""
-  m=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /debian\/?$/) { print $i; exit } }' \
-        /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1) || true
-  [ -n "$m" ] || m=$(awk '$1 == "deb" && $0 ~ / bookworm / { for (i = 2; i <= NF; i++) if ($i ~ /^(https?|file|mirror)/) { print $i; exit } }' \
-        /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n1) || true
-  echo "$m"
-}
+# shellcheck source=tools/lib/apt-mirror.sh
+. "$(dirname "$0")/lib/apt-mirror.sh"
 
 bp_file=/etc/apt/sources.list.d/rvmm-bookworm-backports.sources
 if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  m=$(mirror)
+  m=$(apt_mirror)
   if [ -z "$m" ]; then
     echo "deps: cannot find a Debian mirror in /etc/apt/sources.list{,.d}; add bookworm-backports by hand" >&2
     exit 1

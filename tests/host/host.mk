@@ -18,8 +18,7 @@ HOST_MM_SRCS := kernel/lock.c kernel/mm/memblock.c kernel/mm/pgtable.c kernel/mm
 	kernel/mm/migrate.c kernel/mm/hotplug_cmds.c kernel/mm/stress.c kernel/mm/mmcheck.c \
 	kernel/mm/section_map.c \
 	kernel/cmdline.c
-# parse_u64 is kernel/parse.c's; the sim's copy is only for a tree that lacks it.
-HM_PARSE_SRC := $(if $(wildcard kernel/parse.c),kernel/parse.c,tests/host/sim/sim_parse.c)
+HM_PARSE_SRC := kernel/parse.c
 HOST_SIM_SRCS := tests/host/sim/sim_arch.c tests/host/sim/sim_boot.c \
 	tests/host/sim/sim_printk.c tests/host/sim/sim_console.c tests/host/sim/sim_check.c \
 	tests/host/sim/test_main.c lib/errname.c $(HM_PARSE_SRC)

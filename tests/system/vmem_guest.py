@@ -5,14 +5,15 @@ VmemGuest(block="2M") boots a 4-hart guest with an 8 GiB virtio-mem device on th
 (tools/qemu); resize(size) asks the device for size over QMP and waits, bounded, until the device
 reports it and the guest has all of it online.
 """
-import json
 import os
-import re
-import socket
 import subprocess
+import sys
 import time
 
 from guest import ROOT, Guest
+
+sys.path.insert(0, os.path.join(ROOT, "tools", "qemu"))
+from qmp import QMP  # noqa: E402
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -23,45 +24,6 @@ def patched_qemu():
     p = subprocess.run([os.path.join(ROOT, "tools/qemu/print-qemu.sh")], capture_output=True,
                        text=True)
     return p.stdout.strip() if p.returncode == 0 else None
-
-
-class QMP:
-    def __init__(self, path, timeout=20):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.s = socket.socket(socket.AF_UNIX)
-                self.s.connect(path)
-                break
-            except OSError:
-                self.s.close()
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        self.s.settimeout(timeout)
-        self.f = self.s.makefile("rwb")
-        self._read()  # greeting
-        self.cmd("qmp_capabilities")
-
-    def _read(self):
-        while True:
-            line = self.f.readline()
-            if not line:
-                raise RuntimeError("QMP connection closed")
-            msg = json.loads(line)
-            if "event" not in msg:
-                return msg
-
-    def cmd(self, name, **args):
-        self.f.write(json.dumps({"execute": name, "arguments": args}).encode() + b"\n")
-        self.f.flush()
-        r = self._read()
-        if "error" in r:
-            raise RuntimeError(f"{name}: {r['error']}")
-        return r["return"]
-
-    def close(self):
-        self.s.close()
 
 
 class VmemGuest:

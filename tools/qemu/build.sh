@@ -99,15 +99,8 @@ for t in meson ninja pkg-config patch xz tar python3 cc; do
 done
 
 # ---------------------------------------------------------------------------------- apt source
-# Host's Debian mirror: deb822 .sources first, then one-line lists (same rule as tools/deps.sh).
-mirror() {
-  local m=""
-  m=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /debian\/?$/) { print $i; exit } }' \
-        /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1) || true
-  [ -n "$m" ] || m=$(awk '$1 == "deb" && $0 ~ / bookworm / { for (i = 2; i <= NF; i++) if ($i ~ /^(https?|file|mirror)/) { print $i; exit } }' \
-        /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n1) || true
-  echo "$m"
-}
+# shellcheck source=tools/lib/apt-mirror.sh
+. "$(dirname "$0")/../lib/apt-mirror.sh"
 
 # Prints the file holding an enabled deb-src entry for $SUITE, if any.
 debsrc_file() {
@@ -136,7 +129,7 @@ ensure_debsrc() {
     $SUDO sed -i 's/^Types:.*/Types: deb deb-src/' "$ours"
     echo "$ours"; return
   fi
-  m=$(mirror)
+  m=$(apt_mirror)
   [ -n "$m" ] || unavailable "no Debian mirror found in /etc/apt/sources.list{,.d} to add a $SUITE deb-src entry"
   f=/etc/apt/sources.list.d/rvmm-bookworm-backports-src.sources
   step download "adding a $SUITE deb-src entry from $m to $f"

@@ -11,11 +11,13 @@ Stdlib only; fdtget (device-tree-compiler) reads the dumped DT.
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qmp import QMP  # noqa: E402
 
 GiB = 1 << 30
 
@@ -23,40 +25,6 @@ GiB = 1 << 30
 def fail(msg):
     print(f"FAIL: {msg}")
     sys.exit(1)
-
-
-class QMP:
-    def __init__(self, path):
-        deadline = time.time() + 10
-        while True:
-            try:
-                self.s = socket.socket(socket.AF_UNIX)
-                self.s.connect(path)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.05)
-        self.f = self.s.makefile("rwb")
-        self._read()  # greeting
-        self.cmd("qmp_capabilities")
-
-    def _read(self):
-        while True:
-            msg = json.loads(self.f.readline())
-            if "event" not in msg:  # events can arrive between replies
-                return msg
-
-    def cmd(self, name, **args):
-        self.f.write(json.dumps({"execute": name, "arguments": args}).encode() + b"\n")
-        self.f.flush()
-        r = self._read()
-        if "error" in r:
-            raise RuntimeError(f"{name}: {r['error']}")
-        return r["return"]
-
-    def hmp(self, line):
-        return self.cmd("human-monitor-command", **{"command-line": line})
 
 
 def machine_args(ram, maxmem, vmem, big):
