@@ -8,7 +8,8 @@
 #   make debug      the same, halted, with the GDB stub (GDB_PORT=1234); then `make gdb`
 #   make gdb        gdb-multiarch on build/rvmm.elf, attached to GDB_PORT, rvmm commands loaded
 #   make test       every test: host unit tests (ASan/UBSan) and QEMU system tests
-#   make bench      figures: boot time by RAM size, hot-plug and virtio-mem timings
+#   make bench      figures: boot time by RAM size, hot-plug and virtio-mem timings (QUICK=1,
+#                   BASELINE=old/results.txt to chart against an earlier run)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 5); FUZZ_TARGETS=..., FUZZ_MERGE=1
 #   make soak       random plug/unplug under stress for SECONDS (default 600)
 #   make qemu       build the patched QEMU (virtio-mem on riscv virt) into /var/cache/rvmm
@@ -53,7 +54,7 @@ system-tests: deps
 bench: deps
 	@$(QEMU_PATCHED_OR_SKIP)
 	@$(BUILD) all
-	@python3 tools/bench/bench.py $(if $(BASELINE),--baseline $(BASELINE))
+	@python3 tools/bench/bench.py $(if $(QUICK),--quick) $(if $(BASELINE),--baseline $(BASELINE))
 
 qemu: deps
 	@tools/qemu/build.sh >/dev/null

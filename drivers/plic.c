@@ -3,7 +3,8 @@
  * RISC-V PLIC (platform-level interrupt controller), found in the DT as riscv,plic0.
  *
  * Every source is routed to the boot hart's S-mode context. On QEMU virt the contexts come in
- * pairs per hart in DT order (M-mode, S-mode), so hart index i's S-mode context is 2i + 1.
+ * pairs per hart id (M-mode, S-mode), so hart id h's S-mode context is 2h + 1. The boot hart is
+ * whichever OpenSBI's lottery picked, not necessarily hart id 0.
  */
 #include <asm/hart.h>
 #include <asm/trap.h>
@@ -25,7 +26,7 @@ static struct {
 	void *arg[PLIC_MAX_SRC];
 } plic;
 
-static unsigned s_context(unsigned hart_index) { return 2 * hart_index + 1; }
+static unsigned s_context(unsigned long hartid) { return 2 * hartid + 1; }
 
 int plic_init(const struct plat_device *dev, uint32_t ndev)
 {
@@ -44,7 +45,7 @@ int plic_init(const struct plat_device *dev, uint32_t ndev)
 void plic_init_hart(void)
 {
 	if (plic.base)
-		writel(0, plic.base + THRESHOLD(s_context(this_hart->index)));
+		writel(0, plic.base + THRESHOLD(s_context(this_hart->hartid)));
 }
 
 int irq_register(uint32_t irq, irq_handler_t handler, void *arg)
@@ -53,7 +54,7 @@ int irq_register(uint32_t irq, irq_handler_t handler, void *arg)
 		return -EINVAL;
 	plic.handler[irq] = handler;
 	plic.arg[irq] = arg;
-	unsigned ctx = s_context(0);
+	unsigned ctx = s_context(harts[0].hartid);
 	writel(1, plic.base + PRIORITY(irq));
 	uint32_t *en = (uint32_t *)(plic.base + ENABLE(ctx)) + irq / 32;
 	writel(readl(en) | (1u << (irq % 32)), en);
@@ -62,7 +63,7 @@ int irq_register(uint32_t irq, irq_handler_t handler, void *arg)
 
 void plic_interrupt(void)
 {
-	unsigned ctx = s_context(this_hart->index);
+	unsigned ctx = s_context(this_hart->hartid);
 	uint32_t irq;
 
 	if (!plic.base)
