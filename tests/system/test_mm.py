@@ -45,3 +45,13 @@ def test_kernel_image_w_xor_x():
         for line in img.strip().splitlines():
             perm = line.split()[3]
             assert not ("W" in perm and "X" in perm), f"W+X mapping: {line}"
+
+
+def test_sv39_fallback():
+    """A hart without Sv48: the kernel says so and runs with Sv39 (its own direct-map base)."""
+    with Guest(env={"CPU": "rv64,sv57=off,sv48=off"}).start() as g:
+        assert "this hart has no Sv48: running with Sv39" in g.out, g.tail()
+        assert "Paging mode: sv39" in g.cmd("meminfo")
+        dm = g.cmd("ptdump").split("---[ Direct map ]---")[1]
+        assert dm.split()[0].startswith("0xffffffc0"), dm
+        assert "memtest: ok" in g.cmd("memtest 64M")
