@@ -129,9 +129,11 @@ int mm_init(const struct mm_boot *b)
 		pr_err("mm: preallocating top-level tables failed (%d)", rc);
 		return rc;
 	}
+	uint64_t dm_t0 = arch_time_ns();
 	rc = directmap_init(b->early_start, b->early_end);
 	if (rc)
 		return rc;
+	uint64_t dm_us = (arch_time_ns() - dm_t0) / 1000;
 	memblock_set_window(0, mm_layout.max_phys);
 
 	rc = memmap_setup();
@@ -155,7 +157,8 @@ int mm_init(const struct mm_boot *b)
 		(unsigned long long)(reserved >> 10), (unsigned long long)(total_free_pages() >> 8),
 		(unsigned long long)(vmemmap_bytes() >> 10),
 		(unsigned long long)(kpt_pgtable_pages() * 4));
-	pr_info("mm: %lu sections online, descriptors deferred; mm_init took %llu us",
-		section_count(SECTION_ONLINE), (unsigned long long)us);
+	pr_info("mm: %lu sections online, descriptors deferred; direct map built in %llu us, "
+		"mm_init took %llu us",
+		section_count(SECTION_ONLINE), (unsigned long long)dm_us, (unsigned long long)us);
 	return 0;
 }

@@ -82,6 +82,8 @@ def bench_boot(sizes):
         record(f"boot.{mem}.kernel", log_ms(out, r"boot:") / 1000, "s", "wall")
         _, out = boot_once(mem, True)
         record(f"boot.{mem}.kernel", log_ms(out, r"boot:") / 1000, "s", "guest")
+        m = re.search(r"direct map built in (\d+) us", out)
+        record(f"boot.{mem}.directmap", int(m.group(1)) / 1e6 if m else float("nan"), "s", "guest")
         m = re.search(r"mm_init took (\d+) us", out)
         record(f"boot.{mem}.mm_init", int(m.group(1)) / 1e6 if m else float("nan"), "s", "guest")
         record(f"boot.{mem}.descriptor_init_background", log_ms(out, r"deferred init done") / 1000,
