@@ -21,7 +21,7 @@ HOST_MM_SRCS := kernel/lock.c kernel/mm/memblock.c kernel/mm/pgtable.c kernel/mm
 HM_PARSE_SRC := kernel/parse.c
 HOST_SIM_SRCS := tests/host/sim/sim_arch.c tests/host/sim/sim_boot.c \
 	tests/host/sim/sim_printk.c tests/host/sim/sim_console.c tests/host/sim/sim_check.c \
-	tests/host/sim/test_main.c lib/errname.c $(HM_PARSE_SRC)
+	tests/host/sim/test_main.c tests/host/common/runner.c lib/errname.c $(HM_PARSE_SRC)
 
 HM_CC ?= gcc
 HM_BUILD := build/host/mm

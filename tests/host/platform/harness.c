@@ -4,6 +4,7 @@
  * capturing every line so tests can check "the right message was printed".
  */
 #include "harness.h"
+#include "../common/runner.h"
 
 #include <rvmm/printk.h>
 
@@ -59,13 +60,12 @@ void t_fail(const char *file, int line, const char *fmt, ...)
 
 bool t_finish(void)
 {
+	runner_report(t_suite, t_name, t_failed ? t_reason : NULL);
 	if (t_failed) {
-		printf("FAIL: %s/%s: %s\n", t_suite, t_name, t_reason);
 		fprintf(stderr, "---- %s/%s: captured log\n", t_suite, t_name);
 		log_dump();
 		t_nr_failed++;
 	} else {
-		printf("PASS: %s/%s\n", t_suite, t_name);
 		t_nr_passed++;
 	}
 	fflush(stdout);

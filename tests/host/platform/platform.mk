@@ -29,7 +29,7 @@ PT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(PT_SANITIZE) -Iinclude $(
 	-MMD -MP
 PT_SRCS := kernel/platform.c kernel/platform_mem.c kernel/platform_dev.c kernel/platform_pci.c \
 	kernel/platform_print.c kernel/cmdline.c kernel/parse.c kernel/dt_cmds.c \
-	$(wildcard tests/host/platform/*.c)
+	$(wildcard tests/host/platform/*.c) tests/host/common/runner.c
 PT_OBJS := $(patsubst %.c,$(PT_OBJ)/%.o,$(PT_SRCS))
 PT_FDT_OBJS := $(patsubst $(LIBFDT_DIR)/%.c,$(PT_OBJ)/libfdt/%.o,$(LIBFDT_SRCS))
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Minimal host test harness. A suite is a table of {fn, "name"} cases; each runs in a forked child
- * so a crash (a touched unpopulated descriptor) fails that case only. Prints exactly
+ * Minimal host test harness, on the shared runner of tests/host/common/runner.h. A suite is a
+ * table of {fn, "name"} cases; each runs in a forked child so a crash (a touched unpopulated
+ * descriptor) fails that case only. Prints exactly
  * "PASS: suite/case" or "FAIL: suite/case: reason"; exits non-zero if any case failed.
  * Usage: test_x [case]   (RVMM_TEST_NOFORK=1 runs in-process, for a debugger)
  *
@@ -12,10 +13,10 @@
 
 #include <rvmm/types.h>
 
-struct test_case {
-	int (*fn)(void); /* 0 = pass */
-	const char *name;
-};
+#include "../common/runner.h"
+
+/* The case table entry of the shared runner. */
+#define test_case runner_case
 
 __printf(3, 4) void test_fail(const char *file, int line, const char *fmt, ...);
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Host harness for the virtio and PCI tests: stand-ins for what drivers/virtio and drivers/pci
- * take from the kernel (printk, ioremap and MMIO, pages, time, locks, interrupts), and a case
- * runner. Each case runs in a forked child, so driver state (static tables) starts fresh and a
- * crash fails that case only. Output: "PASS: virtio/<case>" or "FAIL: virtio/<case>: reason".
+ * take from the kernel (printk, ioremap and MMIO, pages, time, locks, interrupts), and the hooks
+ * of the shared case runner (tests/host/common/runner.h). Each case runs in a forked child, so
+ * driver state (static tables) starts fresh and a crash fails that case only. Output:
+ * "PASS: virtio/<case>" or "FAIL: virtio/<case>: reason".
  * RVMM_TEST_VERBOSE=1 echoes kernel messages to stderr; RVMM_TEST_NOFORK=1 runs in-process.
  *
  * Interface: host_mmio_add, host_irq_raise, host_log_*, host_pages_in_use, struct host_case,
@@ -13,6 +14,8 @@
 #define RVMM_TESTS_HOST_VIRTIO_HOST_H
 
 #include <rvmm/types.h>
+
+#include "../common/runner.h"
 
 /* A simulated device register file: accesses at offset off (size 1/2/4/8 bytes). */
 struct host_mmio_ops {
@@ -37,10 +40,8 @@ const char *host_log(void);
 /* Pages handed out by get_free_pages and not yet freed (leak checks). */
 long host_pages_in_use(void);
 
-struct host_case {
-	int (*fn)(void); /* 0 = pass */
-	const char *name;
-};
+/* The case table entry of the shared runner (tests/host/common/runner.h). */
+#define host_case runner_case
 
 __printf(3, 4) void host_fail(const char *file, int line, const char *fmt, ...);
 

@@ -15,7 +15,8 @@ VT_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-
 # The stand-in io.h in tests/host/virtio/include comes before the kernel's.
 VT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(VT_SANITIZE) -Itests/host/virtio/include \
 	-Iinclude -MMD -MP
-VT_HARNESS := tests/host/virtio/host_stubs.c tests/host/virtio/host_main.c lib/errname.c
+VT_HARNESS := tests/host/virtio/host_stubs.c tests/host/virtio/host_main.c \
+	tests/host/common/runner.c lib/errname.c
 
 VT_VIRTIO_SRCS := drivers/virtio/virtio.c drivers/virtio/virtqueue.c drivers/virtio/virtio_mmio.c \
 	drivers/virtio/virtio_rng.c tests/host/virtio/vsim.c tests/host/virtio/test_virtio.c \

@@ -20,8 +20,8 @@ VM_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(VM_SANITIZE) \
 VM_SRCS := $(VM_DRV_DIR)/virtio_mem.c $(VM_DRV_DIR)/virtio_mem_plug.c \
 	$(VM_DRV_DIR)/virtio_mem_cmd.c drivers/virtio/virtio.c drivers/virtio/virtqueue.c \
 	drivers/virtio/virtio_mmio.c tests/host/virtio/vsim.c tests/host/virtio/host_stubs.c \
-	tests/host/virtio/host_main.c lib/errname.c tests/host/vmem/fake_hotplug.c \
-	tests/host/vmem/vmem_dev.c tests/host/vmem/test_vmem.c
+	tests/host/virtio/host_main.c tests/host/common/runner.c lib/errname.c \
+	tests/host/vmem/fake_hotplug.c tests/host/vmem/vmem_dev.c tests/host/vmem/test_vmem.c
 VM_BIN := $(VM_BUILD)/vmem-tests
 VM_OBJS := $(patsubst %.c,$(VM_BUILD)/obj/%.o,$(VM_SRCS))
 HOST_TEST_BINS += $(VM_BIN)
