@@ -39,6 +39,15 @@ def ram_gib(tag):
     return int(m.group(1)) * UNITS[m.group(2)] if m else None
 
 
+def finish(fig, ax, title, out):
+    """Title, legend, layout and the PNG: the same last steps for every chart."""
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+
+
 def boot_chart(cur, base, out):
     if not any(re.fullmatch(r"boot\.\w+\.kernel", n) for (n, c) in cur):
         return False
@@ -60,13 +69,9 @@ def boot_chart(cur, base, out):
         ax.minorticks_off()
     ax.set_xlabel("guest RAM (log scale)")
     ax.set_ylabel("first instruction → prompt (ms)")
-    ax.set_title("rvmm boot time against RAM size")
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out)
-    plt.close(fig)
+    finish(fig, ax, "rvmm boot time against RAM size", out)
     return True
 
 
@@ -86,11 +91,7 @@ def hotplug_chart(cur, base, out):
     ax.set_xticklabels([r[len("hotplug."):-len(".per_gib")] for r in rows], rotation=20,
                        ha="right", fontsize=7)
     ax.set_ylabel("guest ms per GiB")
-    ax.set_title("hot-add+online and offline+remove, per GiB")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out)
-    plt.close(fig)
+    finish(fig, ax, "hot-add+online and offline+remove, per GiB", out)
     return True
 
 
@@ -111,12 +112,8 @@ def timeline_chart(path, base_path, out):
         ax.step(t, [r[2] for r in rows], style, where="post", label=f"plugged ({label})")
     ax.set_xlabel("host wall time (s)")
     ax.set_ylabel("GiB")
-    ax.set_title("virtio-mem: requested vs plugged size")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out)
-    plt.close(fig)
+    finish(fig, ax, "virtio-mem: requested vs plugged size", out)
     return True
 
 

@@ -107,6 +107,21 @@ static int unplug(phys_addr_t pa, uint64_t size)
 	return rc ? rc : remove_memory(pa, size);
 }
 
+
+// Allocate n movable blocks of orders 0..2 and mark word 0 of each with tag + i. Each must land
+// in the hot-added range: movable allocations prefer ZONE_MOVABLE, where it was onlined.
+static int fill_hot_movables(struct movable *m, int n, uint64_t tag)
+{
+	for (int i = 0; i < n; i++) {
+		m[i] = (struct movable)MOVABLE_INIT;
+		CHECK_RC(movable_alloc(&m[i], i % 3));
+		CHECK(movable_pfn(&m[i]) >= PFN_DOWN(HOT));
+		uint64_t *p = movable_pin(&m[i]);
+		p[0] = tag + i;
+		movable_unpin(&m[i]);
+	}
+	return 0;
+}
 static int round_trip(unsigned flags)
 {
 	CHECK_RC(boot4g());
@@ -128,14 +143,8 @@ static int round_trip(unsigned flags)
 		return 1;
 	// Some movable use of it, moved out by offline.
 	static struct movable m[64];
-	for (int i = 0; i < 64; i++) {
-		m[i] = (struct movable)MOVABLE_INIT;
-		CHECK_RC(movable_alloc(&m[i], i % 3));
-		CHECK(movable_pfn(&m[i]) >= PFN_DOWN(HOT));
-		uint64_t *p = movable_pin(&m[i]);
-		p[0] = 0x1234 + i;
-		movable_unpin(&m[i]);
-	}
+	if (fill_hot_movables(m, 64, 0x1234))
+		return 1;
 	sim_log_clear();
 	CHECK_EQ(remove_memory(HOT, GiB(3)), -EBUSY); // refused: online memory holds data
 	CHECK(sim_log_has("is online (offline it first)"));
@@ -320,14 +329,8 @@ static int failalloc_online_offline_remove(void)
 	// roll back), then the first migration target (retried: the step succeeds, and the blocks
 	// are out of the range from then on).
 	static struct movable m[12];
-	for (int i = 0; i < 12; i++) {
-		m[i] = (struct movable)MOVABLE_INIT;
-		CHECK_RC(movable_alloc(&m[i], i % 3));
-		CHECK(movable_pfn(&m[i]) >= PFN_DOWN(HOT));
-		uint64_t *p = movable_pin(&m[i]);
-		p[0] = 0xabc0 + i;
-		movable_unpin(&m[i]);
-	}
+	if (fill_hot_movables(m, 12, 0xabc0))
+		return 1;
 	if (walk_failures(fx_offline, fx_online, &points[2]))
 		return 1;
 	CHECK_EQ(points[2], 3);
