@@ -4,8 +4,14 @@
 // X G A D at bits 0..7, PBMT in 62:61). Physical RAM is a memfd: [SIM_RAM_BASE, phys_end) is file
 // offset 0 on. One host reservation holds, in order, the direct map (max_phys bytes, the memfd
 // mapped at page_offset + SIM_RAM_BASE), the vmemmap (PROT_NONE; leaves are mirrored with
-// MAP_FIXED|MAP_SHARED of the memfd when arch_pte_set writes them, PROT_NONE again when cleared),
-// the I/O region and the image region (never touched: their entries are only recorded).
+// MAP_FIXED|MAP_SHARED of the memfd, PROT_NONE again when cleared), the I/O region and the image
+// region (never touched: their entries are only recorded).
+//
+// A vmemmap leaf takes effect at the next TLB fence, as on RISC-V, where a hart may keep using a
+// cleared entry, or miss a new one, until sfence.vma: arch_pte_set queues the change and the
+// fences (arch_flush_tlb_kernel_range, arch_flush_tlb_local_after_map) apply what is queued.
+// Contiguous changes (the 256 leaves of a section's 4 KiB-mapped memmap) are applied as one
+// mmap, which keeps a hot-add or hot-remove to a few system calls.
 //
 // Harts are threads. arch_smp_start_others starts one thread per other hart; those are "live" and
 // take a cross-hart call (arch_smp_call_others) when they re-enable interrupts or spin, as a real
@@ -96,6 +102,53 @@ static bool in_vmemmap(uintptr_t va)
 	return va >= mm_layout.vmemmap_base && va - mm_layout.vmemmap_base < mm_layout.vmemmap_size;
 }
 
+// The vmemmap changes written since the last fence: one run of contiguous leaves, all mapped
+// (va -> pa) or all cleared. Harts write page tables under kpt_lock but fence after dropping it.
+static struct {
+	pthread_mutex_t lock;
+	uintptr_t va;
+	phys_addr_t pa;
+	uint64_t len; // 0: nothing queued
+	bool map;
+} queued = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void apply_queued_locked(void)
+{
+	void *va = (void *)queued.va;
+	void *got = queued.map ? mmap(va, queued.len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+				      sim.memfd, (off_t)(queued.pa - SIM_RAM_BASE))
+			       : mmap(va, queued.len, PROT_NONE,
+				      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+	if (got == MAP_FAILED) {
+		perror(queued.map ? "sim: mirror vmemmap leaves" : "sim: unmirror vmemmap leaves");
+		abort();
+	}
+	queued.len = 0;
+}
+
+static void queue_change(uintptr_t va, phys_addr_t pa, uint64_t size, bool map)
+{
+	pthread_mutex_lock(&queued.lock);
+	if (queued.len && (queued.map != map || va != queued.va + queued.len ||
+			   (map && pa != queued.pa + queued.len)))
+		apply_queued_locked();
+	if (!queued.len) {
+		queued.va = va;
+		queued.pa = pa;
+		queued.map = map;
+	}
+	queued.len += size;
+	pthread_mutex_unlock(&queued.lock);
+}
+
+static void apply_queued(void)
+{
+	pthread_mutex_lock(&queued.lock);
+	if (queued.len)
+		apply_queued_locked();
+	pthread_mutex_unlock(&queued.lock);
+}
+
 void arch_pte_set(pte_t *ptep, pte_t pte, uintptr_t va, unsigned level)
 {
 	pte_t old = *ptep;
@@ -110,19 +163,10 @@ void arch_pte_set(pte_t *ptep, pte_t pte, uintptr_t va, unsigned level)
 				(unsigned long)va, (unsigned long)pa);
 			abort();
 		}
-		if (mmap((void *)va, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, sim.memfd,
-			 (off_t)(pa - SIM_RAM_BASE)) == MAP_FAILED) {
-			perror("sim: mirror vmemmap leaf");
-			abort();
-		}
+		queue_change(va, pa, size, true);
 		sim.mirrors++;
 	} else if (arch_pte_is_leaf(old) && !arch_pte_present(pte)) {
-		if (mmap((void *)va, size, PROT_NONE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
-			 0) == MAP_FAILED) {
-			perror("sim: unmirror vmemmap leaf");
-			abort();
-		}
+		queue_change(va, 0, size, false);
 		sim.unmirrors++;
 	}
 }
@@ -217,10 +261,11 @@ void arch_smp_wait_others(void)
 
 void arch_flush_tlb_kernel_range(uintptr_t start __unused, uintptr_t end __unused)
 {
+	apply_queued();
 	sim.flushes++;
 }
 
-void arch_flush_tlb_local_after_map(void) {}
+void arch_flush_tlb_local_after_map(void) { apply_queued(); }
 
 unsigned arch_hart_index(void) { return hart_index; }
 unsigned arch_nr_harts(void) { return nr_harts; }
