@@ -70,8 +70,14 @@ static struct {
 	volatile bool pending;
 } hart_call[MAX_HARTS];
 
-/* smp_call_lock: one cross-hart call at a time (callers: page allocator drains on offline). */
-static spinlock_t smp_call_lock = SPINLOCK_INIT("smp_call", LOCK_CLASS_ZONE);
+/*
+ * smp_call_lock: one cross-hart call at a time; protects hart_call[]. Taken by smp_call_others,
+ * whose only caller is page_alloc_drain_all (offline and isolation, under hotplug_lock for
+ * write); held while the targets run fn from their IPI handler, so fn must take no lock a
+ * caller of smp_call_others may hold. Its own class, after zone->lock: nothing is taken inside
+ * it but printk's log lock.
+ */
+static spinlock_t smp_call_lock = SPINLOCK_INIT("smp_call", LOCK_CLASS_SMP_CALL);
 
 extern char secondary_entry[];
 extern pte_t swapper_pg_dir[];

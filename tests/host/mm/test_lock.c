@@ -184,15 +184,18 @@ static spinlock_t l_migrate = SPINLOCK_INIT("migrate", LOCK_CLASS_MIGRATE);
 static spinlock_t l_movable = SPINLOCK_INIT("movable", LOCK_CLASS_MOVABLE);
 static spinlock_t l_zone = SPINLOCK_INIT("zone", LOCK_CLASS_ZONE);
 static spinlock_t l_zone2 = SPINLOCK_INIT("zone2", LOCK_CLASS_ZONE);
-static spinlock_t l_io = SPINLOCK_INIT("ioremap", LOCK_CLASS_VMEM);
+static spinlock_t l_io = SPINLOCK_INIT("ioremap", LOCK_CLASS_IOREMAP);
+static spinlock_t l_smp_call = SPINLOCK_INIT("smp_call", LOCK_CLASS_SMP_CALL);
+static spinlock_t l_vq = SPINLOCK_INIT("virtqueue", LOCK_CLASS_VIRTQUEUE);
 static rwlock_t l_hotplug = RWLOCK_INIT("hotplug", LOCK_CLASS_HOTPLUG);
 
 static void take_lock(int i)
 {
-	spinlock_t *s[] = { NULL, &l_kpt_, &l_migrate, &l_movable, &l_zone, &l_zone2, &l_io };
+	spinlock_t *s[] = { NULL,     &l_kpt_, &l_migrate,  &l_movable, &l_zone,
+			    &l_zone2, &l_io,   &l_smp_call, &l_vq };
 	if (i == 0)
 		read_lock(&l_hotplug);
-	else if (i == 7)
+	else if (i == 9)
 		write_lock(&l_hotplug);
 	else
 		spin_lock(s[i]);
@@ -205,7 +208,8 @@ static void on_abort(int sig __unused)
 
 static int lockdep_table(void)
 {
-	enum { HP_R = 0, KPT = 1, MIG = 2, MOV = 3, ZONE = 4, ZONE2 = 5, IO = 6, HP_W = 7 };
+	enum { HP_R = 0, KPT = 1, MIG = 2, MOV = 3, ZONE = 4, ZONE2 = 5, IO = 6, SMP = 7, VQ = 8,
+	       HP_W = 9 };
 	static const struct order_case cases[] = {
 		{ "hotplug(read) > kpt", HP_R, KPT, false },
 		{ "hotplug(write) > zone", HP_W, ZONE, false },
@@ -213,6 +217,10 @@ static int lockdep_table(void)
 		{ "kpt > migrate", KPT, MIG, false },
 		{ "migrate > movable", MIG, MOV, false },
 		{ "movable > zone", MOV, ZONE, false },
+		{ "hotplug(write) > smp_call", HP_W, SMP, false },
+		{ "zone > smp_call", ZONE, SMP, false },
+		{ "hotplug(write) > virtqueue", HP_W, VQ, false },
+		{ "smp_call > virtqueue", SMP, VQ, false },
 		{ "kpt > hotplug(read)", KPT, HP_R, true },
 		{ "zone > hotplug(write)", ZONE, HP_W, true },
 		{ "zone > kpt", ZONE, KPT, true },
@@ -221,6 +229,9 @@ static int lockdep_table(void)
 		{ "kpt > ioremap", KPT, IO, true },
 		{ "zone > zone (two zone locks)", ZONE, ZONE2, true },
 		{ "hotplug(read) twice", HP_R, HP_R, true },
+		{ "smp_call > zone", SMP, ZONE, true },
+		{ "virtqueue > kpt", VQ, KPT, true },
+		{ "virtqueue twice", VQ, VQ, true },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		fflush(NULL);

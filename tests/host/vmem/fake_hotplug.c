@@ -53,33 +53,8 @@ __printf(1, 2) static void violation(const char *fmt, ...)
 	pr_err("fake hotplug: CONTRACT: %s", msg);
 }
 
-/* ---- rwlock (single-threaded host) ---- */
-
+/* The real lock (kernel/lock.c, with LOCKDEP) over it: hotplug_lock.c's definition. */
 rwlock_t hotplug_lock = RWLOCK_INIT("hotplug_lock", LOCK_CLASS_HOTPLUG);
-
-void read_lock(rwlock_t *l)
-{
-	if (l->writer != -1)
-		panic("read_lock: %s held for write (self-deadlock)", l->name);
-	l->readers++;
-}
-void read_unlock(rwlock_t *l) { l->readers--; }
-void write_lock(rwlock_t *l)
-{
-	if (l->writer != -1 || l->readers)
-		panic("write_lock: %s already held (self-deadlock)", l->name);
-	l->writer = 0;
-	l->readers = -1;
-}
-void write_unlock(rwlock_t *l)
-{
-	if (l->writer != 0)
-		panic("write_unlock: %s not held", l->name);
-	l->writer = -1;
-	l->readers = 0;
-}
-bool write_held_by_me(const rwlock_t *l) { return l->writer == 0; }
-bool rw_is_held(const rwlock_t *l) { return l->readers != 0; }
 
 /* ---- the rest of the kernel the driver calls ---- */
 
