@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * 16550 UART (QEMU virt's ns16550a): the console. Output is polled; input arrives by interrupt
- * into a small ring that console_getc() drains. Until the UART is up, printk goes through SBI.
+ * into a small ring that console_poll_input() drains. Until the UART is up, printk goes through
+ * SBI.
  *
- * Interface: uart_init, console_getc, console_poll_input.
+ * Interface: uart_init, console_poll_input.
  */
 #include <asm/csr.h>
 #include <rvmm/io.h>

@@ -36,7 +36,7 @@ void console_loglevel_set_linux(int n);
 int uart_init(const struct plat_device *dev);
 int console_poll_input(void);
 
-/* kernel/mm: the boot-time memory set-up the arch calls with what it has mapped so far. */
+/* arch/riscv/setup_mm.c: hand kernel/mm (mm_init) what the arch's boot has mapped so far. */
 int mm_boot_init(void);
 
 /* When the boot reached the prompt (ns of arch_time_ns), and where it started (timer ticks). */
