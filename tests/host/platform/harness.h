@@ -23,7 +23,13 @@ extern const char *dtb_dir;
 /* A whole file in a malloc()ed buffer of exactly its size (16-byte aligned); NULL if absent. */
 void *load_file(const char *path, size_t *size);
 
-extern const struct test_suite parse_u64_suite, cmdline_suite, platform_suite, fixture_suite,
-    bad_dtb_suite, malformed_suite, cmds_suite;
+/* The suites, one per test_*.c file (test_platform.c has three). */
+const struct test_suite *parse_u64_suite(void);
+const struct test_suite *cmdline_suite(void);
+const struct test_suite *platform_suite(void);
+const struct test_suite *fixture_suite(void);
+const struct test_suite *bad_dtb_suite(void);
+const struct test_suite *malformed_suite(void);
+const struct test_suite *cmds_suite(void);
 
 #endif

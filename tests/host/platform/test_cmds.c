@@ -79,9 +79,12 @@ static int cmds_bootargs(void)
 	return 0;
 }
 
-static const struct test_case cases[] = {
-    CASE(cmds_dt),
-    CASE(cmds_bootargs),
-};
-
-const struct test_suite cmds_suite = SUITE("cmds", cases);
+const struct test_suite *cmds_suite(void)
+{
+	static const struct test_case cases[] = {
+		CASE(cmds_dt),
+		CASE(cmds_bootargs),
+	};
+	static const struct test_suite suite = SUITE("cmds", cases);
+	return &suite;
+}

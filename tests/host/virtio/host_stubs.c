@@ -127,17 +127,12 @@ unsigned arch_hart_index(void) { return 0; }
 static unsigned long irqs_on = 1;
 static void deliver_pending(void);
 
-unsigned long arch_irq_save(void)
-{
-	unsigned long was = irqs_on;
-	irqs_on = 0;
-	return was;
-}
+unsigned long arch_irq_save(void) { return __atomic_exchange_n(&irqs_on, 0, __ATOMIC_RELAXED); }
 
+// Unmasking delivers what was raised meanwhile.
 void arch_irq_restore(unsigned long flags)
 {
-	irqs_on = flags;
-	if (irqs_on)
+	if ((irqs_on = flags))
 		deliver_pending();
 }
 

@@ -280,15 +280,14 @@ static int not_mine_and_no_host(void)
 	return 0;
 }
 
-static const struct test_case cases[] = {
-	CASE(scan_and_assign),
-	CASE(bad_bar_skipped),
-	CASE(window_too_small),
-	CASE(capabilities),
-	CASE(not_mine_and_no_host),
-};
-
 int main(int argc, char **argv)
 {
+	static const struct test_case cases[] = {
+		CASE(scan_and_assign),
+		CASE(bad_bar_skipped),
+		CASE(window_too_small),
+		CASE(capabilities),
+		CASE(not_mine_and_no_host),
+	};
 	return test_main("pci", cases, ARRAY_SIZE(cases), argc, argv);
 }
