@@ -28,16 +28,6 @@ extern uint8_t early_dtb[];
 extern uint32_t early_dtb_size;
 extern phys_addr_t early_dtb_pa;
 
-static bool hart_has_ext(const struct plat_hart *h, const char *ext)
-{
-	/* riscv,isa is "rv64imafdch_zicsr_..._sstc": multi-letter extensions follow underscores. */
-	size_t n = strlen(ext);
-	for (const char *p = strchr(h->isa, '_'); p; p = strchr(p + 1, '_'))
-		if (strncmp(p + 1, ext, n) == 0 && (p[1 + n] == '_' || p[1 + n] == '\0'))
-			return true;
-	return false;
-}
-
 __noreturn void start_kernel(unsigned long hartid, phys_addr_t dtb_pa, uint64_t start_ticks)
 {
 	int rc;
@@ -65,7 +55,7 @@ __noreturn void start_kernel(unsigned long hartid, phys_addr_t dtb_pa, uint64_t 
 	cmdline_parse(platform.bootargs, &cmdline);
 	if (cmdline.loglevel >= 0)
 		console_loglevel_set_linux(cmdline.loglevel);
-	timer_init(platform.timebase_hz, platform.nr_harts && hart_has_ext(&platform.harts[0], "sstc"));
+	timer_init(platform.timebase_hz, platform.nr_harts && plat_hart_has_ext(&platform.harts[0], "sstc"));
 
 	rc = mm_boot_init();
 	if (rc)

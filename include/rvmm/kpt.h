@@ -25,9 +25,15 @@ extern spinlock_t kpt_lock;
  * where a table already exists below a would-be large leaf the piece is mapped with smaller leaves
  * inside it. Takes kpt_lock. Returns 0; -EINVAL for bad arguments; -EEXIST if part of the range is
  * already mapped; -ENOMEM if a table page cannot be allocated. On failure nothing this call mapped
- * is left mapped and every table it created is freed.
+ * is left mapped and every table it created is freed. On success the mapping is usable on every
+ * hart (arch_flush_tlb_after_map).
+ *
+ * __kpt_map_range: the same without that fence, for a caller mapping many pieces (the vmemmap of
+ * a hot-added range) that calls arch_flush_tlb_after_map once over all of them before anything
+ * uses them.
  */
 int kpt_map_range(uintptr_t va, phys_addr_t pa, uint64_t size, unsigned prot);
+int __kpt_map_range(uintptr_t va, phys_addr_t pa, uint64_t size, unsigned prot);
 
 /*
  * Unmap [va, va + size) (page aligned). Unmapped holes inside it are fine. A leaf that sticks out

@@ -3,7 +3,7 @@
 // The kernel page tables: map and unmap ranges of the one kernel tree, with the largest leaves that
 // fit, splitting leaves that stick out of an unmapped range and freeing tables that became empty.
 //
-// Interface: kpt_map_range, kpt_unmap_range, kpt_lookup, kpt_prealloc_top, kpt_pgtable_pages
+// Interface: kpt_map_range, __kpt_map_range, kpt_unmap_range, kpt_lookup, kpt_prealloc_top, kpt_pgtable_pages
 // (include/rvmm/kpt.h).
 //
 // Levels (arch_mm.h): a table has 512 entries; level 0 holds 4 KiB leaves, level 1 2 MiB, level 2
@@ -278,7 +278,7 @@ static void __kpt_unmap(uintptr_t va, uintptr_t end)
 	batch_flush(&b);
 }
 
-int kpt_map_range(uintptr_t va, phys_addr_t pa, uint64_t size, unsigned prot)
+int __kpt_map_range(uintptr_t va, phys_addr_t pa, uint64_t size, unsigned prot)
 {
 	if (!range_ok(va, size) || !IS_ALIGNED(pa, PAGE_SIZE) || !(prot & PROT_READ))
 		return -EINVAL;
@@ -295,7 +295,14 @@ int kpt_map_range(uintptr_t va, phys_addr_t pa, uint64_t size, unsigned prot)
 	if (rc && cur != va)
 		__kpt_unmap(va, cur); // exactly what this call mapped
 	spin_unlock(&kpt_lock);
-	arch_flush_tlb_local_after_map();
+	return rc;
+}
+
+int kpt_map_range(uintptr_t va, phys_addr_t pa, uint64_t size, unsigned prot)
+{
+	int rc = __kpt_map_range(va, pa, size, prot);
+	if (!rc)
+		arch_flush_tlb_after_map(va, va + size);
 	return rc;
 }
 

@@ -103,7 +103,7 @@ static int populate_one(unsigned long nr, bool pair_in_range, struct vmem_altmap
 	if (!(nr & 1) && pair_in_range && !has_memmap(nr + 1)) {
 		pa = memmap_alloc(SZ_2M, altmap);
 		if (pa) {
-			rc = kpt_map_range(block_va(nr), pa, SZ_2M, PROT_KERNEL_RW);
+			rc = __kpt_map_range(block_va(nr), pa, SZ_2M, PROT_KERNEL_RW);
 			if (rc) {
 				memmap_free(pa, SZ_2M, altmap);
 				return rc;
@@ -116,7 +116,7 @@ static int populate_one(unsigned long nr, bool pair_in_range, struct vmem_altmap
 	pa = memmap_alloc(SECTION_MEMMAP_SIZE, altmap);
 	if (!pa)
 		return -ENOMEM;
-	rc = kpt_map_range(section_memmap_va(nr), pa, SECTION_MEMMAP_SIZE, PROT_KERNEL_RW);
+	rc = __kpt_map_range(section_memmap_va(nr), pa, SECTION_MEMMAP_SIZE, PROT_KERNEL_RW);
 	if (rc) {
 		memmap_free(pa, SECTION_MEMMAP_SIZE, altmap);
 		return rc;
@@ -185,6 +185,8 @@ int vmemmap_populate(unsigned long nr, unsigned long count, struct vmem_altmap *
 			return rc;
 		}
 	}
+	// One fence for the whole range (TLB rule, docs/locking.md): no hart uses these yet.
+	arch_flush_tlb_after_map(block_va(nr), block_va(nr + count + 1));
 	return 0;
 }
 

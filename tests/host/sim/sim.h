@@ -50,6 +50,8 @@ struct sim_state {
 	phys_addr_t early_lo, early_hi;
 	uint64_t mirrors, unmirrors; /* vmemmap leaves mirrored / removed */
 	uint64_t flushes;            /* arch_flush_tlb_kernel_range calls */
+	uint64_t map_fences;         /* arch_flush_tlb_after_map calls that fenced every hart */
+	bool svvptc;                 /* harts have Svvptc: never cache an invalid translation */
 	uint64_t mm_init_ns;         /* how long sim_boot's mm_init() took */
 };
 extern struct sim_state sim;
@@ -69,6 +71,13 @@ bool sim_log_has(const char *s);
 void sim_log_dump(void);
 
 void sim_set_hart(unsigned hart, unsigned nr_harts);
+
+/*
+ * An access to kernel address va by this hart through its simulated TLB, which (as the privileged
+ * spec allows, unless sim.svvptc) caches invalid translations too until a fence drops them.
+ * True if it translates; false is the page fault the hart would take.
+ */
+bool sim_tlb_access(uintptr_t va);
 /* Take a pending cross-hart call now, if interrupts are enabled (what an IPI does). */
 void sim_poll_ipi(void);
 
