@@ -63,9 +63,12 @@ int kpt_prealloc_top(uintptr_t start, uintptr_t end);
 uint64_t kpt_pgtable_pages(void);
 
 /*
- * Map all usable RAM (memblock memory) into the direct map with the largest leaves, except
- * no-map firmware ranges and the early window [win_lo, win_hi) the arch mapped already. Boot only. Returns 0 or a negative errno
- * (-ENOMEM, -EEXIST), after printing what failed.
+ * Map all usable RAM (memblock memory, and hidden RAM in a section that boot RAM shares) into the
+ * direct map with the largest leaves, except no-map firmware ranges. The early window [win_lo,
+ * win_hi) the arch mapped already keeps its leaves where they map such RAM and loses them
+ * everywhere else (hidden RAM, firmware, holes), so that hot-add finds hidden RAM unmapped. Boot
+ * only, after the sections are present. Returns 0 or a negative errno (-ENOMEM, -EEXIST), after
+ * printing what failed.
  */
 int directmap_init(phys_addr_t win_lo, phys_addr_t win_hi);
 

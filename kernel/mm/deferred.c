@@ -33,7 +33,8 @@ static void mark_reserved(phys_addr_t s, phys_addr_t e, enum memblock_tag tag, v
 	if (!extra)
 		return;
 	for (pfn_t pfn = PFN_DOWN(s); pfn < PFN_UP(e); pfn++)
-		pfn_to_page(pfn)->flags |= extra;
+		if (pfn_online(pfn))
+			pfn_to_page(pfn)->flags |= extra;
 }
 
 static void free_boot_range(phys_addr_t s, phys_addr_t e, void *arg)
@@ -53,9 +54,12 @@ static void init_section(struct zone *z, unsigned long nr)
 	phys_addr_t lo = PFN_PHYS(start), hi = lo + SECTION_SIZE;
 	struct page *p = pfn_to_page(start);
 
-	// Holes and reserved ranges stay PG_reserved; the tag adds PG_pgtable / PG_vmemmap.
+	// Holes and reserved ranges stay PG_reserved; the tag adds PG_pgtable / PG_vmemmap. The
+	// sub-sections mem= hid (a section cut in two) are offline.
 	for (unsigned long i = 0; i < PAGES_PER_SECTION; i++)
-		p[i] = (struct page){ .flags = PG_reserved, .zone = ms->zone };
+		p[i] = ms->online_map >> (i / PAGES_PER_SUBSECTION) & 1
+			       ? (struct page){ .flags = PG_reserved, .zone = ms->zone }
+			       : (struct page){ .flags = PG_offline };
 	memblock_for_each_reserved(lo, hi, mark_reserved, NULL);
 	memblock_for_each_free(lo, hi, free_boot_range, z);
 	WRITE_ONCE(ms->flags, ms->flags & (uint8_t)~SECTION_DEFERRED);

@@ -18,6 +18,7 @@
 #include <rvmm/migrate.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
+#include <rvmm/section.h>
 #include <string.h>
 
 struct step {
@@ -155,6 +156,11 @@ static int cmd_online(int argc, char **argv)
 	struct step st;
 	if (parse_range(argc, argv, 3, 4, &start, &size) || (argc == 4 && parse_zone(argv[3], &zone)))
 		return CMD_USAGE;
+	// Default: the zone of a section already partly online (the part of a section mem= cut in
+	// two goes where the rest of it is), else Movable.
+	const struct mem_section *ms = section_get(start >> SECTION_SHIFT);
+	if (argc == 3 && ms && ms->state == SECTION_ONLINE)
+		zone = (enum zone_type)ms->zone;
 	int rc = do_online(start, size, zone, &st);
 	if (rc)
 		return rc;
@@ -257,7 +263,7 @@ CONSOLE_COMMAND(hotadd, .name = "hotadd", .usage = "hotadd ADDR SIZE [memmap_on_
 		.summary = "add hidden RAM: direct map + memmap, sections present but offline",
 		.run = cmd_hotadd);
 CONSOLE_COMMAND(online, .name = "online", .usage = "online ADDR SIZE [movable|normal]",
-		.summary = "give added pages (2 MiB granularity) to a zone (default movable)",
+		.summary = "give added pages (2 MiB granularity) to a zone (default: its section's, else movable)",
 		.run = cmd_online);
 CONSOLE_COMMAND(offline, .name = "offline", .usage = "offline ADDR SIZE",
 		.summary = "isolate, migrate movable pages out, take the range from its zone",

@@ -5,7 +5,7 @@
  *
  * Interface: __free_one, __free_range, del_free, add_free, pfn_online, __deferred_init_next,
  * zone_add_free, assert_hotplug_writer, assert_zone_locked, PAGEBLOCK_ORDER, drain_gen,
- * mm_early_window, mhp_progress.
+ * mhp_progress.
  */
 #ifndef RVMM_MM_INTERNAL_H
 #define RVMM_MM_INTERNAL_H
@@ -85,13 +85,5 @@ static inline void zone_add_free(struct zone *z, int64_t n)
 }
 
 extern bool page_alloc_is_ready;
-
-/*
- * The arch's early direct-map window [start, end) as mm_init() found it: boot keeps its leaves
- * (possibly reaching RAM hidden by mem=), so mmcheck accepts direct-map leaves inside it.
- */
-extern struct mm_early_window {
-	phys_addr_t start, end;
-} mm_early_window;
 
 #endif

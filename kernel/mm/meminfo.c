@@ -192,8 +192,18 @@ void mm_print_sections(bool all)
 		free_pages_va(free, order);
 	phys_addr_t base;
 	uint64_t size;
-	for (int i = 0; memblock_hidden_get(i, &base, &size); i++)
-		kprintf("0x%012llx-0x%012llx  RAM above mem= (hot-add can add it)\n",
-			(unsigned long long)base, (unsigned long long)(base + size));
+	for (int i = 0; memblock_hidden_get(i, &base, &size); i++) {
+		// The part sharing a section with boot RAM is onlined into that section.
+		phys_addr_t end = base + size, head = MIN(end, ALIGN_UP(base, SECTION_SIZE));
+		if (base < head && section_state(base >> SECTION_SHIFT) != SECTION_ABSENT) {
+			kprintf("0x%012llx-0x%012llx  RAM above mem= in section %llu (online can add it)\n",
+				(unsigned long long)base, (unsigned long long)head,
+				(unsigned long long)(base >> SECTION_SHIFT));
+			base = head;
+		}
+		if (base < end)
+			kprintf("0x%012llx-0x%012llx  RAM above mem= (hot-add can add it)\n",
+				(unsigned long long)base, (unsigned long long)end);
+	}
 	put_online_mems();
 }

@@ -329,11 +329,6 @@ struct walk {
 	uint64_t tables, memmap_bytes;
 };
 
-static bool in_early_window(phys_addr_t s, phys_addr_t e)
-{
-	return s >= mm_early_window.start && e <= mm_early_window.end;
-}
-
 static void check_leaf(struct walk *w, uintptr_t va, pte_t pte, unsigned level)
 {
 	uint64_t size = LEVEL_SIZE(level);
@@ -343,8 +338,6 @@ static void check_leaf(struct walk *w, uintptr_t va, pte_t pte, unsigned level)
 		if (pa != va - l->page_offset)
 			problem(w->c, "direct map: va 0x%lx maps pa 0x%llx", (unsigned long)va,
 				(unsigned long long)pa);
-		if (in_early_window(pa, pa + size))
-			return;
 		for (unsigned long nr = pa >> SECTION_SHIFT; nr <= (pa + size - 1) >> SECTION_SHIFT; nr++)
 			if (section_state(nr) == SECTION_ABSENT) {
 				problem(w->c, "direct map: %s leaf at pa 0x%llx reaches absent section %lu",

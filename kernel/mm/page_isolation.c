@@ -85,6 +85,7 @@ int zone_online_range(enum zone_type zone, pfn_t start, unsigned long nr_pages)
 	for_each_section_part(nr, s, e, start, end) {
 		struct mem_section *ms = section_get(nr);
 		uint64_t freed = 0;
+		deferred_init_pfn(s); // a boot section cut by mem=: its descriptors first
 		for (pfn_t pfn = s; pfn < e; pfn++) {
 			struct page *p = pfn_to_page(pfn);
 			if (is_vmemmap(pfn))

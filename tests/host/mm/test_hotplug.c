@@ -18,6 +18,7 @@
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
+#include <rvmm/memblock.h>
 #include <rvmm/migrate.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/section.h>
@@ -696,6 +697,62 @@ static int tlb_rule(void)
 	return 0;
 }
 
+// Hidden RAM anywhere, whatever mem= says: with the arch's 1 GiB early window reaching hidden RAM
+// (512M), a section cut in two (700M: its hidden part is onlined into it), section-aligned cuts
+// and one that is not (3G + 1M: cut at 2 MiB). Every hidden byte goes online through the console,
+// then everything comes back out, and every figure returns.
+static int hidden_one(uint64_t mem)
+{
+	struct sim_config cfg = { .ram_size = GiB(4), .mem_limit = mem };
+	char cmd[96];
+	CHECK_RC(sim_boot(&cfg));
+	while (deferred_init_step())
+		;
+	phys_addr_t cut = memblock_mem_limit_pa(), sec = ALIGN_UP(cut, SECTION_SIZE);
+	phys_addr_t end = SIM_RAM_BASE + GiB(4);
+	CHECK_EQ(cut, SIM_RAM_BASE + ALIGN_DOWN(mem, SZ_2M));
+	struct meminfo a, b;
+	mm_meminfo(&a);
+	struct snap s0;
+	take(&s0);
+	sim_log_clear();
+	CHECK_RC(sim_run("sections --map"));
+	snprintf(cmd, sizeof(cmd), "online %llu MiB (Normal %llu, Movable 0)",
+		 (unsigned long long)((cut - SIM_RAM_BASE) >> 20), (unsigned long long)((cut - SIM_RAM_BASE) >> 20));
+	CHECK(sim_log_has(cmd));
+	if (sec > cut) {
+		snprintf(cmd, sizeof(cmd), "online 0x%llx 0x%llx", (unsigned long long)cut,
+			 (unsigned long long)(sec - cut));
+		CHECK_RC(sim_run(cmd));
+	}
+	snprintf(cmd, sizeof(cmd), "plug 0x%llx 0x%llx", (unsigned long long)sec, (unsigned long long)(end - sec));
+	CHECK_RC(sim_run(cmd));
+	CHECK_RC(sim_mmcheck());
+	mm_meminfo(&b);
+	CHECK_EQ(b.total_kb - a.total_kb, (end - cut) >> 10);
+	sim_log_clear();
+	CHECK_RC(sim_run("sections --map"));
+	CHECK(sim_log_has("added but offline 0 MiB"));
+	snprintf(cmd, sizeof(cmd), "unplug 0x%llx 0x%llx", (unsigned long long)sec, (unsigned long long)(end - sec));
+	CHECK_RC(sim_run(cmd));
+	if (sec > cut) {
+		snprintf(cmd, sizeof(cmd), "offline 0x%llx 0x%llx", (unsigned long long)cut,
+			 (unsigned long long)(sec - cut));
+		CHECK_RC(sim_run(cmd));
+	}
+	CHECK_RC(sim_mmcheck());
+	mm_meminfo(&b);
+	CHECK_EQ(b.total_kb, a.total_kb);
+	CHECK_EQ(b.free_kb, a.free_kb);
+	CHECK_SAME(&s0, "after the round trip");
+	return 0;
+}
+
+static int hidden_512m(void) { return hidden_one(MiB(512)); }
+static int hidden_700m(void) { return hidden_one(MiB(700)); }
+static int hidden_1536m(void) { return hidden_one(MiB(1536)); }
+static int hidden_3g_1m(void) { return hidden_one(GiB(3) + MiB(1)); }
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -712,6 +769,10 @@ int main(int argc, char **argv)
 		{ stress_threads, "stress_threads" },
 		{ stress_background, "stress_background" },
 		{ tlb_rule, "tlb_rule" },
+		{ hidden_512m, "hidden_512m" },
+		{ hidden_700m, "hidden_700m" },
+		{ hidden_1536m, "hidden_1536m" },
+		{ hidden_3g_1m, "hidden_3g_1m" },
 	};
 	return test_main("hotplug", cases, ARRAY_SIZE(cases), argc, argv);
 }

@@ -31,7 +31,6 @@ struct sim_config {
 	struct sim_range resv[SIM_MAX_RANGES]; /* besides OpenSBI's 512 KiB at RAM base */
 	int nr_resv;
 	uint64_t mem_limit;     /* mem= */
-	uint64_t early_size;    /* arch's early direct-map window from RAM base (default 256 MiB) */
 };
 
 /* Physical layout the sim uses. */
