@@ -147,3 +147,57 @@ def test_failalloc_rolls_back():
         assert "hotadd: 128 MiB" in g.cmd(f"hotadd {HOT} 128M")
         assert "hotremove: 128 MiB" in g.cmd(f"hotremove {HOT} 128M")
         assert figures(g) == before
+
+
+def hidden_round_trip(mem):
+    """-m 4G, mem=MEM: every byte of hidden RAM goes online (the part of a section mem= cut in two
+    into that section, the rest hot-added), is memtested, comes back out; every figure returns and
+    the section map's online total is the RAM mem= kept (rounded down to 2 MiB)."""
+    with Guest(mem="4G", smp=2, args=f"mem={mem}").start(timeout=120) as g:
+        before = settled(g)
+        out = g.cmd("sections")
+        tail = [(int(a, 16), int(b, 16)) for a, b in
+                re.findall(r"0x([0-9a-f]+)-0x([0-9a-f]+)  RAM above mem= in section", out)]
+        hot = [(int(a, 16), int(b, 16)) for a, b in
+               re.findall(r"0x([0-9a-f]+)-0x([0-9a-f]+)  RAM above mem= \(hot-add", out)]
+        assert hot and hot[-1][1] == 0x180000000, out
+        cut = (tail or hot)[0][0]
+        kept = (cut - 0x80000000) >> 20
+        m = re.search(r"online (\d+) MiB \(Normal (\d+), Movable 0\)", g.cmd("sections --map"))
+        assert m and int(m.group(1)) == kept, (kept, m and m.group(0))
+        for s, e in tail:
+            out = g.cmd(f"online {s:#x} {e - s:#x}")
+            assert re.search(r"online: \d+ MiB at .* to Normal", out), out
+        for s, e in hot:
+            out = g.cmd(f"plug {s:#x} {e - s:#x}", timeout=120)
+            assert re.search(r"plug: \d+ MiB at", out), out
+        plugged = figures(g)
+        assert plugged["MemTotal"] - before["MemTotal"] == (0x180000000 - cut) >> 10, (before, plugged)
+        assert "added but offline 0 MiB" in g.cmd("sections --map")
+        out = g.cmd("memtest", timeout=300)
+        assert re.search(r"memtest: ok \((\d+) MiB\)", out), out
+        assert "mmcheck: ok" in g.cmd("mmcheck", timeout=120)
+        for s, e in hot:
+            out = g.cmd(f"unplug {s:#x} {e - s:#x}", timeout=120)
+            assert re.search(r"unplug: \d+ MiB at", out), out
+        for s, e in tail:
+            out = g.cmd(f"offline {s:#x} {e - s:#x}")
+            assert re.search(r"offline: \d+ MiB at", out), out
+        assert figures(g) == before
+        assert "mmcheck: ok" in g.cmd("mmcheck", timeout=120)
+
+
+def test_hidden_ram_mem_512m():
+    hidden_round_trip("512M")  # the early 1 GiB window reaches hidden RAM
+
+
+def test_hidden_ram_mem_700m():
+    hidden_round_trip("700M")  # section 21 cut in two
+
+
+def test_hidden_ram_mem_1536m():
+    hidden_round_trip("1536M")
+
+
+def test_hidden_ram_mem_3073m():
+    hidden_round_trip("3073M")  # 3G + 1M: cut at 2 MiB
