@@ -47,6 +47,27 @@ int __kpt_map_range(uintptr_t va, phys_addr_t pa, uint64_t size, unsigned prot);
 int kpt_unmap_range(uintptr_t va, uint64_t size);
 
 /*
+ * An unmap batch (Linux's mmu_gather). kpt_unmap_gather clears entries as kpt_unmap_range does
+ * but does not fence; kpt_gather_finish fences the whole span once on every hart, then frees the
+ * page tables that became empty and calls release(pa, size) for every page range handed to
+ * kpt_gather_defer (memory that was mapped there: it must not be reused before the fence). A
+ * batch also fences early when 64 freed tables pile up. The vmemmap of a removed range thus costs
+ * one fence, not one per section. Deferred ranges hold a list node in their first bytes (written
+ * through the direct map). kpt_gather_init with release NULL: no deferred pages.
+ */
+struct kpt_gather {
+	uintptr_t start, end;  /* span cleared since the last fence */
+	phys_addr_t tables[64];
+	int nr_tables;
+	phys_addr_t deferred;  /* list of deferred ranges, 0 = empty */
+	void (*release)(phys_addr_t pa, uint64_t size);
+};
+void kpt_gather_init(struct kpt_gather *g, void (*release)(phys_addr_t pa, uint64_t size));
+int kpt_unmap_gather(struct kpt_gather *g, uintptr_t va, uint64_t size);
+void kpt_gather_defer(struct kpt_gather *g, phys_addr_t pa, uint64_t size);
+void kpt_gather_finish(struct kpt_gather *g);
+
+/*
  * Find the leaf mapping va. Returns 0 and fills *pte and *level (0 = 4 KiB ... ), or -ENOENT.
  * Caller holds kpt_lock or knows the range cannot change (hotplug_lock).
  */

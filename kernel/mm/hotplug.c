@@ -121,11 +121,9 @@ static int populate_on_memory(unsigned long nr, unsigned long count)
 					  .free = PAGES_PER_SECTION * sizeof(struct page) / PAGE_SIZE };
 		int rc = vmemmap_populate(i, 1, &am);
 		if (rc) {
-			while (i-- > nr) {
-				struct vmem_altmap old = { .base_pfn = section_nr_to_pfn(i), .free = am.free };
-				vmemmap_depopulate(i, 1, &old);
+			WARN_ON(vmemmap_depopulate(nr, i - nr, NULL));
+			while (i-- > nr)
 				section_get(i)->nr_vmemmap_pages = 0;
-			}
 			return rc;
 		}
 		section_get(i)->nr_vmemmap_pages = (uint32_t)am.alloc;
@@ -133,14 +131,12 @@ static int populate_on_memory(unsigned long nr, unsigned long count)
 	return 0;
 }
 
+// Cannot fail: the range is inside the section table and vmemmap_depopulate never allocates.
 static void depopulate(unsigned long nr, unsigned long count)
 {
-	for (unsigned long i = nr; i < nr + count; i++) {
-		struct mem_section *ms = section_get(i);
-		struct vmem_altmap am = { .base_pfn = section_nr_to_pfn(i), .free = ms->nr_vmemmap_pages };
-		vmemmap_depopulate(i, 1, (ms->flags & SECTION_MEMMAP_ON_MEMORY) ? &am : NULL);
-		ms->nr_vmemmap_pages = 0;
-	}
+	WARN_ON(vmemmap_depopulate(nr, count, NULL));
+	for (unsigned long i = nr; i < nr + count; i++)
+		section_get(i)->nr_vmemmap_pages = 0;
 }
 
 int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
@@ -192,9 +188,11 @@ int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
 	return 0;
 
 err_sections:
+	// Neither can fail: the sections are PRESENT (this step made them so), and the direct map of
+	// the range is leaves this step made inside it (no split, no allocation).
 	while (done-- > 0)
-		section_set_state(nr + done, SECTION_PRESENT, SECTION_ABSENT);
-	directmap_unmap(start, size);
+		WARN_ON(section_set_state(nr + done, SECTION_PRESENT, SECTION_ABSENT));
+	WARN_ON(directmap_unmap(start, size));
 out:
 	progress_disarm();
 	fail_disarm();
@@ -363,7 +361,7 @@ int __remove_memory(phys_addr_t start, uint64_t size)
 		ms->flags = 0;
 		ms->online_map = 0;
 		ms->zone = 0;
-		section_set_state(i, SECTION_PRESENT, SECTION_ABSENT);
+		WARN_ON(section_set_state(i, SECTION_PRESENT, SECTION_ABSENT)); // checked PRESENT above
 	}
 	return 0;
 }

@@ -95,7 +95,7 @@ int zone_online_range(enum zone_type zone, pfn_t start, unsigned long nr_pages)
 		}
 		if (ms->state == SECTION_PRESENT) {
 			ms->zone = (uint8_t)zone;
-			section_set_state(nr, SECTION_PRESENT, SECTION_ONLINE);
+			WARN_ON(section_set_state(nr, SECTION_PRESENT, SECTION_ONLINE)); // checked above
 		}
 		spin_lock(&z->lock);
 		// The online_map bit goes up under the zone lock: free_pages() of a neighbour's page
@@ -233,7 +233,7 @@ int page_isolated_take_free(pfn_t start, pfn_t end, unsigned long *nr_busy)
 	spin_unlock(&z->lock);
 	for_each_section_part(nr, s, e, start, end)
 		if (!section_get(nr)->online_map) {
-			section_set_state(nr, SECTION_ONLINE, SECTION_PRESENT);
+			WARN_ON(section_set_state(nr, SECTION_ONLINE, SECTION_PRESENT)); // it is online
 			section_get(nr)->zone = 0;
 		}
 	return 0;

@@ -201,3 +201,19 @@ def test_hidden_ram_mem_1536m():
 
 def test_hidden_ram_mem_3073m():
     hidden_round_trip("3073M")  # 3G + 1M: cut at 2 MiB
+
+
+def test_tlb_rule_svvptc_or_fence():
+    """The TLB rule (docs/locking.md): QEMU's default hart has Svvptc, so new mappings fence only the
+    hart that made them; without it every hart is fenced through SBI RFENCE after hot-add. Both
+    ways, the other harts then use the new memory (stress runs on all of them) and mmcheck is clean."""
+    for cpu, svvptc in (("rv64", True), ("rv64,svvptc=false", False)):
+        with Guest(mem="4G", smp=4, args="mem=1G", env={"CPU": cpu}).start(timeout=120) as g:
+            assert ("mm: every hart has svvptc" in g.cmd("dmesg")) == svvptc, cpu
+            out = g.cmd(f"plug {HOT} 1G", timeout=120)
+            assert re.search(r"plug: 1024 MiB at 0xc0000000", out), out
+            out = g.cmd("stress 3", timeout=120)
+            assert re.search(r"stress: ok: \d+ s on 4 harts: [1-9]\d* operations", out), (cpu, out)
+            out = g.cmd(f"unplug {HOT} 1G", timeout=120)
+            assert re.search(r"unplug: 1024 MiB at 0xc0000000", out), out
+            assert "mmcheck: ok (8 sections" in g.cmd("mmcheck", timeout=120)

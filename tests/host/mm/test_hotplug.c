@@ -697,6 +697,18 @@ static int tlb_rule(void)
 	return 0;
 }
 
+// Hot-remove of 3 GiB fences every hart twice: once for the direct map, once for the vmemmap
+// (not once per section or per 2 MiB leaf).
+static int remove_fences(void)
+{
+	CHECK_RC(boot4g());
+	CHECK_RC(add_memory(HOT, GiB(3), 0));
+	uint64_t f0 = sim.flushes;
+	CHECK_RC(remove_memory(HOT, GiB(3)));
+	CHECK_EQ(sim.flushes - f0, 2);
+	return 0;
+}
+
 // Hidden RAM anywhere, whatever mem= says: with the arch's 1 GiB early window reaching hidden RAM
 // (512M), a section cut in two (700M: its hidden part is onlined into it), section-aligned cuts
 // and one that is not (3G + 1M: cut at 2 MiB). Every hidden byte goes online through the console,
@@ -769,6 +781,7 @@ int main(int argc, char **argv)
 		{ stress_threads, "stress_threads" },
 		{ stress_background, "stress_background" },
 		{ tlb_rule, "tlb_rule" },
+		{ remove_fences, "remove_fences" },
 		{ hidden_512m, "hidden_512m" },
 		{ hidden_700m, "hidden_700m" },
 		{ hidden_1536m, "hidden_1536m" },
