@@ -22,6 +22,7 @@
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
+#include <rvmm/mem_ranges.h>
 #include <rvmm/migrate.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
@@ -139,12 +140,15 @@ static void depopulate(unsigned long nr, unsigned long count)
 		section_get(i)->nr_vmemmap_pages = 0;
 }
 
-int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
+static int add_owned(const struct mem_region *owner, phys_addr_t start, uint64_t size,
+		     unsigned flags)
 {
 	assert_hotplug_writer();
 	unsigned long nr = start >> SECTION_SHIFT, count = size >> SECTION_SHIFT, done = 0;
 	const char *reason;
 	int rc = check_section_range("hot-add", start, size);
+	if (!rc)
+		rc = mem_range_check("hot-add", start, size, owner);
 	if (rc)
 		return rc;
 	for (unsigned long i = nr; i < nr + count; i++)
@@ -198,6 +202,17 @@ out:
 	fail_disarm();
 	pr_err("hot-add " RANGE_FMT ": failed: %s (%d)", RANGE_ARGS(start, start + size), reason, rc);
 	return rc;
+}
+
+int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
+{
+	return add_owned(NULL, start, size, flags);
+}
+
+int __add_memory_driver(const struct mem_region *owner, phys_addr_t start, uint64_t size,
+			unsigned flags)
+{
+	return owner ? add_owned(owner, start, size, flags) : -EINVAL;
 }
 
 // 2 MiB aligned pfn range inside [0, max_phys). Prints why not.

@@ -10,6 +10,7 @@
 #include <rvmm/arch_mm.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
+#include <rvmm/mem_ranges.h>
 #include <rvmm/memblock.h>
 #include <rvmm/mm.h>
 #include <rvmm/page_alloc.h>
@@ -190,20 +191,21 @@ void mm_print_sections(bool all)
 		print_absent(hi, nr_mem_sections - 1);
 	if (free)
 		free_pages_va(free, order);
-	phys_addr_t base;
-	uint64_t size;
-	for (int i = 0; memblock_hidden_get(i, &base, &size); i++) {
+	struct mem_range r;
+	for (int i = 0; mem_range_get(i, &r); i++) {
+		if (r.kind != MEM_RANGE_HIDDEN)
+			continue;
 		// The part sharing a section with boot RAM is onlined into that section.
-		phys_addr_t end = base + size, head = MIN(end, ALIGN_UP(base, SECTION_SIZE));
+		phys_addr_t base = r.start, head = MIN(r.end, ALIGN_UP(base, SECTION_SIZE));
 		if (base < head && section_state(base >> SECTION_SHIFT) != SECTION_ABSENT) {
 			kprintf("0x%012llx-0x%012llx  RAM above mem= in section %llu (online can add it)\n",
 				(unsigned long long)base, (unsigned long long)head,
 				(unsigned long long)(base >> SECTION_SHIFT));
 			base = head;
 		}
-		if (base < end)
+		if (base < r.end)
 			kprintf("0x%012llx-0x%012llx  RAM above mem= (hot-add can add it)\n",
-				(unsigned long long)base, (unsigned long long)end);
+				(unsigned long long)base, (unsigned long long)r.end);
 	}
 	put_online_mems();
 }

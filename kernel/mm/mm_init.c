@@ -8,6 +8,7 @@
 #include <rvmm/arch_mm.h>
 #include <rvmm/errno.h>
 #include <rvmm/kpt.h>
+#include <rvmm/mem_ranges.h>
 #include <rvmm/memblock.h>
 #include <rvmm/mm.h>
 #include <rvmm/page_alloc.h>
@@ -113,6 +114,8 @@ int mm_init(const struct mm_boot *b)
 	if (!b || !b->plat || !mm_layout.max_phys || b->kernel_end <= b->kernel_start)
 		return -EINVAL;
 	rc = memblock_setup(b);
+	if (!rc)
+		rc = mem_ranges_boot();
 	if (rc)
 		return rc;
 	// Until the direct map is complete only the arch's early window is reachable.

@@ -217,3 +217,30 @@ def test_tlb_rule_svvptc_or_fence():
             out = g.cmd(f"unplug {HOT} 1G", timeout=120)
             assert re.search(r"unplug: 1024 MiB at 0xc0000000", out), out
             assert "mmcheck: ok (8 sections" in g.cmd("mmcheck", timeout=120)
+
+
+def test_console_refuses_driver_ranges():
+    """The range registry under QEMU: with virtio-mem plugged to 1 GiB, the console refuses to
+    offline, hot-remove, online or hot-add any of the device's region, naming its owner, and
+    nothing changes (the issue's reproduction: `offline 0x13fe00000 2M` used to succeed and block
+    the whole GiB for good); the host then gets its memory back."""
+    from vmem_guest import GiB, VmemGuest, patched_qemu
+    if not patched_qemu():
+        print("SKIP: console_refuses_driver_ranges: the patched QEMU is not built (make qemu)")
+        return
+    with VmemGuest(mem="2G", smp=2) as v:
+        g = v.g
+        v.resize(1 * GiB)
+        m = re.search(r"device region (.+?): 0x([0-9a-f]+)-", g.cmd("sections --map"))
+        assert m, g.cmd("sections --map")
+        owner, base = m.group(1), int(m.group(2), 16)
+        before = g.meminfo()
+        top = base + GiB - (2 << 20)
+        for line in (f"offline {top:#x} 2M", f"hotremove {base:#x} 128M", f"online {base:#x} 2M",
+                     f"hotadd {base + GiB:#x} 128M", f"unplug {base:#x} 128M"):
+            out = g.cmd(line)
+            assert f"belongs to {owner} (its driver plugs and unplugs it)" in out, (line, out)
+        assert g.meminfo()["MemTotal"] == before["MemTotal"]
+        v.resize(0)
+        assert v.size() == 0 and v.plugged_kb() == 0
+        assert "mmcheck: ok" in g.cmd("mmcheck", timeout=120)

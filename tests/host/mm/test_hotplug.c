@@ -18,6 +18,7 @@
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
+#include <rvmm/mem_ranges.h>
 #include <rvmm/memblock.h>
 #include <rvmm/migrate.h>
 #include <rvmm/page_alloc.h>
@@ -209,9 +210,10 @@ static int bad_ranges(void)
 		{ "hotadd 0xc0001000 128M", -EINVAL, "not aligned to sections" },
 		{ "hotadd 0xc0000000 100M", -EINVAL, "not aligned to sections" },
 		{ "hotadd 0xc0000000 0", -EINVAL, "not aligned to sections" },
-		{ "hotadd 0x100000000000 128M", -ERANGE, "not RAM the device tree describes" },
-		{ "hotadd 0x80000000 128M", -ERANGE, "not RAM the device tree describes" },
-		{ "hotadd 0x170000000 512M", -ERANGE, "not RAM the device tree describes" },
+		{ "hotadd 0x100000000000 128M", -ERANGE, "beyond the highest address rvmm maps" },
+		{ "hotadd 0x10000000000 128M", -EINVAL, "0x10000000000 is not RAM the device tree describes" },
+		{ "hotadd 0x80000000 128M", -EEXIST, "section 16 at 0x80000000 is already added" },
+		{ "hotadd 0x170000000 512M", -EINVAL, "0x180000000 is not RAM the device tree describes" },
 		{ "hotadd 0xc8000000 128M", -EEXIST, "section 25 at 0xc8000000 is already added" },
 		{ "hotadd 0xc0000000 512M", -EEXIST, "is already added" },
 		{ "hotremove 0xd0000000 128M", -ENOENT, "section 26 is not added" },
@@ -697,6 +699,60 @@ static int tlb_rule(void)
 	return 0;
 }
 
+// The range registry: a driver's region is added only by its driver; the console refuses to add,
+// online, offline or remove any of it, naming the owner; a region overlapping RAM is refused.
+static bool never_failed(const struct mem_region *r __unused, unsigned long nr __unused) { return false; }
+
+static int ownership(void)
+{
+	static const struct mem_region region = { "vmem-test", 0x200000000, 0x240000000, never_failed, NULL };
+	static const struct mem_region clash = { "clash", 0x100000000, 0x280000000, NULL, NULL };
+	CHECK_RC(boot4g());
+	CHECK_RC(mem_region_register(&region));
+	CHECK_EQ(mem_region_register(&clash), -EEXIST);
+	CHECK(sim_log_has("overlaps [0xc0000000-0x180000000) of RAM hidden by mem="));
+	struct snap s0;
+	take(&s0);
+	static const struct bad_case cases[] = {
+		{ "hotadd 0x200000000 128M", -EINVAL, "[0x200000000-0x240000000) belongs to vmem-test" },
+		{ "hotadd 0x178000000 256M", -EINVAL, "0x180000000 is not RAM the device tree describes" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		sim_log_clear();
+		int rc = sim_run(cases[i].line);
+		if (rc != cases[i].rc || !sim_log_has(cases[i].msg)) {
+			test_fail(__FILE__, __LINE__, "'%s': rc %d (want %d), log: %s", cases[i].line, rc,
+				  cases[i].rc, sim_log());
+			return 1;
+		}
+	}
+	CHECK_SAME(&s0, "refused hot-adds");
+	// Its driver may; then the console still may not touch it.
+	mem_hotplug_begin();
+	CHECK_EQ(__add_memory_driver(NULL, 0x200000000, SECTION_SIZE, 0), -EINVAL);
+	CHECK_RC(__add_memory_driver(&region, 0x200000000, SECTION_SIZE, 0));
+	CHECK_RC(__online_pages(PFN_DOWN(0x200000000), PAGES_PER_SECTION, ZONE_MOVABLE));
+	mem_hotplug_done();
+	static const char *const refused[] = { "offline 0x200000000 2M", "hotremove 0x200000000 128M",
+					       "online 0x200000000 2M", "unplug 0x200000000 128M" };
+	for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
+		sim_log_clear();
+		CHECK_EQ(sim_run(refused[i]), -EINVAL);
+		CHECK(sim_log_has("belongs to vmem-test (its driver plugs and unplugs it)"));
+	}
+	sim_log_clear();
+	CHECK_RC(sim_run("sections --map"));
+	CHECK(sim_log_has("device region vmem-test: 0x000200000000-0x000240000000 (sections 64-71)"));
+	mem_hotplug_begin();
+	CHECK_RC(__offline_pages(PFN_DOWN(0x200000000), PAGES_PER_SECTION));
+	CHECK_RC(__remove_memory(0x200000000, SECTION_SIZE));
+	mem_hotplug_done();
+	mem_region_unregister(&region);
+	CHECK_EQ(sim_run("hotadd 0x200000000 128M"), -EINVAL); // nobody's now: not RAM
+	CHECK_SAME(&s0, "after the driver's round trip");
+	return 0;
+}
+
 // Hot-remove of 3 GiB fences every hart twice: once for the direct map, once for the vmemmap
 // (not once per section or per 2 MiB leaf).
 static int remove_fences(void)
@@ -782,6 +838,7 @@ int main(int argc, char **argv)
 		{ stress_background, "stress_background" },
 		{ tlb_rule, "tlb_rule" },
 		{ remove_fences, "remove_fences" },
+		{ ownership, "ownership" },
 		{ hidden_512m, "hidden_512m" },
 		{ hidden_700m, "hidden_700m" },
 		{ hidden_1536m, "hidden_1536m" },
