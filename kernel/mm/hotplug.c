@@ -2,8 +2,9 @@
 //
 // Memory hot(un)plug: the four steps, as Linux names them.
 //
-//   add_memory     sections ABSENT -> PRESENT: direct map, vmemmap, descriptors (PG_offline)
-//   online_pages   2 MiB pieces PRESENT/partly online -> online: pages to a zone's buddy lists
+//   add_memory     sections ABSENT -> PRESENT: direct map, vmemmap (no descriptor written)
+//   online_pages   2 MiB pieces PRESENT/partly online -> online: pages to a zone (counted free;
+//                  descriptors written on first use, deferred.c, unless the section has them)
 //   offline_pages  isolate, migrate what is movable, take the free pages out; or -EBUSY, undone
 //   remove_memory  sections PRESENT -> ABSENT: vmemmap and direct map gone, tables freed, TLBs fenced
 //
@@ -101,18 +102,6 @@ static int check_section_range(const char *op, phys_addr_t start, uint64_t size)
 	return 0;
 }
 
-// Write the descriptors of a just-populated section: its own memmap pages reserved, the rest
-// offline. Returns the bytes written.
-static uint64_t init_section_descs(unsigned long nr)
-{
-	struct mem_section *ms = section_get(nr);
-	struct page *p = pfn_to_page(section_nr_to_pfn(nr));
-	for (unsigned long i = 0; i < PAGES_PER_SECTION; i++)
-		p[i] = (struct page){ .flags = i < ms->nr_vmemmap_pages ? PG_reserved | PG_vmemmap
-									 : PG_offline };
-	return PAGES_PER_SECTION * sizeof(struct page);
-}
-
 // memmap_on_memory: each section carries its own 1 MiB of descriptors at its start, so every
 // section stays independent (removable alone).
 static int populate_on_memory(unsigned long nr, unsigned long count)
@@ -173,7 +162,7 @@ static int add_owned(const struct mem_region *owner, phys_addr_t start, uint64_t
 		}
 		struct mem_section *ms = section_get(nr + done);
 		ms->zone = 0;
-		ms->flags = 0;
+		ms->flags = SECTION_DEFERRED; // no descriptor written until the section is used
 		ms->nr_vmemmap_pages = 0;
 		ms->online_map = 0;
 	}
@@ -182,10 +171,6 @@ static int add_owned(const struct mem_region *owner, phys_addr_t start, uint64_t
 	if (rc) {
 		reason = "vmemmap";
 		goto err_sections;
-	}
-	for (unsigned long i = nr; i < nr + count; i++) {
-		mhp_stats.desc_bytes += init_section_descs(i);
-		mhp_progress("hotadd:", sections_bytes(i + 1 - nr), size);
 	}
 	progress_disarm();
 	fail_disarm();
@@ -262,14 +247,15 @@ int __online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone)
 	}
 	progress_arm();
 	fail_arm();
-	rc = fail_point("online: going online") ? -EIO : zone_online_range(zone, start_pfn, nr_pages);
+	rc = fail_point("online: going online")
+		     ? -EIO
+		     : zone_online_range(zone, start_pfn, nr_pages, &mhp_stats.desc_bytes);
 	fail_disarm();
 	progress_disarm();
 	if (rc) {
 		pr_err("online " RANGE_FMT ": failed (%d)", RANGE_ARGS(s, e), rc);
 		return rc;
 	}
-	mhp_stats.desc_bytes += (uint64_t)nr_pages * sizeof(struct page);
 	return 0;
 }
 
@@ -293,7 +279,14 @@ int __offline_pages(pfn_t start_pfn, unsigned long nr_pages)
 	}
 	progress_arm();
 	fail_arm();
-	rc = fail_point("offline: going offline") ? -EIO : page_isolate_range(start_pfn, end);
+	rc = fail_point("offline: going offline") ? -EIO : 0;
+	if (!rc && zone_offline_deferred(start_pfn, end)) { // never used: nothing to migrate or write
+		progress_disarm();
+		fail_disarm();
+		return 0;
+	}
+	if (!rc)
+		rc = page_isolate_range(start_pfn, end);
 	if (rc) {
 		reason = "isolation";
 		goto out;

@@ -11,17 +11,11 @@
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
 #include <rvmm/mem_ranges.h>
-#include <rvmm/memblock.h>
 #include <rvmm/mm.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
 #include <rvmm/section.h>
 #include <stdio.h>
-
-static void count_free_cb(phys_addr_t s, phys_addr_t e, void *arg)
-{
-	*(uint64_t *)arg += (e - s) >> PAGE_SHIFT;
-}
 
 uint64_t (*meminfo_plugged_kb)(void);
 
@@ -63,7 +57,7 @@ void mm_print_meminfo(void)
 }
 
 // Free pages on the buddy lists per section of [lo, hi) (per-hart caches not included), or
-// NULL if there is no memory for the table. Deferred boot sections: their free count.
+// NULL if there is no memory for the table. Deferred sections: their free count.
 static uint32_t *free_per_section(unsigned long lo, unsigned long hi, unsigned *order)
 {
 	uint64_t bytes = (hi - lo) * sizeof(uint32_t);
@@ -90,12 +84,8 @@ static uint32_t *free_per_section(unsigned long lo, unsigned long hi, unsigned *
 	}
 	for (unsigned long nr = lo; nr < hi; nr++) {
 		const struct mem_section *ms = section_get(nr);
-		if (ms && (READ_ONCE(ms->flags) & SECTION_DEFERRED)) {
-			uint64_t n = 0;
-			memblock_for_each_free(PFN_PHYS(section_nr_to_pfn(nr)),
-					       PFN_PHYS(section_nr_to_pfn(nr + 1)), count_free_cb, &n);
-			f[nr - lo] = (uint32_t)n;
-		}
+		if (ms && (READ_ONCE(ms->flags) & SECTION_DEFERRED))
+			f[nr - lo] = (uint32_t)deferred_free_pages(nr);
 	}
 	return f;
 }

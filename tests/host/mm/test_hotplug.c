@@ -84,7 +84,17 @@ static int same(const struct snap *a, const char *what)
 			  (unsigned long)b.memmap);
 		return 1;
 	}
-	if (memcmp(a->count, b.count, sizeof(a->count)) || memcmp(a->sec, b.sec, sizeof(a->sec))) {
+	// Whether a present section's descriptors were written (SECTION_DEFERRED) is not part of
+	// its state: using it writes them.
+	struct mem_section sa[64], sb[64];
+	memcpy(sa, a->sec, sizeof(sa));
+	memcpy(sb, b.sec, sizeof(sb));
+	for (int i = 0; i < 64; i++)
+		if (sa[i].state == SECTION_PRESENT && sb[i].state == SECTION_PRESENT) {
+			sa[i].flags &= (uint8_t)~SECTION_DEFERRED;
+			sb[i].flags &= (uint8_t)~SECTION_DEFERRED;
+		}
+	if (memcmp(a->count, b.count, sizeof(a->count)) || memcmp(sa, sb, sizeof(sa))) {
 		test_fail(__FILE__, __LINE__, "%s: section states changed", what);
 		return 1;
 	}
@@ -132,7 +142,7 @@ static int round_trip(unsigned flags)
 	CHECK_RC(add_memory(HOT, GiB(3), flags));
 	CHECK_EQ(section_count(SECTION_PRESENT), 24);
 	CHECK_EQ(total_managed_pages(), s0.managed[0] + s0.managed[1]); // added, not online
-	CHECK(pfn_to_page(PFN_DOWN(HOT) + 300)->flags & PG_offline);
+	CHECK(section_get(HOT_NR)->flags & SECTION_DEFERRED); // no descriptor written
 	CHECK_RC(online_pages(PFN_DOWN(HOT), GiB(3) >> PAGE_SHIFT, ZONE_MOVABLE));
 	CHECK_EQ(zone_managed_pages(ZONE_MOVABLE), GiB(3) >> PAGE_SHIFT);
 	uint64_t own = flags ? 24 * 256 : 0; // memmap_on_memory pages: managed, in use
@@ -182,15 +192,15 @@ static int commands(void)
 	CHECK(sim_log_has("section 24 is online (offline it first)"));
 	sim_log_clear();
 	CHECK_RC(sim_run("sections"));
-	CHECK(sim_log_has("           24  0x0000c0000000-0x0000c8000000  online   Movable      32768  hotplug\n"));
+	CHECK(sim_log_has("           24  0x0000c0000000-0x0000c8000000  online   Movable      32768  hotplug deferred\n"));
 	CHECK_RC(sim_run("unplug 0xc0000000 3G"));
 	CHECK(sim_log_has("unplug: 3072 MiB at 0xc0000000 in "));
 	CHECK_RC(sim_run("hotadd 0xc0000000 256M memmap_on_memory"));
 	CHECK_RC(sim_run("online 0xc0000000 2M normal"));
 	sim_log_clear();
 	CHECK_RC(sim_run("sections"));
-	CHECK(sim_log_has("online   Normal         256  hotplug memmap_on_memory partly online (1 of 64 x 2 MiB)"));
-	CHECK(sim_log_has("           25  0x0000c8000000-0x0000d0000000  present  -                0  hotplug memmap_on_memory\n"));
+	CHECK(sim_log_has("online   Normal         256  hotplug memmap_on_memory deferred partly online (1 of 64 x 2 MiB)"));
+	CHECK(sim_log_has("           25  0x0000c8000000-0x0000d0000000  present  -                0  hotplug memmap_on_memory deferred\n"));
 	CHECK_RC(sim_run("offline 0xc0000000 2M"));
 	CHECK_RC(sim_run("hotremove 0xc0000000 256M"));
 	CHECK_SAME(&s0, "after the commands");
@@ -383,6 +393,7 @@ static int unmovable_busy(void)
 {
 	CHECK_RC(boot4g());
 	CHECK_RC(plug(HOT, MiB(128), 0, ZONE_NORMAL));
+	deferred_init_pfn(PFN_DOWN(HOT)); // its free pages on the lists, first in line
 	// Kernel allocations until one lands in the hot-added range.
 	struct page *in = NULL;
 	void *others[4096];
@@ -448,6 +459,7 @@ static int subsection(void)
 	CHECK_RC(online_pages(s + 1536, 512, ZONE_MOVABLE));
 	CHECK_EQ(online_pages_in_range(s, PAGES_PER_SECTION), 512);
 	CHECK_EQ(section_state(HOT_NR), SECTION_ONLINE);
+	deferred_init_pfn(s); // the descriptors, as the allocator's first use would write them
 	CHECK(pfn_to_page(s + 1024)->flags & PG_offline);
 	CHECK_EQ(pfn_to_page(s + 1536)->order, 9);
 	if (sim_check_buddy(NULL, 0, 0))
@@ -753,6 +765,78 @@ static int ownership(void)
 	return 0;
 }
 
+// Lazy descriptors: hot-add + online of 3 GiB write no descriptor (the memmap behind them is
+// never even touched), offline + remove of never-used sections write none either; the first use
+// of a section writes its descriptors (32768), and only its.
+static bool memmap_touched(unsigned long nr)
+{
+	pte_t pte;
+	unsigned level;
+	if (kpt_lookup((uintptr_t)pfn_to_page(section_nr_to_pfn(nr)), &pte, &level))
+		return true;
+	phys_addr_t pa = arch_pte_pa(pte) + (level ? (nr & 1) * MiB(1) : 0);
+	for (phys_addr_t a = pa; a < pa + MiB(1); a += PAGE_SIZE)
+		if (sim_resident(a))
+			return true;
+	return false;
+}
+
+static int lazy_descriptors(void)
+{
+	CHECK_RC(boot4g());
+	struct snap s0;
+	take(&s0);
+	uint64_t d0 = mhp_stats.desc_bytes, h0 = deferred_hot_descs();
+	CHECK_RC(plug(HOT, GiB(3), 0, ZONE_MOVABLE));
+	CHECK_EQ(mhp_stats.desc_bytes, d0);
+	for (unsigned long nr = HOT_NR; nr < HOT_NR + 24; nr++)
+		CHECK((section_get(nr)->flags & SECTION_DEFERRED) && !memmap_touched(nr));
+	CHECK_EQ(zone_free_pages(ZONE_MOVABLE), GiB(3) >> PAGE_SHIFT);
+	CHECK_EQ(deferred_init_pending(), 24);
+	CHECK_RC(sim_mmcheck());
+	CHECK_RC(unplug(HOT, GiB(3)));
+	CHECK_EQ(mhp_stats.desc_bytes, d0);
+	CHECK_EQ(deferred_hot_descs(), h0);
+	CHECK_EQ(deferred_init_pending(), 0);
+	CHECK_SAME(&s0, "after a lazy round trip");
+
+	// First use: one section's descriptors, then offline writes the others' to isolate them.
+	CHECK_RC(plug(HOT, GiB(3), 0, ZONE_MOVABLE));
+	struct movable m = MOVABLE_INIT;
+	CHECK_RC(movable_alloc(&m, 0));
+	CHECK(movable_pfn(&m) >= PFN_DOWN(HOT)); // Movable first: the hot range
+	CHECK_EQ(deferred_hot_descs() - h0, PAGES_PER_SECTION);
+	CHECK_EQ(mhp_stats.desc_bytes, d0);
+	if (sim_check_buddy(NULL, 0, 0))
+		return 1;
+	CHECK_RC(unplug(HOT, GiB(3)));
+	CHECK(movable_pfn(&m) < PFN_DOWN(HOT));
+	movable_free(&m);
+	CHECK_SAME(&s0, "after a used round trip");
+
+	// Sub-sections of a deferred section: online and offline 2 MiB pieces, still nothing written;
+	// then the first use writes them, and the two online halves of a 4 MiB block merge.
+	pfn_t s = PFN_DOWN(HOT);
+	CHECK_RC(add_memory(HOT, MiB(128), 0));
+	CHECK_RC(online_pages(s + 1536, 512, ZONE_MOVABLE));
+	CHECK_RC(offline_pages(s + 1536, 512));
+	CHECK_EQ(section_state(HOT_NR), SECTION_PRESENT);
+	CHECK_RC(online_pages(s + 1536, 512, ZONE_MOVABLE));
+	CHECK_RC(online_pages(s + 1024, 512, ZONE_MOVABLE));
+	CHECK_EQ(mhp_stats.desc_bytes, d0);
+	CHECK(!memmap_touched(HOT_NR));
+	CHECK_RC(sim_mmcheck());
+	deferred_init_pfn(s);
+	CHECK_EQ(pfn_to_page(s + 1024)->order, 10);
+	CHECK(pfn_to_page(s)->flags & PG_offline);
+	if (sim_check_buddy(NULL, 0, 0))
+		return 1;
+	CHECK_RC(offline_pages(s + 1024, 1024));
+	CHECK_RC(remove_memory(HOT, MiB(128)));
+	CHECK_SAME(&s0, "after sub-sections");
+	return 0;
+}
+
 // Hot-remove of 3 GiB fences every hart twice: once for the direct map, once for the vmemmap
 // (not once per section or per 2 MiB leaf).
 static int remove_fences(void)
@@ -838,6 +922,7 @@ int main(int argc, char **argv)
 		{ stress_background, "stress_background" },
 		{ tlb_rule, "tlb_rule" },
 		{ remove_fences, "remove_fences" },
+		{ lazy_descriptors, "lazy_descriptors" },
 		{ ownership, "ownership" },
 		{ hidden_512m, "hidden_512m" },
 		{ hidden_700m, "hidden_700m" },
