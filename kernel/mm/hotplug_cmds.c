@@ -8,7 +8,8 @@
 //
 // Every command prints its own elapsed time (guest time under ICOUNT=1) and, for the steps that
 // write page descriptors, how many bytes they wrote per GiB, e.g.
-//   plug: 3072 MiB at 0xc0000000 in 41.210 ms (hotadd 20.1 ms, online 21.1 ms; descriptors 16384 KiB/GiB)
+//   plug: 3072 MiB at 0xc0000000 in 9.710 ms (hotadd 9.0 ms, online 0.7 ms; descriptors 0 KiB written, 0 KiB/GiB)
+// (descriptors of hot-plugged memory are written later, on first use: kernel/mm/deferred.c).
 
 #include <rvmm/arch_mm.h>
 #include <rvmm/console.h>
