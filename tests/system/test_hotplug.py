@@ -108,7 +108,7 @@ BAD = [
     (f"hotadd 0xc0001000 128M", "not aligned to sections"),
     (f"hotadd {HOT} 100M", "not aligned to sections"),
     ("hotadd 0x200000000 128M", "not RAM the device tree describes"),
-    ("hotadd 0x80000000 128M", "not RAM the device tree describes"),
+    ("hotadd 0x80000000 128M", "section 16 at 0x80000000 is already added"),
     (f"hotadd {HOT} 256M", "is already added"),
     ("hotremove 0xd0000000 128M", "is not added"),
     (f"hotremove {HOT} 128M", "is online (offline it first)"),
@@ -131,8 +131,9 @@ def test_bad_ranges_change_nothing():
             out = g.cmd(line)
             assert msg in out, f"{line}: {out}"
             assert figures(g) == before, line
-            assert re.sub(r"\s+\d+\s+(boot|hotplug)", "", g.cmd("sections")) == \
-                re.sub(r"\s+\d+\s+(boot|hotplug)", "", sections), line
+            # Free counts move, and idle harts write deferred descriptors meanwhile.
+            strip = r"\s+\d+\s+(boot|hotplug)( deferred)?"
+            assert re.sub(strip, "", g.cmd("sections")) == re.sub(strip, "", sections), line
 
 
 def test_failalloc_rolls_back():
