@@ -151,7 +151,7 @@ static const char *vmem_worker_state(const struct virtio_mem *vm)
 {
 	if (vm->broken)
 		return "broken";
-	if (vm->running)
+	if (spin_is_locked(&vm->lock))
 		return "running";
 	if (vm->last_rc == 0)
 		return "done";
@@ -223,14 +223,13 @@ static int vmem_show_each(void (*show)(const struct virtio_mem *vm))
 /* Change the target of vm (under its gate), run the resize, say where it ended. */
 static int vmem_set_target(struct virtio_mem *vm, uint64_t target, bool follow)
 {
-	while (__atomic_exchange_n(&vm->running, 1, __ATOMIC_ACQUIRE))
-		arch_cpu_relax(); /* the worker is running on another hart: wait for it */
+	spin_lock(&vm->lock); /* waits for a resize another hart runs */
 	vm->auto_follow = follow;
 	if (!follow)
 		vm->target = target;
 	vm->retries = 0;
 	vm->backoff_ms = VMEM_BACKOFF_MIN_MS;
-	__atomic_store_n(&vm->running, 0, __ATOMIC_RELEASE);
+	spin_unlock(&vm->lock);
 	virtio_mem_run(vm, true, true);
 	uint64_t plugged = (uint64_t)vmem_plugged_blocks(vm) * vm->block_size;
 	kprintf("vmem: target %llu MiB, plugged %llu MiB, online %llu MiB%s%s\n", MB(vm->target),
@@ -260,7 +259,9 @@ static int cmd_vmem(int argc, char **argv)
 		if (strcmp(argv[2], "on") && strcmp(argv[2], "off"))
 			return CMD_USAGE;
 		if (!strcmp(argv[2], "off")) {
+			spin_lock(&vm->lock);
 			vm->auto_follow = false;
+			spin_unlock(&vm->lock);
 			kprintf("vmem: auto off: target stays %llu MiB\n", MB(vm->target));
 			return 0;
 		}

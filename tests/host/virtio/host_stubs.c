@@ -185,6 +185,15 @@ void spin_unlock(spinlock_t *l)
 unsigned long spin_lock_irqsave(spinlock_t *l) { spin_lock(l); return 0; }
 void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags __unused) { spin_unlock(l); }
 bool spin_is_locked(const spinlock_t *l) { return l->holder != -1; }
+bool spin_trylock(spinlock_t *l)
+{
+	if (l->holder != -1)
+		return false;
+	l->holder = 0;
+	return true;
+}
+unsigned long arch_irq_save(void) { return 0; }
+void arch_irq_restore(unsigned long flags __unused) {}
 
 /* ---- interrupts ---- */
 

@@ -436,6 +436,59 @@ static int test_unmovable_big_block(void)
 	return check_agree();
 }
 
+/* A block the driver onlined was offlined by hand: the unplug leaves it and takes others. */
+static int test_foreign_offline(void)
+{
+	make_device(2 * M, REGION, 4 * G, 0, 0);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(512 * M));
+	CHECK_RC(offline_pages(PFN_DOWN(REGION + 255 * 2 * M), PFN_DOWN(2 * M)));
+	vmem_dev_request(dev, 256 * M);
+	settle();
+	CHECK_EQ(vm->last_rc, 0);
+	CHECK(host_log_contains("changed outside the driver"));
+	CHECK_EQ(dev->plugged_size, 256 * M);
+	CHECK(vmem_dev_is_plugged(dev, REGION + 255 * 2 * M, 2 * M)); /* left as it was */
+	CHECK(!vmem_dev_is_plugged(dev, REGION + 127 * 2 * M, 2 * M)); /* taken instead */
+	CHECK_EQ(fake_hp.violations, 0); /* never asked the core to offline it again */
+	return 0;
+}
+
+/* ---- devices without interrupt, the device lock ---- */
+
+/* No interrupt: the background work reads the device's status and follows every request. */
+static int test_poll_without_irq(void)
+{
+	make_device(2 * M, REGION, 8 * G, 0, 0);
+	dev->s->plat.irq = 0;
+	CHECK_RC(probe());
+	CHECK(!vm->vdev->has_irq);
+	CHECK(host_log_contains("drivers must poll"));
+	static const uint64_t sizes[] = { 1 * G, 2 * G, 256 * M, 0, 512 * M };
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
+		CHECK_RC(resize_to(sizes[i]));
+	CHECK_EQ(vm->nr_req_changes, ARRAY_SIZE(sizes));
+	CHECK_EQ(vm->nr_req_announced, ARRAY_SIZE(sizes));
+	return 0;
+}
+
+/* The background work never waits for the device lock: a holder keeps it from running. */
+static int test_lock_trylock(void)
+{
+	make_device(2 * M, REGION, 8 * G, 0, 0);
+	CHECK_RC(probe());
+	settle();
+	spin_lock(&vm->lock); /* `vmem selftest` or a `vmem plug` on another hart */
+	vmem_dev_request(dev, 256 * M);
+	fake_background(100);
+	CHECK_EQ(dev->plugged_size, 0);
+	CHECK(!virtio_mem_run(vm, true, false));
+	spin_unlock(&vm->lock);
+	settle();
+	CHECK_EQ(dev->plugged_size, 256 * M);
+	return check_agree();
+}
+
 /* ---- the hot-plug core fails ---- */
 
 static int test_add_fails(void)
@@ -698,6 +751,9 @@ static const struct host_case cases[] = {
 	{ test_unmovable, "unmovable" },
 	{ test_prefer_offlinable, "prefer_offlinable" },
 	{ test_unmovable_big_block, "unmovable_big_block" },
+	{ test_foreign_offline, "foreign_offline" },
+	{ test_poll_without_irq, "poll_without_irq" },
+	{ test_lock_trylock, "lock_trylock" },
 	{ test_add_fails, "add_fails" },
 	{ test_online_fails_giveback_busy, "online_fails_giveback_busy" },
 	{ test_remove_fails, "remove_fails" },
