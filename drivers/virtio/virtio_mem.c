@@ -337,7 +337,8 @@ int vmem_config_update(struct virtio_mem *vm)
 		vmem_mark_broken(vm, "bad configuration");
 		return -EINVAL;
 	}
-	if (c.plugged_size != (uint64_t)vmem_plugged_blocks(vm) * vm->block_size &&
+	if (c.plugged_size !=
+		    (uint64_t)(vmem_plugged_blocks(vm) + vm->selftest_plugged) * vm->block_size &&
 	    !vm->unplug_all_pending)
 		pr_warn("%s: device says %llu MiB plugged, the driver counts %llu MiB",
 			vm->vdev->name, MB(c.plugged_size),

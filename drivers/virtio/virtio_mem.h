@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio-mem (virtio 1.2, 5.15): what the driver's three files share. The device owns a region
+ * virtio-mem (virtio 1.2, 5.15): what the driver's four files share. The device owns a region
  * of guest-physical memory cut into blocks; the host sets requested_size and the driver plugs or
  * unplugs blocks (requests on one queue) and hot-adds, onlines, offlines and hot-removes their
  * memory through the hot-plug core (include/rvmm/hotplug.h) until plugged_size equals it.
@@ -9,6 +9,7 @@
  *                      replies, the block state machine, the worker and its retries
  *   virtio_mem_plug.c  the resize: which blocks to plug or unplug, and the hot-plug steps
  *   virtio_mem_cmd.c   the `vmem` command and MemPlugged for meminfo
+ *   virtio_mem_selftest.c  `vmem selftest`: the device against the specification
  *
  * Memory model. Blocks are numbered from the first section wholly inside the region (the part of
  * the region outside whole 128 MiB sections is never plugged: add_memory works on sections).
@@ -61,6 +62,10 @@
 #define VIRTIO_MEM_RESP_NACK 1
 #define VIRTIO_MEM_RESP_BUSY 2
 #define VIRTIO_MEM_RESP_ERROR 3
+
+#define VIRTIO_MEM_STATE_PLUGGED 0
+#define VIRTIO_MEM_STATE_UNPLUGGED 1
+#define VIRTIO_MEM_STATE_MIXED 2
 
 struct virtio_mem_req {
 	uint16_t type;
@@ -164,6 +169,7 @@ struct virtio_mem {
 	bool auto_follow;             /* `vmem auto on|off` */
 	bool unplug_all_pending;      /* memory plugged at probe: UNPLUG_ALL before anything else */
 	bool broken;                  /* the device misbehaved or answered ERROR: no more requests */
+	uint32_t selftest_plugged;    /* blocks `vmem selftest` has plugged now (not the driver's) */
 	uint8_t *block_state;         /* enum vmem_block_state per block */
 	unsigned block_state_order;
 	struct vmem_section *sections;

@@ -15,6 +15,8 @@
  *                         refuses (NACK) to go beyond its requested size
  *   vmem unplug SIZE      aim for SIZE less
  *   vmem auto on|off      follow requested_size (the default) or only the commands above
+ *   vmem selftest         check the first device against the specification's device
+ *                         requirements on blocks the driver does not use (virtio_mem_selftest.c)
  *
  * plug and unplug turn automatic following off and run the resize before returning.
  *
@@ -249,6 +251,13 @@ static int cmd_vmem(int argc, char **argv)
 		return vmem_show_each(vmem_show);
 	if (argc == 2 && !strcmp(argv[1], "map"))
 		return vmem_show_each(vmem_show_map);
+	if (argc == 2 && !strcmp(argv[1], "selftest")) {
+		if (!vm) {
+			kprintf("vmem: no virtio-mem device\n");
+			return -ENODEV;
+		}
+		return vmem_selftest(vm);
+	}
 	if (argc != 3)
 		return CMD_USAGE;
 	if (!vm) {
@@ -299,7 +308,7 @@ static int cmd_vmem(int argc, char **argv)
 	return vmem_set_target(vm, target, false);
 }
 CONSOLE_COMMAND(vmem, .name = "vmem",
-		.usage = "vmem [map | plug SIZE | unplug SIZE | auto on|off]",
-		.summary = "virtio-mem: show devices (map: as a picture), change the plugged size, "
-			   "follow requests",
+		.usage = "vmem [map | selftest | plug SIZE | unplug SIZE | auto on|off]",
+		.summary = "virtio-mem: show devices (map: as a picture), check the device against "
+			   "the spec, change the plugged size, follow requests",
 		.run = cmd_vmem);
