@@ -39,6 +39,7 @@ struct selftest {
 	unsigned passed, failed, skipped;
 	bool aborted;              /* the device stopped answering: no more requests */
 	uint32_t first;            /* the test run's first block, or UINT32_MAX if none */
+	phys_addr_t usable_end;    /* end of the usable region at the start */
 	uint64_t expect_plugged;   /* what plugged_size must read after the next accepted request */
 	unsigned accepted;         /* requests accepted as the specification asks */
 	char size_bad[96];         /* the first plugged_size that did not follow, if any */
@@ -305,7 +306,7 @@ static void st_rules_run(struct selftest *t)
 	}
 
 	/* Wrong requests: PLUG, UNPLUG, STATE each. PLUGs target free blocks only. */
-	phys_addr_t end = vm->addr + vm->usable_region_size;
+	phys_addr_t end = t->usable_end;
 	const uint16_t types[] = { VIRTIO_MEM_REQ_PLUG, VIRTIO_MEM_REQ_UNPLUG, VIRTIO_MEM_REQ_STATE };
 	const phys_addr_t outside[] = { end, end, end };
 	const uint16_t one[] = { 1, 1, 1 }, zero[] = { 0, 0, 0 };
@@ -349,7 +350,7 @@ static void st_rule_unplug_all(struct selftest *t)
 		st_req(t, VIRTIO_MEM_REQ_PLUG, st_pa(t, 0), 1, &resp, &state, true);
 		vm->selftest_plugged = resp == VIRTIO_MEM_RESP_ACK;
 	}
-	st_req(t, VIRTIO_MEM_REQ_UNPLUG_ALL, 0, 0, &resp, &state, true);
+	st_req(t, VIRTIO_MEM_REQ_UNPLUG_ALL, 0, 0, &resp, &state, false); /* judged right here */
 	uint16_t r2 = 0xffff, st2 = 0xffff;
 	if (resp == VIRTIO_MEM_RESP_ACK) {
 		vm->selftest_plugged = 0;
@@ -453,6 +454,7 @@ int vmem_selftest(struct virtio_mem *vm)
 	uint32_t driver_blocks0 = vmem_plugged_blocks(vm);
 	t.expect_plugged = plugged0;
 	t.first = st_find_run(vm);
+	t.usable_end = vm->addr + vm->usable_region_size;
 	kprintf("vmem selftest: %s, block %llu KiB, usable %llu MiB, plugged %llu MiB, requested "
 		"%llu MiB; test blocks %s", vm->vdev->name, (unsigned long long)(vm->block_size >> 10),
 		MB(vm->usable_region_size), MB(plugged0), MB(vm->requested_size),

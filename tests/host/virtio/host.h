@@ -7,7 +7,7 @@
  * "PASS: virtio/<case>" or "FAIL: virtio/<case>: reason".
  * RVMM_TEST_VERBOSE=1 echoes kernel messages to stderr; RVMM_TEST_NOFORK=1 runs in-process.
  *
- * Interface: host_mmio_add, host_irq_raise, host_log_*, host_pages_in_use, struct host_case,
+ * Interface: host_mmio_add, host_ram_add, host_irq_raise, host_log_*, host_pages_in_use, struct host_case,
  * host_test_main, CHECK/CHECK_EQ/CHECK_RC.
  */
 #ifndef RVMM_TESTS_HOST_VIRTIO_HOST_H
@@ -28,6 +28,12 @@ struct host_mmio_ops {
  * with ctx. Returns that address too (for tests poking registers directly).
  */
 void *host_mmio_add(phys_addr_t pa, uint64_t size, const struct host_mmio_ops *ops, void *ctx);
+
+/*
+ * Make [pa, pa + size) simulated RAM seen through the direct map: accesses to __va(pa + off)
+ * go to ops with ctx (nothing is allocated: the simulation keeps what it needs).
+ */
+void host_ram_add(phys_addr_t pa, uint64_t size, const struct host_mmio_ops *ops, void *ctx);
 
 /* Run the handler irq_register() installed for irq; false if there is none. */
 bool host_irq_raise(uint32_t irq);

@@ -689,6 +689,143 @@ static int run_cmd(const char *line)
 	return -ENOENT;
 }
 
+/* ---- vmem selftest ---- */
+
+static const char *const selftest_rule_of[VMEM_BREAK_NR] = {
+	[VMEM_BREAK_PLUG_PLUGGED] = "PLUG of a plugged block",
+	[VMEM_BREAK_UNPLUG_UNPLUGGED] = "UNPLUG of an unplugged block",
+	[VMEM_BREAK_OUTSIDE] = "requests beyond usable region",
+	[VMEM_BREAK_MISALIGNED] = "misaligned requests",
+	[VMEM_BREAK_ZERO] = "requests of zero blocks",
+	[VMEM_BREAK_STATE_MIXED] = "STATE of a mixed range",
+	[VMEM_BREAK_UNPLUG_ALL] = "UNPLUG_ALL",
+	[VMEM_BREAK_MEMORY] = "plugged memory holds data",
+	[VMEM_BREAK_SIZE] = "plugged_size follows requests",
+	[VMEM_BREAK_ANNOUNCE] = "resize announced",
+	[VMEM_BREAK_USABLE] = "usable region covers plugged",
+};
+
+/* Lines of the log containing `word`; the first one in *line. */
+static unsigned log_lines_with(const char *word, char *line, size_t size)
+{
+	unsigned n = 0;
+
+	for (const char *p = host_log(); (p = strstr(p, word)); p++) {
+		const char *b = p, *e = strchr(p, '\n');
+		while (b > host_log() && b[-1] != '\n')
+			b--;
+		if (!n++)
+			snprintf(line, size, "%.*s", (int)((e ? e : p + strlen(p)) - b), b);
+	}
+	return n;
+}
+
+/*
+ * A device breaking rule b (or none), the driver using nothing (auto off at 0) while the host
+ * asks for 96 MiB: `vmem selftest` fails exactly that rule's line and leaves everything as it was.
+ */
+static int selftest_breaking(enum vmem_dev_break b)
+{
+	char line[256] = "";
+
+	make_device(2 * M, REGION, 1 * G, 0, 0);
+	vmem_dev_add_ram(dev);
+	CHECK_RC(probe());
+	settle();
+	CHECK_RC(run_cmd("vmem auto off"));
+	vmem_dev_request(dev, 64 * M);
+	settle();
+	dev->broken_rule = b;
+	vmem_dev_request(dev, 96 * M);
+	settle();
+	CHECK_EQ(dev->plugged_size, 0);
+	host_log_clear();
+	int rc = run_cmd("vmem selftest");
+	unsigned fails = log_lines_with("FAIL", line, sizeof(line));
+	if (b == VMEM_BREAK_NONE) {
+		if (fails)
+			host_fail(__FILE__, __LINE__, "correct device: %s", line);
+		CHECK_RC(rc);
+		CHECK(host_log_contains("vmem selftest: 16 passed, 0 failed, 0 skipped"));
+	} else {
+		if (fails != 1 || !strstr(line, selftest_rule_of[b]))
+			host_fail(__FILE__, __LINE__, "breaking \"%s\": %u FAIL lines, first: %s",
+				  selftest_rule_of[b], fails, line);
+		CHECK_EQ(fails, 1);
+		CHECK_EQ(rc, -EIO);
+		CHECK(host_log_contains("vmem selftest: 15 passed, 1 failed, 0 skipped"));
+	}
+	CHECK_EQ(dev->inaccessible_touches, 0);
+	CHECK_EQ(dev->plugged_size, 0);
+	CHECK_EQ(vmem_dev_plugged_blocks(dev), 0);
+	CHECK_EQ(vmem_plugged_blocks(vm), 0);
+	CHECK_EQ(fake_hp.violations, 0);
+	return 0;
+}
+
+static int test_selftest_conforming(void) { return selftest_breaking(VMEM_BREAK_NONE); }
+
+/* Each rule broken in turn (each in its own child: the device is rebuilt every time). */
+static int test_selftest_each_rule_broken(void)
+{
+	for (int b = VMEM_BREAK_NONE + 1; b < VMEM_BREAK_NR; b++) {
+		fflush(NULL);
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(selftest_breaking((enum vmem_dev_break)b) ? 1 : 0);
+		int st;
+		waitpid(pid, &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+			host_fail(__FILE__, __LINE__, "breaking \"%s\" was not caught as that rule alone",
+				  selftest_rule_of[b]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Under data: the driver has 248 MiB online holding data (auto off below a 256 MiB request). The
+ * selftest works beside it, skips UNPLUG_ALL (it would take that memory), and moves nothing.
+ */
+static int test_selftest_beside_data(void)
+{
+	make_device(2 * M, REGION, 1 * G, 0, 0);
+	vmem_dev_add_ram(dev);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(256 * M));
+	CHECK_RC(run_cmd("vmem unplug 0x800000"));
+	CHECK_RC(put_data(248 * M, 2));
+	unsigned count = fake_data_count();
+	uint64_t sum = fake_data_sum(), online = fake_online_bytes(REGION, 1 * G);
+	host_log_clear();
+	CHECK_RC(run_cmd("vmem selftest"));
+	CHECK(host_log_contains("vmem selftest: 15 passed, 0 failed, 1 skipped"));
+	CHECK(host_log_contains("driver uses 248 MiB plugged"));
+	CHECK_EQ(dev->inaccessible_touches, 0);
+	CHECK_EQ(dev->plugged_size, 248 * M);
+	CHECK_EQ(fake_data_count(), count);
+	CHECK_EQ(fake_data_sum(), sum);
+	CHECK_EQ(fake_online_bytes(REGION, 1 * G), online);
+	CHECK_EQ(meminfo_plugged_kb(), (248 * M) >> 10);
+	return check_agree();
+}
+
+/* No room to plug (requested == plugged): the rules that plug are skipped, saying why. */
+static int test_selftest_no_headroom(void)
+{
+	make_device(2 * M, REGION, 1 * G, 0, 0);
+	vmem_dev_add_ram(dev);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(128 * M));
+	host_log_clear();
+	CHECK_RC(run_cmd("vmem selftest"));
+	CHECK(host_log_contains("requested-plugged 0 MiB < 6"));
+	CHECK(host_log_contains("8 passed, 0 failed, 8 skipped"));
+	CHECK_EQ(dev->plugged_size, 128 * M);
+	return check_agree();
+}
+
 static int test_vmem_command(void)
 {
 	make_device(2 * M, REGION, 8 * G, 512 * M, 0);
@@ -758,6 +895,10 @@ static const struct host_case cases[] = {
 	{ test_online_fails_giveback_busy, "online_fails_giveback_busy" },
 	{ test_remove_fails, "remove_fails" },
 	{ test_vmem_command, "vmem_command" },
+	{ test_selftest_conforming, "selftest_conforming" },
+	{ test_selftest_each_rule_broken, "selftest_each_rule_broken" },
+	{ test_selftest_beside_data, "selftest_beside_data" },
+	{ test_selftest_no_headroom, "selftest_no_headroom" },
 	{ test_fault_walk, "fault_walk" },
 };
 
