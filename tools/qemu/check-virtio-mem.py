@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """Smoke test of the patched QEMU (tools/qemu/build.sh): the riscv virt machine accepts a
 virtio-mem-pci device, places it in the device-memory window above RAM, moves the high PCIe
-window above that window, and lets the host resize it over QMP.
+window above that window, and lets the host resize it over QMP. virtio-mem-mmio (in a virtio-mmio
+slot) is a memory device in the same window, resizable, cold plug only; virtio-pmem-pci exists.
 
 Usage: check-virtio-mem.py QEMU      (QEMU = output of tools/qemu/print-qemu.sh)
 Runs the guest stopped (-S, no firmware runs), so it needs no kernel. Exit 0 when all checks pass.
@@ -125,6 +126,85 @@ def check(qemu, ram, maxmem, vmem, big=False):
     print("ok")
 
 
+def check_mmio(qemu):
+    """virtio-mem-mmio: listed as a memory device at the window's base, in a virtio-mmio slot,
+    resizable; device_add and device_del refused."""
+    print("== virtio-mem-mmio, -m 1G,maxmem=9G")
+    with tempfile.TemporaryDirectory() as tmp:
+        sock = os.path.join(tmp, "qmp.sock")
+        p = subprocess.Popen([qemu, "-M", "virt", "-m", "1G,maxmem=9G", "-nographic",
+                              "-bios", "default", "-global", "virtio-mmio.force-legacy=false",
+                              "-object", "memory-backend-ram,id=vmem0,size=8G,reserve=off",
+                              "-device", "virtio-mem-mmio,id=vm0,memdev=vmem0,requested-size=0",
+                              "-object", "memory-backend-ram,id=vmem1,size=1G,reserve=off",
+                              "-qmp", f"unix:{sock},server,wait=off",
+                              "-monitor", "none", "-serial", "none", "-S"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            q = QMP(sock)
+            md = q.cmd("query-memory-devices")
+            print("query-memory-devices:", json.dumps(md))
+            if len(md) != 1 or md[0]["type"] != "virtio-mem" or md[0]["data"]["id"] != "vm0":
+                fail("virtio-mem-mmio not listed once as a memory device")
+            if md[0]["data"]["memaddr"] != 0xc0000000:
+                fail(f"virtio-mem-mmio at {md[0]['data']['memaddr']:#x}, want 0xc0000000")
+            bus = q.cmd("qom-get", path="vm0", property="parent_bus")
+            print("parent bus:", bus)
+            if "virtio-mmio" not in bus:
+                fail("virtio-mem-mmio is not on a virtio-mmio bus")
+            q.cmd("qom-set", path="vm0", property="requested-size", value=GiB)
+            if q.cmd("qom-get", path="vm0", property="requested-size") != GiB:
+                fail("requested-size did not change")
+            for what, args in (("device_del", {"id": "vm0"}),
+                               ("device_add", {"driver": "virtio-mem-mmio", "id": "vm1",
+                                               "memdev": "vmem1"})):
+                try:
+                    q.cmd(what, **args)
+                    fail(f"{what} of virtio-mem-mmio accepted")
+                except RuntimeError as e:
+                    print(f"{what} refused:", e)
+            q.cmd("quit")
+        finally:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+            err = p.stderr.read().strip()
+            if err:
+                print("qemu stderr:", err)
+    print("ok")
+
+
+def check_pmem(qemu):
+    """virtio-pmem-pci instantiates (VIRTIO_PMEM_SUPPORTED) and is a memory device."""
+    print("== virtio-pmem-pci")
+    with tempfile.TemporaryDirectory() as tmp:
+        sock = os.path.join(tmp, "qmp.sock")
+        p = subprocess.Popen([qemu, "-M", "virt", "-m", "1G,maxmem=2G", "-nographic",
+                              "-bios", "default",
+                              "-object", "memory-backend-ram,id=pm0,size=512M,reserve=off",
+                              "-device", "virtio-pmem-pci,id=pmem0,memdev=pm0",
+                              "-qmp", f"unix:{sock},server,wait=off",
+                              "-monitor", "none", "-serial", "none", "-S"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            q = QMP(sock)
+            md = q.cmd("query-memory-devices")
+            print("query-memory-devices:", json.dumps(md))
+            if not md or md[0]["type"] != "virtio-pmem":
+                fail("virtio-pmem-pci not listed as a memory device")
+            q.cmd("quit")
+        finally:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+            err = p.stderr.read().strip()
+            if err:
+                print("qemu stderr:", err)
+    print("ok")
+
+
 def ram_bytes(s):
     return int(s[:-1]) << {"M": 20, "G": 30, "T": 40}[s[-1]]
 
@@ -136,6 +216,8 @@ def main():
     check(qemu, "1G", "9G", "8G")
     check(qemu, "1G", "20G", "19G")   # big enough to push the PCIe window up a 16 GiB step
     check(qemu, "256G", "264G", "8G", big=True)
+    check_mmio(qemu)
+    check_pmem(qemu)
     # Without maxmem there is no device memory, and QEMU must say so rather than misplace it.
     r = subprocess.run([qemu, "-M", "virt", "-m", "1G", "-nographic", "-bios", "default",
                         "-object", "memory-backend-ram,id=vmem0,size=1G,reserve=off",
