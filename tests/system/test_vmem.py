@@ -16,6 +16,9 @@ memory (UNPLUG_ALL skipped: the driver uses plugged memory), and every rule with
 the device's size and MemPlugged are as before it; a system_reset unplugs everything and the
 rebooted guest plugs the request again.
 
+Without interrupts (`-machine aia=aplic` or `aplic-imsic`: no PLIC, so rvmm has no device
+interrupt yet) the driver polls the device's interrupt status and follows every resize.
+
 Skipped (printed as SKIP, counted as passed) only when the patched QEMU is not built (make qemu).
 """
 import re
@@ -134,3 +137,23 @@ def test_boot_reset_selftest_mmio():
     if skip_without_qemu():
         return
     boot_reset_selftest("mmio")
+
+
+def polled(bus, aia):
+    with VmemGuest(block="2M", bus=bus, smp=2, mem="2G", extra=f"-machine aia={aia}") as v:
+        assert "drivers must poll" in v.g.out, v.g.tail()
+        for size in (1 * GiB, 2 * GiB, 0, 512 * MiB):
+            v.resize(size)
+        assert "broken" not in v.g.cmd("vmem")
+
+
+def test_polled_without_interrupt_mmio():
+    if skip_without_qemu():
+        return
+    polled("mmio", "aplic")
+
+
+def test_polled_without_interrupt_pci():
+    if skip_without_qemu():
+        return
+    polled("pci", "aplic-imsic")

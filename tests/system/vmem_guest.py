@@ -31,7 +31,7 @@ class VmemGuest:
     """A 4-hart guest with a virtio-mem device of 8 GiB and its QMP connection."""
 
     def __init__(self, block=None, mem="1G", vmem="8G", smp=4, icount=False, args="", bus="pci",
-                 requested=None):
+                 requested=None, extra=""):
         self.qemu = patched_qemu()
         tag = f"{os.getpid()}-{block or 'def'}-{bus}"
         self.sock = os.path.join(ROOT, "build", f"qmp-vmem-{tag}.sock")
@@ -42,7 +42,8 @@ class VmemGuest:
             env["VMEM_REQUESTED"] = str(requested)
         if block:
             env["VMEM_BLOCK"] = block
-        self.g = Guest(mem=mem, smp=smp, vmem=vmem, env=env, icount=icount, args=args)
+        self.g = Guest(mem=mem, smp=smp, vmem=vmem, env=env, icount=icount, args=args,
+                       extra=extra)
         self.q = None
 
     def __enter__(self):
