@@ -479,8 +479,7 @@ int vmem_selftest(struct virtio_mem *vm)
 	if (t.first != UINT32_MAX)
 		kprintf("0x%llx-0x%llx", (unsigned long long)st_pa(&t, 0),
 			(unsigned long long)st_pa(&t, ST_BLOCKS));
-	kprintf("\n  %-30s %-34s %-32s %s\n", "rule", "the specification expects",
-		"the device answered", "");
+	kprintf("\n  %-30s %-34s %s\n", "rule", "the specification expects", "the device answered");
 	st_rules(&t);
 	if (t.first != UINT32_MAX)
 		st_restore(&t, plugged0, driver_blocks0);
