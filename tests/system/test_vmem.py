@@ -42,6 +42,8 @@ def stress_stop(g):
 
 
 def resize_sequence(block, sizes, bus):
+    if skip_without_qemu():
+        return
     with VmemGuest(block=block, bus=bus) as v:
         g = v.g
         out = g.cmd("vmem")
@@ -73,6 +75,8 @@ def selftest(g, summary):
 
 
 def boot_reset_selftest(bus):
+    if skip_without_qemu():
+        return
     with VmemGuest(block="2M", bus=bus, requested=512 * MiB) as v:
         g = v.g
         # Plugged at boot: the request made before boot is followed at probe.
@@ -104,42 +108,32 @@ def boot_reset_selftest(bus):
 
 
 def test_resize_2m_blocks_pci():
-    if skip_without_qemu():
-        return
     resize_sequence("2M", [0, 1 * GiB, 4 * GiB, 512 * MiB, 0], "pci")
 
 
 def test_resize_2m_blocks_mmio():
-    if skip_without_qemu():
-        return
     resize_sequence("2M", [0, 1 * GiB, 4 * GiB, 512 * MiB, 0], "mmio")
 
 
 def test_resize_big_blocks_pci():
-    if skip_without_qemu():
-        return
     resize_sequence("256M", [0, 1 * GiB, 4 * GiB, 512 * MiB, 0], "pci")
 
 
 def test_resize_big_blocks_mmio():
-    if skip_without_qemu():
-        return
-    resize_sequence("256M", [0, 1 * GiB, 512 * MiB, 0], "mmio")
+    resize_sequence("256M", [0, 1 * GiB, 4 * GiB, 512 * MiB, 0], "mmio")
 
 
 def test_boot_reset_selftest_pci():
-    if skip_without_qemu():
-        return
     boot_reset_selftest("pci")
 
 
 def test_boot_reset_selftest_mmio():
-    if skip_without_qemu():
-        return
     boot_reset_selftest("mmio")
 
 
 def polled(bus, aia):
+    if skip_without_qemu():
+        return
     with VmemGuest(block="2M", bus=bus, smp=2, mem="2G", extra=f"-machine aia={aia}") as v:
         assert "drivers must poll" in v.g.out, v.g.tail()
         for size in (1 * GiB, 2 * GiB, 0, 512 * MiB):
@@ -148,12 +142,8 @@ def polled(bus, aia):
 
 
 def test_polled_without_interrupt_mmio():
-    if skip_without_qemu():
-        return
     polled("mmio", "aplic")
 
 
 def test_polled_without_interrupt_pci():
-    if skip_without_qemu():
-        return
     polled("pci", "aplic-imsic")
