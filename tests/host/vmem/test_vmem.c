@@ -698,6 +698,7 @@ static const char *const selftest_rule_of[VMEM_BREAK_NR] = {
 	[VMEM_BREAK_MISALIGNED] = "misaligned requests",
 	[VMEM_BREAK_ZERO] = "requests of zero blocks",
 	[VMEM_BREAK_STATE_MIXED] = "STATE of a mixed range",
+	[VMEM_BREAK_STATE_PLUGGED] = "STATE of plugged blocks",
 	[VMEM_BREAK_UNPLUG_ALL] = "UNPLUG_ALL",
 	[VMEM_BREAK_MEMORY] = "plugged memory holds data",
 	[VMEM_BREAK_SIZE] = "plugged_size follows requests",

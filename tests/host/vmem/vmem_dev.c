@@ -136,7 +136,9 @@ static uint16_t answer(struct vmem_dev *d, const struct virtio_mem_req *req, uin
 			return refuse(d, bad);
 		}
 		*state = range_in_state(d, req->addr, req->nb_blocks, true) ?
-				 VIRTIO_MEM_STATE_PLUGGED :
+				 (d->broken_rule == VMEM_BREAK_STATE_PLUGGED ?
+					  VIRTIO_MEM_STATE_MIXED :
+					  VIRTIO_MEM_STATE_PLUGGED) :
 			 range_in_state(d, req->addr, req->nb_blocks, false) ?
 				 VIRTIO_MEM_STATE_UNPLUGGED :
 			 d->broken_rule == VMEM_BREAK_STATE_MIXED ? VIRTIO_MEM_STATE_PLUGGED :

@@ -30,6 +30,7 @@ enum vmem_dev_break {
 	VMEM_BREAK_MISALIGNED,       /* ACK (and ignore) requests not aligned to the block size */
 	VMEM_BREAK_ZERO,             /* ACK (and ignore) requests of zero blocks */
 	VMEM_BREAK_STATE_MIXED,      /* STATE says PLUGGED for a mixed range */
+	VMEM_BREAK_STATE_PLUGGED,    /* STATE says MIXED for a wholly plugged range */
 	VMEM_BREAK_UNPLUG_ALL,       /* UNPLUG_ALL answers ACK and unplugs nothing */
 	VMEM_BREAK_MEMORY,           /* plugged memory returns a bit flipped */
 	VMEM_BREAK_SIZE,             /* plugged_size does not follow PLUG and UNPLUG */
