@@ -19,18 +19,11 @@ rebooted guest plugs the request again.
 Without interrupts (`-machine aia=aplic` or `aplic-imsic`: no PLIC, so rvmm has no device
 interrupt yet) the driver polls the device's interrupt status and follows every resize.
 
-Skipped (printed as SKIP, counted as passed) only when the patched QEMU is not built (make qemu).
+Skipped (reported as SKIP with the reason) only when the patched QEMU is not built (make qemu).
 """
 import re
 
-from vmem_guest import GiB, MiB, VmemGuest, patched_qemu
-
-
-def skip_without_qemu():
-    if patched_qemu():
-        return False
-    print("SKIP: vmem system tests: the patched QEMU is not built (make qemu)")
-    return True
+from vmem_guest import GiB, MiB, VmemGuest, require_patched_qemu
 
 
 def stress_stop(g):
@@ -42,8 +35,7 @@ def stress_stop(g):
 
 
 def resize_sequence(block, sizes, bus):
-    if skip_without_qemu():
-        return
+    require_patched_qemu()
     with VmemGuest(block=block, bus=bus) as v:
         g = v.g
         out = g.cmd("vmem")
@@ -75,8 +67,7 @@ def selftest(g, summary):
 
 
 def boot_reset_selftest(bus):
-    if skip_without_qemu():
-        return
+    require_patched_qemu()
     with VmemGuest(block="2M", bus=bus, requested=512 * MiB) as v:
         g = v.g
         # Plugged at boot: the request made before boot is followed at probe.
@@ -132,8 +123,7 @@ def test_boot_reset_selftest_mmio():
 
 
 def polled(bus, aia):
-    if skip_without_qemu():
-        return
+    require_patched_qemu()
     with VmemGuest(block="2M", bus=bus, smp=2, mem="2G", extra=f"-machine aia={aia}") as v:
         assert "drivers must poll" in v.g.out, v.g.tail()
         for size in (1 * GiB, 2 * GiB, 0, 512 * MiB):
