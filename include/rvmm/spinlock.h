@@ -4,8 +4,9 @@
  * code runs on the target and in host tests.
  *
  * Lock order (outermost first); a debug build (LOCKDEP=1) checks it at run time:
- *   hotplug_lock (rw) > ioremap_lock > kpt_lock > migrate_lock > movable->lock > zone->lock
- *   > smp_call_lock > virtqueue lock > pcp (interrupts off) > printk log lock
+ *   virtio-mem device lock > hotplug_lock (rw) > ioremap_lock > kpt_lock > migrate_lock
+ *   > movable->lock > zone->lock > smp_call_lock > virtqueue lock > pcp (interrupts off)
+ *   > printk log lock
  * Each lock's comment where it is defined says what it protects and who takes it;
  * docs/locking.md has the whole table.
  */
@@ -20,6 +21,7 @@
  */
 enum lock_class {
 	LOCK_CLASS_NONE = 0, /* not checked: only for locks no two harts can contend */
+	LOCK_CLASS_VIRTIO_MEM,
 	LOCK_CLASS_HOTPLUG,
 	LOCK_CLASS_IOREMAP,
 	LOCK_CLASS_KPT,

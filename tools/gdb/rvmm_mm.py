@@ -37,12 +37,21 @@ def flag_bits(header, prefix):
     return found
 
 
-PAGE_SHIFT = int(re.search(r"^#define PAGE_SHIFT (\d+)$", header_text("rvmm/types.h"), re.M).group(1))
+def define_int(header, name):
+    """The value of `#define NAME <decimal>` in include/<header>."""
+    m = re.search(r"^#define %s (\d+)\b" % name, header_text(header), re.M)
+    if not m:
+        raise gdb.GdbError(f"rvmm: no #define {name} <number> in {INCLUDE}/{header}")
+    return int(m.group(1))
+
+
+PAGE_SHIFT = define_int("rvmm/types.h", "PAGE_SHIFT")
 _pg = flag_bits("rvmm/mm.h", "PG_")
 PG_FLAGS = sorted(_pg, key=_pg.get)  # bit 0 upwards
 if any(_pg[n] != 1 << i for i, n in enumerate(PG_FLAGS)):
     raise gdb.GdbError(f"rvmm: PG_ flags in {INCLUDE}/rvmm/mm.h are not bits 0..{len(PG_FLAGS) - 1}")
 SECTION_FLAGS = flag_bits("rvmm/section.h", "SECTION_")
+SUBSECTION_PAGES = 1 << (define_int("rvmm/section.h", "SUBSECTION_SHIFT") - PAGE_SHIFT)  # online_map bit
 LEAF_NAMES = ["4K", "2M", "1G", "512G"]
 SZ_1G = 1 << 30
 
@@ -209,7 +218,8 @@ def memblock_free_pages(m, lo, hi):
 
 def free_per_section(m, secs, shift, lo, hi):
     """{section nr: free pages on the buddy lists} for [lo, hi), as meminfo.c's
-    free_per_section (per-hart caches not included; deferred sections: memblock's free count)."""
+    free_per_section (per-hart caches not included; deferred sections: their free count, as
+    deferred_free_pages)."""
     page_t = gdb.lookup_type("struct page")
     lru_off = next(f.bitpos // 8 for f in page_t.fields() if f.name is None or f.name == "lru")
     vmemmap = m.layout("vmemmap_base")
@@ -230,8 +240,18 @@ def free_per_section(m, secs, shift, lo, hi):
                     free[nr] += 1 << o
                 node, seen = m.u64(node), seen + 1
     for nr, v in secs.items():
-        if lo <= nr < hi and int(v["flags"]) & SECTION_FLAGS["deferred"]:
+        flags = int(v["flags"])
+        if not (lo <= nr < hi and flags & SECTION_FLAGS["deferred"]):
+            continue
+        if flags & SECTION_FLAGS["boot"]:
             free[nr] = memblock_free_pages(m, nr << shift, (nr + 1) << shift)
+        elif enum_names("enum section_state", "SECTION_").get(int(v["state"])) == "online":
+            # hot-plugged, never used: every online page but its own memmap (deferred.c)
+            online_map = int(v["online_map"]) & U64
+            own = int(v["nr_vmemmap_pages"]) if online_map & 1 else 0
+            free[nr] = bin(online_map).count("1") * SUBSECTION_PAGES - own
+        else:
+            free[nr] = 0
     return free
 
 

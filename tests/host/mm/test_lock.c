@@ -188,14 +188,15 @@ static spinlock_t l_io = SPINLOCK_INIT("ioremap", LOCK_CLASS_IOREMAP);
 static spinlock_t l_smp_call = SPINLOCK_INIT("smp_call", LOCK_CLASS_SMP_CALL);
 static spinlock_t l_vq = SPINLOCK_INIT("virtqueue", LOCK_CLASS_VIRTQUEUE);
 static rwlock_t l_hotplug = RWLOCK_INIT("hotplug", LOCK_CLASS_HOTPLUG);
+static spinlock_t l_virtio_mem = SPINLOCK_INIT("virtio-mem", LOCK_CLASS_VIRTIO_MEM);
 
 static void take_lock(int i)
 {
-	spinlock_t *s[] = { NULL,     &l_kpt_, &l_migrate,  &l_movable, &l_zone,
-			    &l_zone2, &l_io,   &l_smp_call, &l_vq };
+	spinlock_t *s[] = { NULL,  &l_kpt_, &l_migrate,  &l_movable, &l_zone,       &l_zone2,
+			    &l_io, NULL,    &l_smp_call, &l_vq,      &l_virtio_mem };
 	if (i == 0)
 		read_lock(&l_hotplug);
-	else if (i == 9)
+	else if (i == 7)
 		write_lock(&l_hotplug);
 	else
 		spin_lock(s[i]);
@@ -208,9 +209,11 @@ static void on_abort(int sig __unused)
 
 static int lockdep_table(void)
 {
-	enum { HP_R = 0, KPT = 1, MIG = 2, MOV = 3, ZONE = 4, ZONE2 = 5, IO = 6, SMP = 7, VQ = 8,
-	       HP_W = 9 };
+	enum { HP_R = 0, KPT = 1, MIG = 2, MOV = 3, ZONE = 4, ZONE2 = 5, IO = 6, HP_W = 7, SMP = 8,
+	       VQ = 9, VMEM = 10 };
 	static const struct order_case cases[] = {
+		{ "virtio-mem > hotplug(write)", VMEM, HP_W, false },
+		{ "hotplug(write) > virtio-mem", HP_W, VMEM, true },
 		{ "hotplug(read) > kpt", HP_R, KPT, false },
 		{ "hotplug(write) > zone", HP_W, ZONE, false },
 		{ "ioremap > kpt", IO, KPT, false },
