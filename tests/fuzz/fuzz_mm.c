@@ -3,9 +3,10 @@
  * libFuzzer target: the memory model and hot-plug core (kernel/mm over tests/host/sim) driven by
  * a fuzzer-chosen sequence of operations, checked against a reference model after every step.
  *
- * Machine: 512 MiB of RAM at 0x80000000, mem=128M, so section 16 is online at boot and sections
- * 17..19 (384 MiB) are RAM left for hot-add: small, so that every walk over the machine (the
- * checks, the reset) is short and an input runs in about a millisecond. Each input is a list of operations, one
+ * Machine: 640 MiB of RAM at 0x80000000, mem=128M, so section 16 is online at boot and sections
+ * 17..19 (384 MiB) are RAM left for hot-add; section 20 holds the DTB (the simulation puts it at
+ * the top of RAM below 1 GiB, as OpenSBI does), which keeps it present from boot. Small, so that
+ * every walk over the machine (the checks, the reset) is short. Each input is a list of operations, one
  * byte for the kind and a few for the arguments:
  *
  *   alloc      alloc_pages(order 0..10, GFP_KERNEL[|GFP_ZERO]) into one of SLOTS slots
@@ -49,11 +50,11 @@
 #include "fuzz.h"
 #include "fuzz_sim.h"
 
-#define RAM_SIZE   MiB(512)
+#define RAM_SIZE   MiB(640)
 #define BOOT_SIZE  MiB(128)
-#define HOT_BASE   (SIM_RAM_BASE + BOOT_SIZE)			    /* 0x88000000 */
-#define HOT_SEC0   (HOT_BASE >> SECTION_SHIFT)			    /* 17 */
-#define HOT_SECS   ((int)((RAM_SIZE - BOOT_SIZE) >> SECTION_SHIFT)) /* 3 */
+#define HOT_BASE   (SIM_RAM_BASE + BOOT_SIZE)				   /* 0x88000000 */
+#define HOT_SEC0   (HOT_BASE >> SECTION_SHIFT)				   /* 17 */
+#define HOT_SECS   ((int)((RAM_SIZE - BOOT_SIZE - SECTION_SIZE) >> SECTION_SHIFT)) /* 3 */
 #define HOT_PIECES (HOT_SECS * (int)FZ_PIECES_PER_SECTION)
 #define SLOTS	   64
 #define MAX_STEPS  64
@@ -78,9 +79,7 @@ static struct model {
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	/* The early window ends with boot memory: the DTB at its top keeps no hot section present. */
-	struct sim_config cfg = {
-	    .ram_size = RAM_SIZE, .mem_limit = BOOT_SIZE, .early_size = BOOT_SIZE};
+	struct sim_config cfg = {.ram_size = RAM_SIZE, .mem_limit = BOOT_SIZE};
 
 	(void)argc;
 	(void)argv;

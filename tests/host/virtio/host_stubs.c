@@ -146,6 +146,7 @@ void arch_irq_restore(unsigned long flags)
 /* ---- interrupts ---- */
 
 static struct { irq_handler_t handler; void *arg; bool pending; } irqs[1024];
+static unsigned nr_pending; /* irqs[].pending set */
 
 int irq_register(uint32_t irq, irq_handler_t handler, void *arg)
 {
@@ -161,6 +162,8 @@ bool host_irq_raise(uint32_t irq)
 {
 	if (irq >= 1024 || !irqs[irq].handler)
 		return false;
+	if (!irqs[irq].pending)
+		nr_pending++;
 	irqs[irq].pending = true;
 	if (irqs_on)
 		deliver_pending();
@@ -169,9 +172,10 @@ bool host_irq_raise(uint32_t irq)
 
 static void deliver_pending(void)
 {
-	for (uint32_t irq = 0; irq < 1024; irq++)
+	for (uint32_t irq = 0; irq < 1024 && nr_pending; irq++)
 		if (irqs[irq].pending) {
 			irqs[irq].pending = false;
+			nr_pending--;
 			irqs_on = 0; /* a handler runs with interrupts masked, as on the target */
 			irqs[irq].handler(irqs[irq].arg);
 			irqs_on = 1;
