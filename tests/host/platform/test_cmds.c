@@ -79,12 +79,6 @@ static int cmds_bootargs(void)
 	return 0;
 }
 
-const struct test_suite *cmds_suite(void)
-{
-	static const struct test_case cases[] = {
-		CASE(cmds_dt),
-		CASE(cmds_bootargs),
-	};
-	static const struct test_suite suite = SUITE("cmds", cases);
-	return &suite;
-}
+TEST_SUITE(cmds_suite, "cmds",
+	   CASE(cmds_dt),
+	   CASE(cmds_bootargs))

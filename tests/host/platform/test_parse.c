@@ -71,12 +71,6 @@ static int parse_u64_null(void)
 	return 0;
 }
 
-const struct test_suite *parse_u64_suite(void)
-{
-	static const struct test_case parse_cases[] = {
-		CASE(parse_u64_table),
-		CASE(parse_u64_null),
-	};
-	static const struct test_suite suite = SUITE("parse_u64", parse_cases);
-	return &suite;
-}
+TEST_SUITE(parse_u64_suite, "parse_u64",
+	   CASE(parse_u64_table),
+	   CASE(parse_u64_null))

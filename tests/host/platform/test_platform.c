@@ -530,38 +530,28 @@ static int bad_dtb_resv_kernel(void)
 	return 0;
 }
 
-const struct test_suite *platform_suite(void)
-{
-	static const struct test_case cases[] = {
-		CASE(qemu_1g_1),
-		CASE(qemu_3g_4),
-		CASE(qemu_16g_2),
-		CASE(qemu_256g_8),
-	};
-	static const struct test_suite suite = SUITE("platform", cases);
-	return &suite;
-}
+TEST_SUITE(platform_suite, "platform",
+	   CASE(qemu_1g_1),
+	   CASE(qemu_3g_4),
+	   CASE(qemu_16g_2),
+	   CASE(qemu_256g_8))
 
-const struct test_suite *fixture_suite(void)
-{
-	static const struct test_case cases[] = {
-		CASE(fixture_multi_mem),  CASE(fixture_reserved),	     CASE(fixture_no_memory),
-		CASE(fixture_reg_length), CASE(fixture_reg_length_only), CASE(fixture_overlap),
-		CASE(fixture_zero_size),  CASE(fixture_cells3),	     CASE(fixture_cells1),
-		CASE(fixture_beyond_16t), CASE(fixture_cpus_bad),	     CASE(fixture_pci_imap),
-	};
-	static const struct test_suite suite = SUITE("fixture", cases);
-	return &suite;
-}
+TEST_SUITE(fixture_suite, "fixture",
+	   CASE(fixture_multi_mem),
+	   CASE(fixture_reserved),
+	   CASE(fixture_no_memory),
+	   CASE(fixture_reg_length),
+	   CASE(fixture_reg_length_only),
+	   CASE(fixture_overlap),
+	   CASE(fixture_zero_size),
+	   CASE(fixture_cells3),
+	   CASE(fixture_cells1),
+	   CASE(fixture_beyond_16t),
+	   CASE(fixture_cpus_bad),
+	   CASE(fixture_pci_imap))
 
-const struct test_suite *bad_dtb_suite(void)
-{
-	static const struct test_case cases[] = {
-		CASE(bad_dtb_memreg12),
-		CASE(bad_dtb_nomem),
-		CASE(bad_dtb_overlap),
-		CASE(bad_dtb_resv_kernel),
-	};
-	static const struct test_suite suite = SUITE("bad_dtb", cases);
-	return &suite;
-}
+TEST_SUITE(bad_dtb_suite, "bad_dtb",
+	   CASE(bad_dtb_memreg12),
+	   CASE(bad_dtb_nomem),
+	   CASE(bad_dtb_overlap),
+	   CASE(bad_dtb_resv_kernel))
