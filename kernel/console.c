@@ -7,6 +7,7 @@
  */
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
+#include <rvmm/kernel.h>
 #include <rvmm/printk.h>
 #include <string.h>
 
@@ -19,7 +20,6 @@ const struct console_command *console_commands_begin(void) { return __start_rvmm
 const struct console_command *console_commands_end(void) { return __stop_rvmm_cmds; }
 
 int console_poll_input(void);
-void console_idle(void); /* arch: wait for an interrupt, doing background work first */
 
 static char history[HISTORY][LINE_MAX];
 static unsigned history_count;

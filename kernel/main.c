@@ -9,6 +9,7 @@
 #include <asm/setup.h>
 #include <asm/trap.h>
 #include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/cmdline.h>
 #include <rvmm/irq.h>
 #include <rvmm/kernel.h>
@@ -67,7 +68,7 @@ __noreturn void start_kernel(unsigned long hartid, phys_addr_t dtb_pa, uint64_t 
 		console_loglevel_set_linux(cmdline.loglevel);
 	timer_init(platform.timebase_hz, platform.nr_harts && hart_has_ext(&platform.harts[0], "sstc"));
 
-	rc = mm_boot_init();
+	rc = mm_boot_init(&platform, cmdline.mem);
 	if (rc)
 		panic("memory set-up failed (%d): cannot go on", rc);
 	if (!cmdline.deferred_init)

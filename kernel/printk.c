@@ -8,7 +8,7 @@
  *
  * Interface: printk, kprintf, panic, dmesg_print, console_set_sink.
  */
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/console.h>
 #include <rvmm/printk.h>
 #include <rvmm/spinlock.h>

@@ -4,21 +4,20 @@
  * gigabyte of RAM early_vm.c already reaches through the direct map.
  */
 #include <asm/memlayout.h>
-#include <rvmm/cmdline.h>
+#include <asm/setup.h>
 #include <rvmm/kernel.h>
 #include <rvmm/mm.h>
-#include <rvmm/platform.h>
 
 extern char _kimage_start[], _kimage_end[];
 extern phys_addr_t early_vm_window_pa, early_dtb_pa;
 extern uint32_t early_dtb_size;
 
-int mm_boot_init(void)
+int mm_boot_init(const struct platform *plat, uint64_t mem_limit)
 {
 	phys_addr_t kimage_pa = mm_layout.kimage_pa;
 	struct mm_boot boot = {
-		.plat = &platform,
-		.mem_limit = cmdline.mem,
+		.plat = plat,
+		.mem_limit = mem_limit,
 		.kernel_start = kimage_pa,
 		.kernel_end = kimage_pa + (_kimage_end - _kimage_start),
 		.dtb_start = early_dtb_pa,

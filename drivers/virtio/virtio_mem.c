@@ -14,7 +14,7 @@
  * Interface: virtio_mem_driver (virtio_drivers.c), virtio_mem_poll (background work),
  * virtio_mem_run, vmem_request, vmem_block_set and the geometry helpers (virtio_mem.h).
  */
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/errno.h>
 #include <rvmm/kernel.h>
 #include <rvmm/mm.h>

@@ -6,7 +6,7 @@
  *
  * Interface: virtio_mmio_probe_all, virtio_mmio_probe (one slot; host tests use it).
  */
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/errno.h>
 #include <rvmm/io.h>
 #include <rvmm/irq.h>

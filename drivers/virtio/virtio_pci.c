@@ -11,7 +11,7 @@
  *
  * Interface: virtio_pci_driver (pci_drivers.c).
  */
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/errno.h>
 #include <rvmm/io.h>
 #include <rvmm/pci.h>

@@ -10,7 +10,7 @@
 // Interface: page_alloc_init, deferred_init_step, deferred_init_pfn, deferred_init_pending,
 // deferred_init_ns, deferred_init_done, deferred_init_descs (include/rvmm/page_alloc.h).
 
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/memblock.h>
 #include <rvmm/printk.h>
 

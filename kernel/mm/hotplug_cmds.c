@@ -10,7 +10,7 @@
 // write page descriptors, how many bytes they wrote per GiB, e.g.
 //   plug: 3072 MiB at 0xc0000000 in 41.210 ms (hotadd 20.1 ms, online 21.1 ms; descriptors 16384 KiB/GiB)
 
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>

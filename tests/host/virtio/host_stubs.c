@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/errno.h>
 #include <rvmm/io.h>
 #include <rvmm/irq.h>
