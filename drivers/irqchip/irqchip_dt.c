@@ -6,7 +6,7 @@
  * Interface: see irqchip_dt.h.
  */
 #include <rvmm/errno.h>
-#include <string.h>
+#include <rvmm/types.h>
 
 #include <libfdt.h>
 
