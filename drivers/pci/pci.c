@@ -296,7 +296,9 @@ static int cmd_lspci(int argc, char **argv __unused)
 	for (unsigned i = 0; i < nr_pci_devs; i++) {
 		const struct pci_dev *dev = &pci_devs[i];
 		kprintf("%s %04x:%04x class %06x", dev->name, dev->vendor, dev->device, dev->class);
-		if (dev->irq)
+		if (dev->msix.enabled)
+			kprintf(" msi-x %u of %u vectors", dev->msix.nr_vectors, dev->msix.table_size);
+		else if (dev->irq)
 			kprintf(" irq %u (INT%c)", dev->irq, 'A' + dev->pin - 1);
 		kprintf(" driver %s\n", dev->driver ? dev->driver->name : "-");
 		if (dev->problem[0])

@@ -163,20 +163,31 @@ void virtio_unregister_device(struct virtio_device *vdev)
 	}
 }
 
+void virtio_config_interrupt(struct virtio_device *vdev)
+{
+	if (vdev->ops->get_status(vdev) & VIRTIO_STATUS_NEEDS_RESET)
+		virtio_device_broken(vdev, "device needs a reset");
+	else if (vdev->driver && vdev->driver->config_changed)
+		vdev->driver->config_changed(vdev);
+}
+
+void virtio_vq_interrupt(struct virtio_device *vdev, unsigned index)
+{
+	struct virtqueue *vq = index < VIRTIO_MAX_VQS ? vdev->vqs[index] : NULL;
+
+	if (vq && vq->callback)
+		vq->callback(vq);
+}
+
 void virtio_interrupt(struct virtio_device *vdev)
 {
 	uint8_t isr = vdev->ops->irq_ack(vdev);
 
-	if (isr & VIRTIO_ISR_CONFIG) {
-		if (vdev->ops->get_status(vdev) & VIRTIO_STATUS_NEEDS_RESET)
-			virtio_device_broken(vdev, "device needs a reset");
-		else if (vdev->driver && vdev->driver->config_changed)
-			vdev->driver->config_changed(vdev);
-	}
+	if (isr & VIRTIO_ISR_CONFIG)
+		virtio_config_interrupt(vdev);
 	if (isr & VIRTIO_ISR_VQ)
 		for (unsigned i = 0; i < VIRTIO_MAX_VQS; i++)
-			if (vdev->vqs[i] && vdev->vqs[i]->callback)
-				vdev->vqs[i]->callback(vdev->vqs[i]);
+			virtio_vq_interrupt(vdev, i);
 }
 
 void virtio_device_ready(struct virtio_device *vdev)

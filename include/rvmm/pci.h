@@ -8,11 +8,13 @@
  * affected. The `lspci` command lists what was found.
  *
  * Interface: pci_init, pci_read_config8/16/32, pci_write_config8/16/32, pci_find_capability,
- * pci_find_next_capability, pci_iomap, pci_request_irq; struct pci_driver (pci_drivers[]).
+ * pci_find_next_capability, pci_iomap, pci_request_irq, pci_msix_enable/set_vector/disable;
+ * struct pci_driver (pci_drivers[]).
  */
 #ifndef RVMM_PCI_H
 #define RVMM_PCI_H
 
+#include <rvmm/msi.h>
 #include <rvmm/types.h>
 
 /* Type 0 configuration header (PCI Local Bus 3.0, 6.1) */
@@ -55,6 +57,18 @@ struct pci_bar {
 	void *va;              /* pci_iomap() mapping, NULL until mapped */
 };
 
+#define PCI_MSIX_MAX_VECTORS 8 /* per function: a virtio device's config + queues */
+
+/* MSI-X state of a function (drivers/pci/pci_msix.c); all zero while it uses INTx. */
+struct pci_msix {
+	bool enabled;
+	unsigned cap;                  /* config offset of the capability */
+	unsigned table_size;           /* entries the function has */
+	unsigned nr_vectors;           /* entries in use, from 0 */
+	volatile uint8_t *table;
+	struct msi_msg msg[PCI_MSIX_MAX_VECTORS]; /* data 0: vector not set */
+};
+
 struct pci_driver;
 
 struct pci_dev {
@@ -64,6 +78,7 @@ struct pci_dev {
 	uint32_t class;        /* base class << 16 | subclass << 8 | prog-if */
 	uint8_t revision, hdr_type, pin;
 	uint32_t irq;          /* PLIC source from the interrupt-map, 0 if none */
+	struct pci_msix msix;
 	struct pci_bar bar[PCI_NUM_BARS];
 	volatile uint8_t *cfg; /* this function's 4 KiB of ECAM */
 	const struct pci_driver *driver;
@@ -124,5 +139,17 @@ void *pci_iomap(struct pci_dev *dev, unsigned bar);
  * and must check (and acknowledge) its own device. -ENODEV if dev has no interrupt.
  */
 int pci_request_irq(struct pci_dev *dev, void (*handler)(void *arg), void *arg);
+
+/*
+ * MSI-X (drivers/pci/pci_msix.c). pci_msix_enable() switches dev from INTx to MSI-X with nvec
+ * vectors (entries 0..nvec-1), all masked: 0, -ENODEV if dev has no MSI-X capability or there is
+ * no MSI controller, -ENOSPC if the table (or PCI_MSIX_MAX_VECTORS) is smaller than nvec,
+ * -EINVAL if the table lies outside its BAR. pci_msix_set_vector() gives vector vec a message
+ * calling handler(arg) and unmasks it: 0, or the msi_alloc() error. pci_msix_disable() masks
+ * everything, frees the messages and goes back to INTx. Probe time, boot hart.
+ */
+int pci_msix_enable(struct pci_dev *dev, unsigned nvec);
+int pci_msix_set_vector(struct pci_dev *dev, unsigned vec, void (*handler)(void *arg), void *arg);
+void pci_msix_disable(struct pci_dev *dev);
 
 #endif

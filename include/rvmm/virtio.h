@@ -11,7 +11,8 @@
  *   DRIVER_OK (virtio_device_ready, or by the core after probe); FAILED on any error.
  *
  * Interface:
- *   transports  virtio_register_device, virtio_unregister_device, virtio_interrupt
+ *   transports  virtio_register_device, virtio_unregister_device, virtio_interrupt,
+ *               virtio_config_interrupt, virtio_vq_interrupt
  *   drivers     virtio_has_feature, virtio_cread8/16/32, virtio_cread64, __virtio_cread64,
  *               virtio_cread_consistent, virtio_find_vq, virtio_device_ready, virtio_device_broken
  *   virtqueues  virtqueue_add, virtqueue_kick, virtqueue_get_used, virtqueue_wait_used,
@@ -144,6 +145,11 @@ void virtio_unregister_device(struct virtio_device *vdev);
 /* The transport's interrupt handler calls this: acks the device, runs config_changed and the
  * queue callbacks. */
 void virtio_interrupt(struct virtio_device *vdev);
+
+/* Per-cause forms, for transports with a vector per cause (virtio-pci with MSI-X): the
+ * configuration changed; queue index has used buffers (no such queue: nothing happens). */
+void virtio_config_interrupt(struct virtio_device *vdev);
+void virtio_vq_interrupt(struct virtio_device *vdev, unsigned index);
 
 /* ---- For drivers ---------------------------------------------------------------------------- */
 
