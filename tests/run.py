@@ -17,7 +17,7 @@ import time
 import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HOST_TARGETS = ["host-tests", "platform-tests", "virtio-tests", "vmem-tests", "fuzz-regress", "fuzz"]
+HOST_TARGETS = ["host-tests", "platform-tests", "virtio-tests", "vmem-tests", "irqchip-tests", "fuzz-regress", "fuzz"]
 
 
 def run_host(results, keyword):
