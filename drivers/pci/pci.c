@@ -12,6 +12,7 @@
  * Interface: pci_init, pci_read/write_config8/16/32, pci_find_capability,
  * pci_find_next_capability, pci_iomap, pci_request_irq, the `lspci` command.
  */
+#include <rvmm/cmdline.h>
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
 #include <rvmm/io.h>
@@ -141,8 +142,8 @@ int pci_request_irq(struct pci_dev *dev, void (*handler)(void *arg), void *arg)
 	bool first = true;
 	int rc;
 
-	if (!dev->irq)
-		return -ENODEV;
+	if (!dev->irq || !cmdline.pci_intx)
+		return -ENODEV; /* pci_intx=off: the driver polls */
 	if (nr_irq_actions == PCI_MAX_DEVS)
 		return -ENOSPC;
 	for (unsigned i = 0; i < nr_irq_actions; i++)

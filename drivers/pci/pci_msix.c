@@ -8,8 +8,11 @@
  * (QEMU's devices follow either bit). Entries start masked and are unmasked one by one as their
  * handlers are installed.
  *
+ * pci_msi=off on the command line keeps every function on INTx.
+ *
  * Interface: pci_msix_enable, pci_msix_set_vector, pci_msix_disable (see rvmm/pci.h).
  */
+#include <rvmm/cmdline.h>
 #include <rvmm/errno.h>
 #include <rvmm/io.h>
 #include <rvmm/msi.h>
@@ -58,7 +61,7 @@ int pci_msix_enable(struct pci_dev *dev, unsigned nvec)
 	uint16_t flags;
 	unsigned size;
 
-	if (!cap || !msi_available())
+	if (!cap || !msi_available() || !cmdline.pci_msi)
 		return -ENODEV;
 	if (dev->msix.enabled)
 		return -EBUSY;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <rvmm/arch_cpu.h>
+#include <rvmm/cmdline.h>
 #include <rvmm/errno.h>
 #include <rvmm/io.h>
 #include <rvmm/irq.h>
@@ -206,6 +207,10 @@ bool host_irq_raise(uint32_t irq)
 	irqs[irq].handler(irqs[irq].arg);
 	return true;
 }
+
+/* ---- the command line: the defaults (kernel/cmdline.c is not linked here) ---- */
+
+struct cmdline cmdline = { .loglevel = -1, .deferred_init = true, .pci_msi = true, .pci_intx = true };
 
 /* ---- console helpers the command code links against ---- */
 
