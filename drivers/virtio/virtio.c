@@ -165,6 +165,7 @@ void virtio_unregister_device(struct virtio_device *vdev)
 
 void virtio_config_interrupt(struct virtio_device *vdev)
 {
+	__atomic_fetch_add(&vdev->nr_config_irqs, 1, __ATOMIC_RELAXED);
 	if (vdev->ops->get_status(vdev) & VIRTIO_STATUS_NEEDS_RESET)
 		virtio_device_broken(vdev, "device needs a reset");
 	else if (vdev->driver && vdev->driver->config_changed)
@@ -175,7 +176,10 @@ void virtio_vq_interrupt(struct virtio_device *vdev, unsigned index)
 {
 	struct virtqueue *vq = index < VIRTIO_MAX_VQS ? vdev->vqs[index] : NULL;
 
-	if (vq && vq->callback)
+	if (!vq)
+		return;
+	__atomic_fetch_add(&vdev->nr_vq_irqs, 1, __ATOMIC_RELAXED);
+	if (vq->callback)
 		vq->callback(vq);
 }
 
@@ -341,10 +345,10 @@ static int cmd_virtio(int argc, char **argv __unused)
 			if (vdev->vqs[q])
 				kprintf(" q%u:%s/%u%s", q, vdev->vqs[q]->name, vdev->vqs[q]->num,
 					vdev->vqs[q]->broken ? "(broken)" : "");
-		kprintf("\n");
+		kprintf(" irqs config %lu queues %lu\n", vdev->nr_config_irqs, vdev->nr_vq_irqs);
 	}
 	return 0;
 }
 CONSOLE_COMMAND(virtio, .name = "virtio", .usage = "virtio",
-		.summary = "list virtio devices: transport, id, state, driver, features, queues",
+		.summary = "list virtio devices: transport, id, state, driver, features, queues, interrupts",
 		.run = cmd_virtio);
