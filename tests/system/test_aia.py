@@ -1,0 +1,173 @@
+# SPDX-License-Identifier: MIT
+"""AIA interrupt delivery under QEMU (the patched QEMU of tools/qemu, for virtio-mem-pci):
+
+- aia=aplic: the S-level APLIC in direct delivery mode (OpenSBI delegates the sources from the
+  M-level domain); the UART, and virtio-mem's INTx through the PCI interrupt-map, reach it.
+- aia=aplic-imsic: the S-level APLIC in MSI delivery mode into the harts' IMSIC files, and
+  virtio-pci on MSI-X (a configuration vector and one per queue).
+
+In both, the host resizes virtio-mem over QMP while `stress` runs on the other harts, and each
+resize must arrive as a configuration interrupt (the `virtio` command's counts), not by polling.
+Also: the same with pci_msi=off (INTx on an IMSIC machine), two sockets (one APLIC/IMSIC group
+each), and the seed's command line (/work/shared/tools/seed-qemu-line with rvmm as the kernel).
+
+Skipped (printed as SKIP, counted as passed) only when the patched QEMU is not built (make qemu).
+"""
+import os
+import re
+import subprocess
+import time
+
+from guest import ROOT, Guest
+from vmem_guest import GiB, MiB, VmemGuest, patched_qemu
+
+SEED_LINE = "/work/shared/tools/seed-qemu-line"
+
+
+def skip_without_qemu():
+    if patched_qemu():
+        return False
+    print("SKIP: aia system tests: the patched QEMU is not built (make qemu)")
+    return True
+
+
+def vmem_irqs(g):
+    """(config, queue) interrupt counts of the virtio-mem device, from the `virtio` command."""
+    out = g.cmd("virtio")
+    m = re.search(r"id 24 memory .* irqs config (\d+) queues (\d+)", out)
+    assert m, out
+    return int(m.group(1)), int(m.group(2))
+
+
+def no_polling_left(out):
+    for bad in ("drivers must poll", "no device interrupts", "(polled receive)",
+                "parent is not the PLIC"):
+        assert bad not in out, f"{bad!r} in the boot log:\n{out}"
+
+
+def resize_under_stress(extra, expect, args="", smp=4):
+    with VmemGuest(block="2M", smp=smp, extra=extra, args=args) as v:
+        g = v.g
+        boot = g.out
+        for pattern in expect:
+            assert re.search(pattern, boot), f"{pattern!r} not in the boot log:\n{boot}"
+        no_polling_left(boot)
+        assert "interrupt-driven receive" in boot, boot
+        config0, _ = vmem_irqs(g)
+        assert f"stress: started on {smp - 1} harts" in g.cmd("stress start")
+        steps = [1 * GiB, 2 * GiB, 512 * MiB, 0]
+        for size in steps:
+            v.resize(size)
+            assert v.plugged_kb() == v.size() >> 10 == size >> 10
+        out = g.cmd("stress stop", timeout=240)
+        assert re.search(r"stress: ok: \d+ s on \d+ harts", out), out
+        config1, queues = vmem_irqs(g)
+        # One announcement per request at least (QEMU may send more while it plugs).
+        assert config1 - config0 >= len(steps), (config0, config1)
+        assert queues > 0, queues
+        out = g.cmd("mmcheck", timeout=120)
+        assert "mmcheck: ok" in out, out
+        return g.cmd("lspci")
+
+
+def test_aplic_direct_vmem_resize_under_stress():
+    if skip_without_qemu():
+        return
+    lspci = resize_under_stress("-machine aia=aplic",
+                                [r"aplic: \S+ at 0xd000000, 96 sources, direct delivery"])
+    assert re.search(r"1af4:1058 .* irq \d+ \(INTA\)", lspci), lspci
+
+
+def test_aplic_imsic_msix_vmem_resize_under_stress():
+    if skip_without_qemu():
+        return
+    lspci = resize_under_stress("-machine aia=aplic-imsic",
+                                [r"imsic: \S+: 4 S-level files",
+                                 r"aplic: \S+ at 0xd000000, 96 sources, MSI delivery",
+                                 r"virtio-pci \S+: MSI-X, 2 vectors \(configuration, one per "
+                                 r"queue\)"])
+    assert re.search(r"1af4:1058 .* msi-x 2 of 2 vectors", lspci), lspci
+
+
+def test_aplic_imsic_intx_when_msi_off():
+    """pci_msi=off on an IMSIC machine: virtio-pci on INTx, through the APLIC in MSI mode."""
+    if skip_without_qemu():
+        return
+    lspci = resize_under_stress("-machine aia=aplic-imsic", [r"MSI delivery"],
+                                args="pci_msi=off", smp=2)
+    assert re.search(r"1af4:1058 .* irq \d+ \(INTA\)", lspci), lspci
+    assert "msi-x" not in lspci, lspci
+
+
+def two_socket_args(machine):
+    return (f"-machine {machine} -object memory-backend-ram,id=m0,size=512M "
+            "-object memory-backend-ram,id=m1,size=512M "
+            "-numa node,memdev=m0,cpus=0-1,nodeid=0 -numa node,memdev=m1,cpus=2-3,nodeid=1")
+
+
+def test_two_sockets_each_aia_mode():
+    """-numa with harts split: one APLIC domain (and IMSIC group) per socket, devices routed to
+    the one the DT names, every hart set up, virtio-mem interrupts arriving."""
+    if skip_without_qemu():
+        return
+    for machine, want in (("aia=aplic", "direct"), ("aia=aplic-imsic", "MSI")):
+        extra = two_socket_args(machine)
+        with VmemGuest(block="2M", smp=4, mem="1G", extra=extra) as v:
+            g = v.g
+            boot = g.out
+            domains = re.findall(rf"aplic: \S+ at (0x[0-9a-f]+), 96 sources, {want}", boot)
+            assert sorted(domains) == ["0xd000000", "0xd008000"], boot
+            if want == "MSI":
+                assert re.search(r"imsic: \S+: 4 S-level files \(1 bits hart index, 1 bits "
+                                 r"group at 24\)", boot), boot
+            no_polling_left(boot)
+            assert "smp: 4 harts online" in boot, boot
+            config0, _ = vmem_irqs(g)
+            v.resize(1 * GiB)
+            v.resize(0)
+            config1, _ = vmem_irqs(g)
+            assert config1 - config0 >= 2, (config0, config1)
+
+
+def test_seed_command_line():
+    """The seed's line as written (aplic-imsic, 8 harts, pci-serial holding the console's
+    focus, transitional virtio-rng-pci, 16G with a -numa node, 2 GiB virtio-mem): every device
+    gets an interrupt, and virtio-mem follows a QMP resize through its configuration vector."""
+    if skip_without_qemu():
+        return
+    if not os.path.exists(SEED_LINE):
+        print(f"SKIP: seed command line: {SEED_LINE} is missing")
+        return
+    sock = os.path.join(ROOT, "build", f"qmp-seed-{os.getpid()}.sock")
+    if os.path.exists(sock):
+        os.unlink(sock)
+    proc = subprocess.Popen([SEED_LINE, "-qmp", f"unix:{sock},server=on,wait=off"], cwd=ROOT,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, bufsize=0)
+    g = Guest()
+    g.proc = proc
+    g.started = time.monotonic()
+    q = None
+    try:
+        g.expect(r"boot: [\d.]+ ms", 300)
+        g.expect("rvmm> ", 30)
+        boot = g.out
+        assert re.search(r"aplic: \S+ at 0xd000000, 96 sources, MSI delivery", boot), boot
+        assert re.search(r"imsic: \S+: 8 S-level files", boot), boot
+        assert re.search(r"virtio-pci \S+: MSI-X", boot), boot
+        no_polling_left(boot)
+        import sys
+        sys.path.insert(0, os.path.join(ROOT, "tools", "qemu"))
+        from qmp import QMP
+        q = QMP(sock)
+        q.cmd("qom-set", path="vm0", property="requested-size", value=1 * GiB)
+        t0 = time.monotonic()
+        while q.cmd("qom-get", path="vm0", property="size") != 1 * GiB:
+            assert time.monotonic() - t0 < 120, g.tail()
+            time.sleep(0.05)
+        g.expect(r"plugged and 1024 MiB online", 120)
+    finally:
+        if q:
+            q.close()
+        proc.kill()
+        proc.wait(timeout=30)
