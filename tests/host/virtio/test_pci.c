@@ -8,7 +8,9 @@
 
 #include <string.h>
 
+#include <rvmm/cmdline.h>
 #include <rvmm/errno.h>
+#include <rvmm/msi.h>
 #include <rvmm/pci.h>
 #include <rvmm/platform.h>
 
@@ -280,12 +282,107 @@ static int not_mine_and_no_host(void)
 	return 0;
 }
 
+/* ---- MSI-X: a stand-in MSI controller and plain memory behind the 32-bit window ---- */
+
+static bool fake_msi_present;
+static unsigned fake_msi_next = 40, fake_msi_freed;
+
+bool msi_available(void) { return fake_msi_present; }
+
+int msi_alloc(void (*handler)(void *arg) __unused, void *arg __unused, struct msi_msg *msg)
+{
+	*msg = (struct msi_msg){ .address = 0x28002000ULL, .data = fake_msi_next++ };
+	return 0;
+}
+
+void msi_free(const struct msi_msg *msg __unused) { fake_msi_freed++; }
+
+static uint8_t bar_mem[0x10000];
+
+static uint64_t mem_read(void *ctx __unused, uint64_t off, unsigned size)
+{
+	uint64_t v = 0;
+	memcpy(&v, bar_mem + off, size);
+	return v;
+}
+
+static void mem_write(void *ctx __unused, uint64_t off, uint64_t val, unsigned size)
+{
+	memcpy(bar_mem + off, &val, size);
+}
+
+static const struct host_mmio_ops mem_ops = { mem_read, mem_write };
+
+static uint32_t table_word(unsigned entry, unsigned off)
+{
+	uint32_t v;
+	memcpy(&v, bar_mem + 0x800 + 16 * entry + off, 4);
+	return v;
+}
+
+static void nop_handler(void *arg __unused) {}
+
+/* A function with a 4-entry MSI-X table at 0x800 in BAR1, and one whose table overruns BAR1. */
+static int msix(void)
+{
+	virt_host(0x40000000);
+	host_mmio_add(0x40000000, sizeof(bar_mem), &mem_ops, NULL);
+	struct sim_fn *f = add_fn(1, 0, 0x1234, 0x0001, 0);
+	add_bar(f, 1, 0x1000, 0);
+	f->cfg[PCI_INTERRUPT_PIN] = 1;
+	f->cfg[PCI_CAPABILITY_LIST] = 0x50;
+	add_cap(f, 0x50, PCI_CAP_ID_MSIX, 0);
+	put16(f, 0x52, 3 | 0x4000);            /* 4 entries, function masked by firmware */
+	put32(f, 0x54, 0x800 | 1);             /* table: BAR1 + 0x800 */
+	struct sim_fn *bad = add_fn(2, 0, 0x1234, 0x0002, 0);
+	add_bar(bad, 0, 0x1000, 0);
+	bad->cfg[PCI_CAPABILITY_LIST] = 0x50;
+	add_cap(bad, 0x50, PCI_CAP_ID_MSIX, 0);
+	put16(bad, 0x52, 7);                   /* 8 entries at 0xff8: past the BAR's end */
+	put32(bad, 0x54, 0xff8);
+
+	CHECK_EQ(pci_init(&plat), 2);
+	struct pci_dev *d = probed[0];
+	CHECK_EQ(d->bar[1].pci_addr, 0x40000000);
+	CHECK_EQ(pci_msix_enable(d, 2), -ENODEV);          /* no MSI controller */
+	fake_msi_present = true;
+	cmdline.pci_msi = false;
+	CHECK_EQ(pci_msix_enable(d, 2), -ENODEV);          /* pci_msi=off */
+	cmdline.pci_msi = true;
+	CHECK_EQ(pci_msix_enable(d, 5), -ENOSPC);
+	CHECK_EQ(pci_msix_enable(probed[1], 1), -EINVAL);
+	CHECK(host_log_contains("MSI-X table (8 entries at 0xff8 in BAR0) is not inside"));
+	memset(bar_mem + 0x800, 0, 64);
+	CHECK_RC(pci_msix_enable(d, 2));
+	CHECK_EQ(f->cfg[0x53] & 0xc0, 0x80);                /* enabled, function mask cleared */
+	CHECK(get32(f, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE);
+	for (unsigned e = 0; e < 4; e++)
+		CHECK_EQ(table_word(e, 12), 1);                /* every entry masked */
+	CHECK_RC(pci_msix_set_vector(d, 1, nop_handler, NULL));
+	CHECK_EQ(table_word(1, 0), 0x28002000);
+	CHECK_EQ(table_word(1, 4), 0);
+	CHECK_EQ(table_word(1, 8), 40);
+	CHECK_EQ(table_word(1, 12), 0);                    /* unmasked */
+	CHECK_EQ(table_word(0, 12), 1);
+	CHECK_EQ(pci_msix_set_vector(d, 1, nop_handler, NULL), -EBUSY);
+	CHECK_EQ(pci_msix_set_vector(d, 2, nop_handler, NULL), -EINVAL);
+	CHECK_EQ(pci_msix_enable(d, 2), -EBUSY);
+	pci_msix_disable(d);
+	CHECK_EQ(fake_msi_freed, 1);
+	CHECK_EQ(table_word(1, 12), 1);
+	CHECK_EQ(f->cfg[0x53] & 0x80, 0);
+	CHECK(!(get32(f, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE));
+	CHECK(!d->msix.enabled);
+	return 0;
+}
+
 static const struct host_case cases[] = {
 	{ scan_and_assign, "pci_scan_and_assign" },
 	{ bad_bar_skipped, "pci_bad_bar_skipped" },
 	{ window_too_small, "pci_window_too_small" },
 	{ capabilities, "pci_capabilities" },
 	{ not_mine_and_no_host, "pci_not_mine_and_no_host" },
+	{ msix, "pci_msix" },
 };
 
 int main(int argc, char **argv)
