@@ -190,13 +190,23 @@ bool spin_is_locked(const spinlock_t *l) { return l->holder != -1; }
 
 static struct { irq_handler_t handler; void *arg; } irqs[1024];
 
-int irq_register(uint32_t irq, irq_handler_t handler, void *arg)
+/* One controller, HOST_IRQ_PARENT, whose lines are numbered by the specifier's one cell. */
+int irq_request(const struct irq_spec *spec, irq_handler_t handler, void *arg)
 {
-	if (irq == 0 || irq >= 1024)
+	uint32_t irq = spec->cells[0];
+
+	if (spec->parent != HOST_IRQ_PARENT)
+		return -ENODEV;
+	if (spec->nr_cells != 1 || irq == 0 || irq >= 1024)
 		return -EINVAL;
 	irqs[irq].handler = handler;
 	irqs[irq].arg = arg;
 	return 0;
+}
+
+void irq_describe(const struct irq_spec *spec, char *buf, size_t len)
+{
+	snprintf(buf, len, "host %u", spec->cells[0]);
 }
 
 bool host_irq_raise(uint32_t irq)
