@@ -11,12 +11,10 @@
 #include <rvmm/arch_mm.h>
 #include <rvmm/arch_cpu.h>
 #include <rvmm/cmdline.h>
-#include <rvmm/irq.h>
+#include <rvmm/device.h>
 #include <rvmm/kernel.h>
 #include <rvmm/mm.h>
 #include <rvmm/page_alloc.h>
-#include <rvmm/pci.h>
-#include <rvmm/virtio.h>
 #include <rvmm/platform.h>
 #include <rvmm/printk.h>
 #include <string.h>
@@ -75,15 +73,17 @@ __noreturn void start_kernel(unsigned long hartid, phys_addr_t dtb_pa, uint64_t 
 		while (deferred_init_step())
 			; /* deferred_init=off: every descriptor now, as a kernel without lazy init would */
 
-	plic_init(&platform.plic, platform.plic_ndev);
-	plic_init_hart();
-	uart_init(&platform.uart);
+	/* Interrupt controllers first: every hart sets its part up as it starts (irq_init_hart). */
+	if (dt_probe_stage(&platform, platform.fdt, DT_STAGE_IRQCHIP))
+		pr_warn("boot: an interrupt controller failed to probe: its devices will poll");
 	trap_init_hart();
 	timer_init_hart();
 	csr_set(sstatus, SSTATUS_SIE);
 	smp_boot_secondaries(&platform, cmdline.nosmp);
-	pci_init(&platform);
-	virtio_mmio_probe_all(&platform);
+	/* Then the devices, once every hart is up: a controller routes lines to online harts. */
+	rc = dt_probe_stage(&platform, platform.fdt, DT_STAGE_DEVICE);
+	if (rc)
+		pr_warn("boot: %d device%s failed to probe (see above)", rc, rc > 1 ? "s" : "");
 
 	boot_done_ns = arch_time_ns();
 	pr_info("boot: %lu.%03lu ms from the first instruction to the prompt",

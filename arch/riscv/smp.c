@@ -97,7 +97,7 @@ __noreturn void secondary_start(unsigned long index)
 	local_flush_tlb_all();
 	this_hart = &harts[index];
 	trap_init_hart();
-	plic_init_hart();
+	irq_init_hart();
 	timer_init_hart();
 	__atomic_store_n(&harts[index].state, HART_IDLE, __ATOMIC_RELEASE);
 	csr_set(sstatus, SSTATUS_SIE);

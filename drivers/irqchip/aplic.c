@@ -3,43 +3,43 @@
  * RISC-V APLIC (advanced platform-level interrupt controller, AIA 1.0 chapter 4), found in the
  * DT as riscv,aplic. The machine's wires (UART, virtio-mmio, PCI INTx) enter the M-level domain,
  * which OpenSBI owns and which delegates them (riscv,delegation) to the S-level domain we drive.
- * One domain per socket: each node here is one domain with its own sources.
+ * One S-level domain per socket: each node is one irq_domain with its own sources.
  *
  * A domain delivers in one of two ways, fixed by the machine (QEMU: aia=aplic / aplic-imsic):
  * - direct (the node has interrupts-extended): an interrupt delivery control (IDC) per listed
  *   hart; the hart takes an S-mode external interrupt and claims the source from its IDC's
- *   claimi register. A source can only target a hart of its own domain (its socket).
- * - MSI (the node has msi-parent): the domain writes a message to a hart's IMSIC file; the
- *   identity (EIID) comes from msi_alloc() and the target hart index from the IMSIC's layout.
- *   The MSI address configuration of the S-level domain is the firmware's (smsiaddrcfg of the
- *   M-level domain). A level-triggered source is not re-sent while it stays high (4.9.2), so
- *   after its handler ran the driver asks again through setipnum_le, which sets the pending bit
- *   only if the line is still asserted.
+ *   claimi register. A source can only target a hart of its own domain (its socket): the boot
+ *   hart when it is there, else the domain's first online hart.
+ * - MSI (the node has msi-parent): the domain writes a message into a hart's IMSIC file. Each
+ *   source takes a vector of the IMSIC domain (irq_request_msi) whose handler dispatches the
+ *   source; its target register names the file by hart index and the identity (EIID). The MSI
+ *   address configuration of the S-level domain is the firmware's (smsiaddrcfg of the M-level
+ *   domain). A level-triggered source is not re-sent while it stays high (4.9.2), so after its
+ *   handlers ran it is asked again through setipnum_le, which sets the pending bit only if the
+ *   line is still asserted.
  *
- * Sources go to the boot hart when it is in the domain, else to the domain's first hart.
- *
- * Interface: aplic_probe, aplic_request, aplic_init_hart, aplic_handle_irq, aplic_dump.
+ * Interface: the DT driver below; everything else goes through its irq_domain (rvmm/irq.h).
  */
+#include <asm/csr.h>
 #include <asm/hart.h>
+#include <rvmm/device.h>
+#include <rvmm/dt.h>
 #include <rvmm/errno.h>
 #include <rvmm/io.h>
-#include <rvmm/irqchip.h>
+#include <rvmm/irq.h>
 #include <rvmm/msi.h>
+#include <rvmm/irqchip.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
 
-#include <libfdt.h>
-
-#include "irqchip_dt.h"
-
 #define APLIC_MAX 8             /* one S-level domain per socket; QEMU virt has up to 8 */
 #define APLIC_MAX_SOURCES 1023
+#define IRQ_M_EXT 11
 
 #define DOMAINCFG 0x0000
 #define  DOMAINCFG_IE (1u << 8)
 #define  DOMAINCFG_DM (1u << 2)  /* 1: MSI delivery */
 #define SOURCECFG(i) (0x0004 + 4 * ((i) - 1))
-#define  SOURCECFG_D (1u << 10)  /* delegated to a child domain */
 #define  SM_INACTIVE 0
 #define  SM_EDGE_RISE 4
 #define  SM_EDGE_FALL 5
@@ -63,40 +63,29 @@
 #define DT_LEVEL_HIGH 4
 #define DT_LEVEL_LOW 8
 
-#define S_EXT_CAUSE 9
-#define M_EXT_CAUSE 11
-
 struct aplic;
 
 struct aplic_source {
-	void (*handler)(void *arg);
-	void *arg;
-	struct aplic *domain;
+	struct aplic *aplic;
 	uint32_t hwirq;
-	uint8_t sm;                 /* SM_* it was configured with; SM_INACTIVE: free */
-	struct msi_msg msg;         /* MSI mode: the identity it is sent as */
+	uint8_t sm;                 /* SM_* from the specifier; SM_INACTIVE until xlate saw it */
 };
 
 struct aplic {
+	struct irq_domain domain;
 	uint8_t *base;
-	phys_addr_t pa;
-	uint32_t phandle;
 	uint32_t nr_sources;
-	bool msi;
-	uint32_t target;            /* hart index field the sources are sent to */
+	struct irq_domain *msi;     /* MSI mode: the IMSIC's domain; NULL: direct mode */
 	unsigned long idc_hartid[MAX_HARTS];  /* direct mode: IDC i serves this hart */
 	unsigned nr_idcs;
 	struct aplic_source *src;   /* [nr_sources + 1], from the page allocator */
-	unsigned src_order;
-	unsigned long unexpected;   /* direct mode: claims of sources without a handler */
-	char name[IRQCHIP_DT_PATH_LEN];
+	char name[PLAT_NAME_LEN];
 };
 
 /*
- * The domains, filled at boot by aplic_probe() on the boot hart before any interrupt is
- * enabled; sources are configured by aplic_request() at probe time of their devices (boot hart).
- * The interrupt path only reads. No lock: nothing changes once harts take interrupts from a
- * source, and a source's slot is written before the source is enabled.
+ * The domains, filled by probes on the boot hart before any line is enabled; a source's slot is
+ * written by xlate/enable (boot hart, probe time) before the source is enabled. The interrupt
+ * path only reads. No lock.
  */
 static struct aplic aplics[APLIC_MAX];
 static unsigned nr_aplics;
@@ -117,98 +106,218 @@ static bool is_level(uint8_t sm)
 	return sm == SM_LEVEL_HIGH || sm == SM_LEVEL_LOW;
 }
 
-// Direct mode: the IDCs from interrupts-extended. -ENODEV for the M-level domain.
-static int read_idcs(struct aplic *a, const void *fdt, int node)
-{
-	static struct irqchip_hart_ctx ctx[MAX_HARTS];
-	int n = irqchip_dt_hart_contexts(fdt, node, ctx, MAX_HARTS);
-	int boot = -1;
+/* ---- the domain ----------------------------------------------------------------------------- */
 
-	if (n < 0) {
-		pr_err("aplic: %s: interrupts-extended does not name harts (or too many)", a->name);
+// <source type>: a source of this domain with a known trigger type.
+static int aplic_xlate(struct irq_domain *d, const struct irq_spec *spec, uint32_t *hwirq)
+{
+	struct aplic *a = d->priv;
+	uint8_t sm = spec->nr_cells == 2 ? sm_of_type(spec->cells[1]) : SM_INACTIVE;
+	struct aplic_source *s;
+
+	if (spec->nr_cells != 2 || spec->cells[0] == 0 || spec->cells[0] > a->nr_sources ||
+	    sm == SM_INACTIVE)
 		return -EINVAL;
-	}
-	if (ctx[0].cause == M_EXT_CAUSE)
-		return -ENODEV;
-	for (int i = 0; i < n; i++) {
-		if (ctx[i].cause != S_EXT_CAUSE) {
-			pr_err("aplic: %s: IDC %d is local interrupt %u, not 9", a->name, i,
-			       ctx[i].cause);
-			return -EINVAL;
-		}
-		a->idc_hartid[i] = ctx[i].hartid;
-		if (ctx[i].hartid == harts[0].hartid)
-			boot = i;
-	}
-	a->nr_idcs = (unsigned)n;
-	/* The IDC's index in the domain is the target's hart index. */
-	a->target = (uint32_t)(boot >= 0 ? boot : 0);
+	s = &a->src[spec->cells[0]];
+	if (s->sm != SM_INACTIVE && s->sm != sm)
+		return -EINVAL; /* one line, one trigger type */
+	*s = (struct aplic_source){ .aplic = a, .hwirq = spec->cells[0], .sm = sm };
+	*hwirq = spec->cells[0];
 	return 0;
 }
 
-static int read_node(struct aplic *a, const void *fdt, int node, uint64_t *size)
+// Direct mode: the IDC a new source goes to, -1 if no hart of the domain is online.
+static int route_idc(const struct aplic *a)
 {
-	uint32_t msi_parent;
-	int rc;
+	for (unsigned idc = 0; idc < a->nr_idcs; idc++)
+		if (a->idc_hartid[idc] == harts[0].hartid)
+			return (int)idc;
+	for (unsigned i = 1; i < nr_harts_online; i++) {
+		if (harts[i].state == HART_OFF || harts[i].state == HART_HALTED)
+			continue;
+		for (unsigned idc = 0; idc < a->nr_idcs; idc++)
+			if (a->idc_hartid[idc] == harts[i].hartid)
+				return (int)idc;
+	}
+	return -1;
+}
 
-	irqchip_dt_path(fdt, node, a->name);
-	if (fdt_getprop(fdt, node, "riscv,children", NULL) ||
-	    fdt_getprop(fdt, node, "riscv,delegation", NULL))
-		return -ENODEV; /* the M-level (root) domain: the firmware's */
-	rc = irqchip_dt_reg(fdt, node, 0, &a->pa, size);
+// MSI mode: the IMSIC vector of a source runs its handlers, then re-asks a level source.
+static void aplic_msi_interrupt(void *arg)
+{
+	struct aplic_source *s = arg;
+
+	irq_dispatch(&s->aplic->domain, s->hwirq);
+	if (is_level(s->sm))
+		writel(s->hwirq, s->aplic->base + SETIPNUM_LE);
+}
+
+static int msi_target(struct aplic *a, struct aplic_source *s, uint32_t *target)
+{
+	struct msi_msg msg;
+	uint32_t hart;
+	int rc = irq_request_msi(a->msi, aplic_msi_interrupt, s, &msg);
+
+	if (rc)
+		return rc;
+	rc = imsic_hart_index_of(msg.address, &hart);
+	if (rc)
+		return rc;
+	*target = hart << TARGET_HART_SHIFT | msg.data;
+	return 0;
+}
+
+static int aplic_enable(struct irq_domain *d, uint32_t hwirq)
+{
+	struct aplic *a = d->priv;
+	struct aplic_source *s = &a->src[hwirq];
+	uint32_t target;
+	int idc, rc;
+
+	writel(s->sm, a->base + SOURCECFG(hwirq));
+	if (readl(a->base + SOURCECFG(hwirq)) != s->sm) {
+		pr_err("aplic: %s: source %u is not delegated to this domain (firmware): stays off",
+		       a->name, hwirq);
+		writel(SM_INACTIVE, a->base + SOURCECFG(hwirq));
+		return -ENODEV;
+	}
+	if (a->msi) {
+		rc = msi_target(a, s, &target);
+	} else {
+		idc = route_idc(a);
+		rc = idc < 0 ? -ENODEV : 0;
+		if (idc < 0)
+			pr_warn("aplic: %s reaches no online hart: source %u stays off", a->name,
+				hwirq);
+		target = (uint32_t)idc << TARGET_HART_SHIFT | TARGET_IPRIO;
+	}
 	if (rc) {
-		pr_err("aplic: %s: reg is %s", a->name, rc == -ENOENT ? "missing" : "malformed");
+		writel(SM_INACTIVE, a->base + SOURCECFG(hwirq));
+		return rc;
+	}
+	writel(target, a->base + TARGET(hwirq));
+	writel(hwirq, a->base + SETIENUM);
+	return 0;
+}
+
+// Direct mode: claim every source pending at this hart's IDC.
+static void aplic_handle(struct irq_domain *d)
+{
+	struct aplic *a = d->priv;
+
+	for (unsigned idc = 0; idc < a->nr_idcs; idc++) {
+		uint8_t *claimi = a->base + IDC(idc) + IDC_CLAIMI;
+		uint32_t v;
+
+		if (a->idc_hartid[idc] != this_hart->hartid)
+			continue;
+		while ((v = readl(claimi)) != 0)
+			irq_dispatch(d, v >> CLAIMI_ID_SHIFT);
+	}
+}
+
+static void aplic_init_hart(struct irq_domain *d)
+{
+	struct aplic *a = d->priv;
+
+	for (unsigned idc = 0; idc < a->nr_idcs; idc++) {
+		if (a->idc_hartid[idc] != this_hart->hartid)
+			continue;
+		writel(0, a->base + IDC(idc) + IDC_ITHRESHOLD);
+		writel(1, a->base + IDC(idc) + IDC_IDELIVERY);
+	}
+}
+
+static const struct irq_domain_ops aplic_direct_ops = {
+	.xlate = aplic_xlate,
+	.enable = aplic_enable,
+	.handle = aplic_handle,
+	.init_hart = aplic_init_hart,
+};
+
+/* MSI mode: the IMSIC takes the interrupts; nothing per hart here. */
+static const struct irq_domain_ops aplic_msi_ops = {
+	.xlate = aplic_xlate,
+	.enable = aplic_enable,
+};
+
+/* ---- the DT node ---------------------------------------------------------------------------- */
+
+// Direct mode: the IDCs from interrupts-extended. -ENODEV for an M-level domain.
+static int read_idcs(const struct dt_device *dev, struct aplic *a)
+{
+	int len;
+	const fdt32_t *ie = fdt_getprop(dev->fdt, dev->node, "interrupts-extended", &len);
+
+	if (!ie || len <= 0 || len % 8 || len / 8 > MAX_HARTS) {
+		dt_warn(dev->plat, dev->fdt, dev->node, "neither msi-parent nor 1..%d IDCs in "
+			"interrupts-extended, dropped", MAX_HARTS);
 		return -EINVAL;
 	}
-	if (irqchip_dt_u32(fdt, node, "riscv,num-sources", &a->nr_sources) ||
-	    a->nr_sources < 1 || a->nr_sources > APLIC_MAX_SOURCES) {
-		pr_err("aplic: %s: riscv,num-sources is missing or not 1..1023", a->name);
-		return -EINVAL;
-	}
-	a->phandle = fdt_get_phandle(fdt, node);
-	if (irqchip_dt_u32(fdt, node, "msi-parent", &msi_parent) == 0) {
-		a->msi = true;
-		if (!msi_available()) {
-			pr_err("aplic: %s: MSI delivery, but no S-level IMSIC is set up", a->name);
-			return -ENODEV;
+	if (fdt32_ld(ie + 1) == IRQ_M_EXT)
+		return -ENODEV;
+	for (int i = 0; i < len / 8; i++) {
+		if (fdt32_ld(ie + 2 * i + 1) != IRQ_S_EXT ||
+		    irq_intc_hartid(dev->fdt, fdt32_ld(ie + 2 * i), &a->idc_hartid[i])) {
+			dt_warn(dev->plat, dev->fdt, dev->node, "IDC %d is not a hart's S-level "
+				"external interrupt (9), dropped", i);
+			return -EINVAL;
 		}
-		return imsic_hart_index(harts[0].hartid, &a->target);
 	}
-	rc = read_idcs(a, fdt, node);
-	if (rc == 0 && *size < IDC(a->nr_idcs)) {
-		pr_err("aplic: %s: reg size 0x%lx holds fewer than its %u IDCs", a->name,
-		       (unsigned long)*size, a->nr_idcs);
+	a->nr_idcs = (unsigned)len / 8;
+	return 0;
+}
+
+// The node's mode and targets. -EAGAIN while its MSI controller is not probed yet.
+static int read_node(const struct dt_device *dev, struct aplic *a, uint64_t size)
+{
+	if (fdt_getprop(dev->fdt, dev->node, "riscv,children", NULL) ||
+	    fdt_getprop(dev->fdt, dev->node, "riscv,delegation", NULL))
+		return -ENODEV; /* the M-level (root) domain: the firmware's */
+	if (dt_u32(dev->fdt, dev->node, "riscv,num-sources", &a->nr_sources) ||
+	    a->nr_sources < 1 || a->nr_sources > APLIC_MAX_SOURCES) {
+		dt_warn(dev->plat, dev->fdt, dev->node, "riscv,num-sources is missing or not "
+			"1..1023, dropped");
+		return -EINVAL;
+	}
+	if (fdt_getprop(dev->fdt, dev->node, "msi-parent", NULL)) {
+		a->msi = irq_msi_domain(dev->fdt, dev->node);
+		return a->msi ? 0 : -EAGAIN;
+	}
+	int rc = read_idcs(dev, a);
+	if (rc == 0 && size < IDC(a->nr_idcs)) {
+		dt_warn(dev->plat, dev->fdt, dev->node, "reg size 0x%lx holds fewer than its %u "
+			"IDCs, dropped", (unsigned long)size, a->nr_idcs);
 		return -EINVAL;
 	}
 	return rc;
 }
 
-int aplic_probe(const void *fdt, int node)
+static int aplic_probe(const struct dt_device *dev)
 {
-	struct aplic *a;
-	uint64_t size;
+	struct aplic *a = &aplics[nr_aplics];
+	unsigned order = 0;
+	uint64_t base, size;
 	uint32_t cfg;
 	int rc;
 
 	if (nr_aplics == APLIC_MAX) {
-		pr_warn("aplic: more than %d S-level domains, the rest ignored", APLIC_MAX);
+		pr_err("aplic: %s: more than %d S-level domains", dev->name, APLIC_MAX);
 		return -ENOSPC;
 	}
-	a = &aplics[nr_aplics];
+	rc = dt_reg_phys(dev->plat, dev->fdt, dev->node, 0, &base, &size);
+	if (rc)
+		return rc == -ENOENT ? -EINVAL : rc;
 	*a = (struct aplic){ 0 };
-	rc = read_node(a, fdt, node, &size);
+	rc = read_node(dev, a, size);
 	if (rc)
 		return rc;
-	for (a->src_order = 0; (PAGE_SIZE << a->src_order) <
-			       (a->nr_sources + 1) * sizeof(struct aplic_source); a->src_order++)
-		;
-	a->src = get_free_pages(a->src_order, GFP_KERNEL | GFP_ZERO);
-	a->base = ioremap(a->pa, size);
-	if (!a->src || !a->base) {
-		if (a->src)
-			free_pages_va(a->src, a->src_order);
+	while ((PAGE_SIZE << order) < (a->nr_sources + 1) * sizeof(struct aplic_source))
+		order++;
+	a->base = ioremap(base, size);
+	a->src = a->base ? get_free_pages(order, GFP_KERNEL | GFP_ZERO) : NULL;
+	if (!a->src)
 		return -ENOMEM;
-	}
 	/* Every source off until a driver asks for it; then the domain on. */
 	writel(0, a->base + DOMAINCFG);
 	for (uint32_t i = 1; i <= a->nr_sources; i++) {
@@ -217,134 +326,32 @@ int aplic_probe(const void *fdt, int node)
 	}
 	writel(DOMAINCFG_IE | (a->msi ? DOMAINCFG_DM : 0), a->base + DOMAINCFG);
 	cfg = readl(a->base + DOMAINCFG);
-	if (!!(cfg & DOMAINCFG_DM) != a->msi || !(cfg & DOMAINCFG_IE)) {
+	if (!!(cfg & DOMAINCFG_DM) != !!a->msi || !(cfg & DOMAINCFG_IE)) {
 		pr_err("aplic: %s: domaincfg reads 0x%x: the domain is not in %s delivery mode",
-		       a->name, cfg, a->msi ? "MSI" : "direct");
-		free_pages_va(a->src, a->src_order);
+		       dev->name, cfg, a->msi ? "MSI" : "direct");
+		free_pages_va(a->src, order);
 		return -EIO;
 	}
+	dt_copy(a->name, sizeof(a->name), dev->name);
+	a->domain = (struct irq_domain){ .name = a->name, .priv = a,
+					 .ops = a->msi ? &aplic_msi_ops : &aplic_direct_ops,
+					 .phandle = fdt_get_phandle(dev->fdt, dev->node) };
+	rc = irq_domain_register(&a->domain);
+	if (rc) {
+		free_pages_va(a->src, order);
+		return rc;
+	}
 	nr_aplics++;
-	pr_info("aplic: %s at 0x%lx, %u sources, %s delivery to hart index %u", a->name,
-		(unsigned long)a->pa, a->nr_sources, a->msi ? "MSI" : "direct", a->target);
+	if (a->msi)
+		pr_info("aplic: %s at 0x%lx, %u sources, MSI delivery through %s", a->name,
+			(unsigned long)base, a->nr_sources, a->msi->name);
+	else
+		pr_info("aplic: %s at 0x%lx, %u sources, direct delivery to %u harts", a->name,
+			(unsigned long)base, a->nr_sources, a->nr_idcs);
 	return 0;
 }
 
-static struct aplic *aplic_by_phandle(uint32_t phandle)
-{
-	for (unsigned i = 0; i < nr_aplics; i++)
-		if (aplics[i].phandle == phandle)
-			return &aplics[i];
-	return NULL;
-}
+static const char *const aplic_compatible[] = { "riscv,aplic", NULL };
 
-// MSI mode: the handler the IMSIC calls for the source's identity.
-static void aplic_msi_interrupt(void *arg)
-{
-	struct aplic_source *s = arg;
-
-	s->handler(s->arg);
-	if (is_level(s->sm))
-		writel(s->hwirq, s->domain->base + SETIPNUM_LE);
-}
-
-int aplic_request(uint32_t phandle, const uint32_t *spec, int cells, void (*handler)(void *arg),
-		  void *arg)
-{
-	struct aplic *a = aplic_by_phandle(phandle);
-	struct aplic_source *s;
-	uint32_t hwirq, target;
-	uint8_t sm;
-	int rc;
-
-	if (!a)
-		return -ENODEV;
-	if (cells != 2)
-		return -EINVAL;
-	hwirq = spec[0];
-	sm = sm_of_type(spec[1]);
-	if (hwirq == 0 || hwirq > a->nr_sources || sm == SM_INACTIVE) {
-		pr_err("aplic: %s: interrupt <%u %u> is not a source 1..%u with a known type",
-		       a->name, spec[0], spec[1], a->nr_sources);
-		return -EINVAL;
-	}
-	s = &a->src[hwirq];
-	if (s->handler)
-		return -EBUSY;
-	writel(sm, a->base + SOURCECFG(hwirq));
-	if (readl(a->base + SOURCECFG(hwirq)) != sm) {
-		pr_err("aplic: %s: source %u is not delegated to this domain", a->name, hwirq);
-		writel(SM_INACTIVE, a->base + SOURCECFG(hwirq));
-		return -ENODEV;
-	}
-	*s = (struct aplic_source){
-		.handler = handler, .arg = arg, .domain = a, .hwirq = hwirq, .sm = sm,
-	};
-	target = a->target << TARGET_HART_SHIFT;
-	if (a->msi) {
-		rc = msi_alloc(aplic_msi_interrupt, s, &s->msg);
-		if (rc) {
-			writel(SM_INACTIVE, a->base + SOURCECFG(hwirq));
-			*s = (struct aplic_source){ 0 };
-			return rc;
-		}
-		target |= s->msg.data;
-	} else {
-		target |= TARGET_IPRIO;
-	}
-	writel(target, a->base + TARGET(hwirq));
-	writel(hwirq, a->base + SETIENUM);
-	return 0;
-}
-
-void aplic_init_hart(void)
-{
-	for (unsigned i = 0; i < nr_aplics; i++) {
-		struct aplic *a = &aplics[i];
-
-		for (unsigned idc = 0; !a->msi && idc < a->nr_idcs; idc++) {
-			if (a->idc_hartid[idc] != this_hart->hartid)
-				continue;
-			writel(0, a->base + IDC(idc) + IDC_ITHRESHOLD);
-			writel(1, a->base + IDC(idc) + IDC_IDELIVERY);
-		}
-	}
-}
-
-bool aplic_handle_irq(void)
-{
-	bool any = false;
-
-	for (unsigned i = 0; i < nr_aplics; i++) {
-		struct aplic *a = &aplics[i];
-
-		for (unsigned idc = 0; !a->msi && idc < a->nr_idcs; idc++) {
-			uint8_t *claimi = a->base + IDC(idc) + IDC_CLAIMI;
-			uint32_t v, hwirq;
-
-			if (a->idc_hartid[idc] != this_hart->hartid)
-				continue;
-			while ((v = readl(claimi)) != 0) {
-				hwirq = v >> CLAIMI_ID_SHIFT;
-				any = true;
-				if (hwirq && hwirq <= a->nr_sources && a->src[hwirq].handler)
-					a->src[hwirq].handler(a->src[hwirq].arg);
-				else if (a->unexpected++ < 8)
-					pr_warn("aplic: %s: source %u has no handler", a->name, hwirq);
-			}
-		}
-	}
-	return any;
-}
-
-void aplic_dump(void)
-{
-	for (unsigned i = 0; i < nr_aplics; i++) {
-		struct aplic *a = &aplics[i];
-		unsigned used = 0;
-
-		for (uint32_t s = 1; s <= a->nr_sources; s++)
-			used += a->src[s].handler != NULL;
-		kprintf("aplic %s: %s delivery, %u of %u sources in use, target hart index %u\n",
-			a->name, a->msi ? "MSI" : "direct", used, a->nr_sources, a->target);
-	}
-}
+DT_DRIVER(aplic, .name = "aplic", .compatible = aplic_compatible, .stage = DT_STAGE_IRQCHIP,
+	  .probe = aplic_probe);

@@ -2,7 +2,8 @@
 /*
  * MSI-X (PCI Local Bus 3.0, 6.8.2): the function's MSI-X capability names a table in one of its
  * memory BARs; each 16-byte entry holds the message address and data the function writes to
- * raise that vector, and a mask bit. Messages come from the MSI controller (include/rvmm/msi.h).
+ * raise that vector, and a mask bit. Messages come from the MSI controller the PCI host's node
+ * names (msi-parent; irq_request_msi, include/rvmm/irq.h).
  *
  * While MSI-X is enabled the function does not use INTx, so INTx is disabled in COMMAND too
  * (QEMU's devices follow either bit). Entries start masked and are unmasked one by one as their
@@ -15,6 +16,7 @@
 #include <rvmm/cmdline.h>
 #include <rvmm/errno.h>
 #include <rvmm/io.h>
+#include <rvmm/irq.h>
 #include <rvmm/msi.h>
 #include <rvmm/pci.h>
 #include <rvmm/printk.h>
@@ -61,7 +63,7 @@ int pci_msix_enable(struct pci_dev *dev, unsigned nvec)
 	uint16_t flags;
 	unsigned size;
 
-	if (!cap || !msi_available() || !cmdline.pci_msi)
+	if (!cap || !dev->msi || !cmdline.pci_msi)
 		return -ENODEV;
 	if (dev->msix.enabled)
 		return -EBUSY;
@@ -96,7 +98,7 @@ int pci_msix_set_vector(struct pci_dev *dev, unsigned vec, void (*handler)(void 
 	msg = &dev->msix.msg[vec];
 	if (msg->data)
 		return -EBUSY;
-	rc = msi_alloc(handler, arg, msg);
+	rc = irq_request_msi(dev->msi, handler, arg, msg);
 	if (rc)
 		return rc;
 	e = entry(dev, vec);
@@ -118,9 +120,7 @@ void pci_msix_disable(struct pci_dev *dev)
 				   ~PCI_MSIX_FLAGS_ENABLE);
 	pci_write_config16(dev, PCI_COMMAND,
 			   pci_read_config16(dev, PCI_COMMAND) & ~PCI_COMMAND_INTX_DISABLE);
-	/* Masked and disabled: the function can no longer send the messages. */
-	for (unsigned i = 0; i < dev->msix.nr_vectors; i++)
-		if (dev->msix.msg[i].data)
-			msi_free(&dev->msix.msg[i]);
+	/* The vectors stay allocated (the irq layer never unregisters), unused: the function can
+	 * no longer send them. */
 	dev->msix = (struct pci_msix){ 0 };
 }

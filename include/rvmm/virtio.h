@@ -17,13 +17,14 @@
  *               virtio_cread_consistent, virtio_find_vq, virtio_device_ready, virtio_device_broken
  *   virtqueues  virtqueue_add, virtqueue_kick, virtqueue_get_used, virtqueue_wait_used,
  *               virtqueue_num_free, virtqueue_detach_unused, virtqueue_is_broken
- *   boot        virtio_mmio_probe_all, virtio_mmio_probe (virtio_mmio.c); virtio-pci binds
+ *   boot        virtio_mmio_probe and its DT driver (virtio_mmio.c); virtio-pci binds
  *               through pci_init() (virtio_pci.c)
  *   devices     virtio_rng_read (virtio_rng.c)
  */
 #ifndef RVMM_VIRTIO_H
 #define RVMM_VIRTIO_H
 
+#include <rvmm/irq.h>
 #include <rvmm/spinlock.h>
 #include <rvmm/types.h>
 #include <rvmm/virtio_ring.h>
@@ -289,20 +290,20 @@ void vq_destroy(struct virtqueue *vq);
 
 /* ---- Boot (virtio_mmio.c) ------------------------------------------------------------------- */
 
-struct platform;
-struct plat_device;
+/* One virtio-mmio register file: the DT driver in virtio_mmio.c fills it from a virtio,mmio node. */
+struct virtio_mmio_slot {
+	phys_addr_t base;
+	uint64_t size;
+	struct irq_spec irq;  /* nr_cells 0: no interrupt (the device is polled) */
+	char name[48];        /* the DT node, for messages */
+};
 
 /*
- * Probe every virtio,mmio slot of the device tree: empty slots (device id 0) are skipped quietly,
- * bad ones (magic, version 1 legacy) with a message. Returns the number of devices found.
+ * Probe one slot: -ENODEV for an empty slot (quietly) or one that is not virtio-mmio version 2
+ * (with a message), otherwise virtio_register_device()'s result; *out is the registered device
+ * (bound or not) or NULL.
  */
-int virtio_mmio_probe_all(const struct platform *plat);
-
-/*
- * Probe one slot: -ENODEV for an empty slot or one that is not virtio-mmio version 2, otherwise
- * virtio_register_device()'s result; *out is the registered device (bound or not) or NULL.
- */
-int virtio_mmio_probe(const struct plat_device *pd, struct virtio_device **out);
+int virtio_mmio_probe(const struct virtio_mmio_slot *slot, struct virtio_device **out);
 
 /* ---- Devices (virtio_rng.c) ------------------------------------------------------------------ */
 

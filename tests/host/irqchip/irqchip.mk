@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Host tests for drivers/irqchip (APLIC in direct and MSI delivery, IMSIC) under ASan/UBSan,
-# against a simulated APLIC register file and simulated per-hart IMSIC files, with device trees
-# built by libfdt shaped like QEMU virt's aia=aplic and aia=aplic-imsic ones (1 and 2 sockets).
+# through the real interrupt-domain layer, against a simulated APLIC register file and simulated
+# per-hart IMSIC files, with device trees built by libfdt shaped like QEMU virt's aia=aplic and
+# aia=aplic-imsic ones (1 and 2 sockets).
 #
 #   make -f mk/build.mk irqchip-tests
 #
@@ -13,9 +14,12 @@ include lib/libfdt.mk
 IT_BUILD := build/host/irqchip
 IT_CC ?= gcc
 IT_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-IT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(IT_SANITIZE) \
+IT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(IT_SANITIZE) -DHOST_REAL_IRQ \
 	-Itests/host/irqchip/include -Itests/host/virtio/include -Iinclude $(LIBFDT_CFLAGS) -MMD -MP
-IT_SRCS := drivers/irqchip/aplic.c drivers/irqchip/imsic.c drivers/irqchip/irqchip_dt.c \
+# The real interrupt-domain layer and driver walker (kernel/irq.c, device.c) with the DT readers
+# of kernel/platform.c; the virtio suite's harness for printk, ioremap, pages and locks.
+IT_SRCS := drivers/irqchip/aplic.c drivers/irqchip/imsic.c kernel/irq.c kernel/device.c \
+	kernel/platform.c kernel/platform_mem.c kernel/platform_cpus.c \
 	tests/host/irqchip/test_aia.c tests/host/virtio/host_stubs.c \
 	tests/host/virtio/host_main.c tests/host/common/runner.c lib/errname.c
 IT_OBJS := $(patsubst %.c,$(IT_BUILD)/obj/%.o,$(IT_SRCS)) \

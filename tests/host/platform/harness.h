@@ -52,5 +52,12 @@ void run_cmdline_tests(void);
 void run_platform_tests(void);
 void run_malformed_tests(void);
 void run_cmds_tests(void);
+void run_devices_tests(void);
+
+/* test_devices.c: device checks test_platform.c runs on its trees. */
+struct platform;
+void check_qemu_devices(struct platform *plat, uint64_t ram);
+void check_cells1_uarts(struct platform *plat);
+void check_pci_imap_fixture(struct platform *plat);
 
 #endif

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Host tests for the platform layer: parse_u64, the command line, platform_parse on QEMU's and
- * hand-written DTBs, broken blobs and fuzzing, and the dt/bootargs commands.
+ * hand-written DTBs, broken blobs and fuzzing, the dt/bootargs commands, and devices: interrupt
+ * resolution, the PCI host's node, the driver walker.
  *
  *     platform-tests [DTB_DIR]     (default build/host/dtb; `make platform-tests` fills it)
  *
@@ -27,6 +28,7 @@ int main(int argc, char **argv)
 	run_platform_tests();
 	run_malformed_tests();
 	run_cmds_tests();
+	run_devices_tests();
 	printf("platform-tests: %d passed, %d failed\n", t_nr_passed, t_nr_failed);
 	return t_nr_failed ? 1 : 0;
 }

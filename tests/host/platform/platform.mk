@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-# Host tests for the platform layer (kernel/platform*.c, cmdline.c, parse.c, dt_cmds.c) with the
+# Host tests for the platform layer (kernel/platform*.c, cmdline.c, parse.c, dt_cmds.c) and the
+# device model (kernel/device.c, irq.c, drivers/pci/pci_host_dt.c) with the
 # real libfdt, under ASan/UBSan. The DTBs they read are made here: QEMU virt's own (dumped for
 # several -m/-smp), the DTS fixtures in tests/fixtures/dts/, and the system-test DTBs made by
 # tests/fixtures/make-bad-dtbs.sh, all into build/host/dtb/.
@@ -27,8 +28,9 @@ include lib/libfdt.mk
 PT_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 PT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(PT_SANITIZE) -Iinclude $(LIBFDT_CFLAGS) \
 	-MMD -MP
-PT_SRCS := kernel/platform.c kernel/platform_mem.c kernel/platform_dev.c kernel/platform_pci.c \
-	kernel/platform_print.c kernel/cmdline.c kernel/parse.c kernel/dt_cmds.c \
+PT_SRCS := kernel/platform.c kernel/platform_mem.c kernel/platform_cpus.c kernel/platform_print.c \
+	kernel/cmdline.c kernel/parse.c kernel/dt_cmds.c kernel/device.c kernel/irq.c \
+	drivers/pci/pci_host_dt.c lib/errname.c \
 	$(wildcard tests/host/platform/*.c) tests/host/common/runner.c
 PT_OBJS := $(patsubst %.c,$(PT_OBJ)/%.o,$(PT_SRCS))
 PT_FDT_OBJS := $(patsubst $(LIBFDT_DIR)/%.c,$(PT_OBJ)/libfdt/%.o,$(LIBFDT_SRCS))

@@ -54,7 +54,7 @@ void run_cmds_tests(void)
 	EXPECT(strstr(out_text(), "memory: 4 ranges, 1920 MiB") &&
 	       strstr(out_text(), "[0x80000000, 0x90000000) 256 MiB  /memory@80000000") &&
 	       strstr(out_text(), "hart 1: disabled riscv,sv48") &&
-	       strstr(out_text(), "uart: 0x10001000 size 0x100 irq 11"), "output:\n%s", out_text());
+	       strstr(out_text(), "devices: 0 bound"), "output:\n%s", out_text());
 	EXPECT(run("dt x") == CMD_USAGE, "dt x accepted");
 	t_finish();
 

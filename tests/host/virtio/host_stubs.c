@@ -187,17 +187,28 @@ unsigned long spin_lock_irqsave(spinlock_t *l) { spin_lock(l); return 0; }
 void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags __unused) { spin_unlock(l); }
 bool spin_is_locked(const spinlock_t *l) { return l->holder != -1; }
 
-/* ---- interrupts ---- */
+/* ---- interrupts (suites that link the real kernel/irq.c build with HOST_REAL_IRQ) ---- */
 
+#ifndef HOST_REAL_IRQ
 static struct { irq_handler_t handler; void *arg; } irqs[1024];
 
-int irq_register(uint32_t irq, irq_handler_t handler, void *arg)
+/* One controller, HOST_IRQ_PARENT, whose lines are numbered by the specifier's one cell. */
+int irq_request(const struct irq_spec *spec, irq_handler_t handler, void *arg)
 {
-	if (irq == 0 || irq >= 1024)
+	uint32_t irq = spec->cells[0];
+
+	if (spec->parent != HOST_IRQ_PARENT)
+		return -ENODEV;
+	if (spec->nr_cells != 1 || irq == 0 || irq >= 1024)
 		return -EINVAL;
 	irqs[irq].handler = handler;
 	irqs[irq].arg = arg;
 	return 0;
+}
+
+void irq_describe(const struct irq_spec *spec, char *buf, size_t len)
+{
+	snprintf(buf, len, "host %u", spec->cells[0]);
 }
 
 bool host_irq_raise(uint32_t irq)
@@ -207,6 +218,7 @@ bool host_irq_raise(uint32_t irq)
 	irqs[irq].handler(irqs[irq].arg);
 	return true;
 }
+#endif
 
 /* ---- the command line: the defaults (kernel/cmdline.c is not linked here) ---- */
 

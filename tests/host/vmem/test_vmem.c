@@ -54,7 +54,7 @@ static void make_device(uint64_t bs, uint64_t addr, uint64_t region_size, uint64
 static int probe(void)
 {
 	struct virtio_device *vdev = NULL;
-	int rc = virtio_mmio_probe(&dev->s->plat, &vdev);
+	int rc = virtio_mmio_probe(&dev->s->slot, &vdev);
 
 	vm = rc == 0 && vdev ? vdev->priv : NULL;
 	return rc;
