@@ -19,16 +19,9 @@ import subprocess
 import time
 
 from guest import ROOT, Guest
-from vmem_guest import GiB, MiB, VmemGuest, patched_qemu
+from vmem_guest import GiB, MiB, VmemGuest, skip_without_qemu
 
 SEED_LINE = "/work/shared/tools/seed-qemu-line"
-
-
-def skip_without_qemu():
-    if patched_qemu():
-        return False
-    print("SKIP: aia system tests: the patched QEMU is not built (make qemu)")
-    return True
 
 
 def vmem_irqs(g):
@@ -71,7 +64,7 @@ def resize_under_stress(extra, expect, args="", smp=4):
 
 
 def test_aplic_direct_vmem_resize_under_stress():
-    if skip_without_qemu():
+    if skip_without_qemu("aia"):
         return
     lspci = resize_under_stress("-machine aia=aplic",
                                 [r"aplic: \S+ at 0xd000000, 96 sources, direct delivery"])
@@ -79,7 +72,7 @@ def test_aplic_direct_vmem_resize_under_stress():
 
 
 def test_aplic_imsic_msix_vmem_resize_under_stress():
-    if skip_without_qemu():
+    if skip_without_qemu("aia"):
         return
     lspci = resize_under_stress("-machine aia=aplic-imsic",
                                 [r"imsic: \S+: 4 S-level files",
@@ -91,7 +84,7 @@ def test_aplic_imsic_msix_vmem_resize_under_stress():
 
 def test_aplic_imsic_intx_when_msi_off():
     """pci_msi=off on an IMSIC machine: virtio-pci on INTx, through the APLIC in MSI mode."""
-    if skip_without_qemu():
+    if skip_without_qemu("aia"):
         return
     lspci = resize_under_stress("-machine aia=aplic-imsic", [r"MSI delivery"],
                                 args="pci_msi=off", smp=2)
@@ -108,7 +101,7 @@ def two_socket_args(machine):
 def test_two_sockets_each_aia_mode():
     """-numa with harts split: one APLIC domain (and IMSIC group) per socket, devices routed to
     the one the DT names, every hart set up, virtio-mem interrupts arriving."""
-    if skip_without_qemu():
+    if skip_without_qemu("aia"):
         return
     for machine, want in (("aia=aplic", "direct"), ("aia=aplic-imsic", "MSI")):
         extra = two_socket_args(machine)
@@ -133,7 +126,7 @@ def test_seed_command_line():
     """The seed's line as written (aplic-imsic, 8 harts, pci-serial holding the console's
     focus, transitional virtio-rng-pci, 16G with a -numa node, 2 GiB virtio-mem): every device
     gets an interrupt, and virtio-mem follows a QMP resize through its configuration vector."""
-    if skip_without_qemu():
+    if skip_without_qemu("aia"):
         return
     if not os.path.exists(SEED_LINE):
         print(f"SKIP: seed command line: {SEED_LINE} is missing")

@@ -12,14 +12,7 @@ Skipped (printed as SKIP, counted as passed) only when the patched QEMU is not b
 """
 import re
 
-from vmem_guest import GiB, MiB, VmemGuest, patched_qemu
-
-
-def skip_without_qemu():
-    if patched_qemu():
-        return False
-    print("SKIP: vmem system tests: the patched QEMU is not built (make qemu)")
-    return True
+from vmem_guest import GiB, MiB, VmemGuest, skip_without_qemu
 
 
 def stress_stop(g):
@@ -55,12 +48,12 @@ def resize_sequence(block, sizes):
 
 
 def test_resize_2m_blocks():
-    if skip_without_qemu():
+    if skip_without_qemu("vmem"):
         return
     resize_sequence("2M", [0, 1 * GiB, 4 * GiB, 512 * MiB, 0])
 
 
 def test_resize_big_blocks():
-    if skip_without_qemu():
+    if skip_without_qemu("vmem"):
         return
     resize_sequence("256M", [0, 1 * GiB, 4 * GiB, 512 * MiB, 0])

@@ -26,6 +26,14 @@ def patched_qemu():
     return p.stdout.strip() if p.returncode == 0 else None
 
 
+def skip_without_qemu(what):
+    """True (after a SKIP line naming what) when the patched QEMU is not built."""
+    if patched_qemu():
+        return False
+    print(f"SKIP: {what} system tests: the patched QEMU is not built (make qemu)")
+    return True
+
+
 class VmemGuest:
     """A 4-hart guest with a virtio-mem device of 8 GiB and its QMP connection."""
 
