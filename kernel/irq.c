@@ -159,7 +159,7 @@ void irq_describe(const struct irq_spec *spec, char *buf, size_t len)
 	int n;
 
 	if (!d) {
-		snprintf(buf, len, "none");
+		snprintf(buf, len, "phandle 0x%x (no driver)", spec->parent);
 		return;
 	}
 	n = snprintf(buf, len, "%s", d->name);
