@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from guest import ROOT, Guest
+from guest import ROOT, Guest, Skip
 
 sys.path.insert(0, os.path.join(ROOT, "tools", "qemu"))
 from qmp import QMP  # noqa: E402
@@ -24,6 +24,12 @@ def patched_qemu():
     p = subprocess.run([os.path.join(ROOT, "tools/qemu/print-qemu.sh")], capture_output=True,
                        text=True)
     return p.stdout.strip() if p.returncode == 0 else None
+
+
+def require_patched_qemu():
+    """Skip the calling test when the patched QEMU (virtio-mem on riscv virt) is not built."""
+    if not patched_qemu():
+        raise Skip("the patched QEMU is not built (make qemu)")
 
 
 class VmemGuest:
