@@ -4,8 +4,10 @@
 // first one registered, then whichever last delivered input. Input is read from the active port
 // while it has more (a line or a pasted script stays whole), then from the others in turn.
 //
-// Interface: console_port_register, console_ports_write, console_poll_input.
+// Interface: console_port_register, console_ports_write, console_poll_input, console_port_input.
 
+#include <rvmm/arch_cpu.h>
+#include <rvmm/arch_smp.h>
 #include <rvmm/console_port.h>
 #include <rvmm/errno.h>
 #include <rvmm/kernel.h>
@@ -50,4 +52,10 @@ int console_poll_input(void)
 		}
 	}
 	return -1;
+}
+
+void console_port_input(void)
+{
+	if (arch_hart_index() != 0) /* the shell runs on the boot hart, index 0 */
+		arch_smp_wake(0);
 }

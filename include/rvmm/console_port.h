@@ -17,7 +17,7 @@
  * published with a release store after it is filled, so printk on any hart walks it unlocked.
  *
  * Interface: struct console_port, console_port_register, console_ports_write,
- * console_poll_input.
+ * console_poll_input, console_port_input.
  */
 #ifndef RVMM_CONSOLE_PORT_H
 #define RVMM_CONSOLE_PORT_H
@@ -37,5 +37,10 @@ int console_port_register(struct console_port *port);
 void console_ports_write(const char *s, size_t len);
 /* A byte of input from any port, or -1 if none is waiting. */
 int console_poll_input(void);
+/*
+ * For port drivers, after their receive interrupt put bytes in their ring: wake the shell's hart
+ * if the interrupt came to another one (a socket's PLIC routes to a hart of that socket).
+ */
+void console_port_input(void);
 
 #endif

@@ -71,18 +71,20 @@ def test_virtio_rng_pci_transitional():
 
 def test_sockets_two_plics():
     with Guest(mem="1G", smp="4,sockets=2",
-               extra=TWO_SOCKETS + " -device virtio-rng-pci").start(timeout=120) as g:
+               extra=f"{TWO_SOCKETS} {SEED_MUX} -device virtio-rng-pci").start(timeout=120) as g:
         plics = re.findall(r"plic: (\S+) at 0x[0-9a-f]+, \d+ sources, (\d+) harts", g.out)
         assert len(plics) == 2 and all(n == "2" for _, n in plics), \
             f"want two PLICs of 2 harts each: {plics}\n" + g.tail()
         assert "smp: 4 harts online" in g.out, g.tail()
-        # QEMU wires PCIe (and virtio-mmio) to the second socket's PLIC, the UART to the first.
-        line = lspci_line(g.cmd("lspci"), "1af4:1005")
-        assert f"irq {plics[1][0]} " in line, line
+        # QEMU wires PCIe (and virtio-mmio) to the second socket's PLIC, the UART to the first:
+        # the pci-serial's input interrupts a hart of socket 1, which wakes the shell's hart.
+        out = g.cmd("lspci")
+        for ids in ("1af4:1005", "1b36:0002"):
+            line = lspci_line(out, ids)
+            assert f"irq {plics[1][0]} " in line, line
         for _ in range(3):
             assert re.search(r"^[0-9a-f]{16}$", g.cmd("rng 8"), re.M)
         counts = irq_counts(g.cmd("irqs"))
-        assert counts.get(plics[0][0], {}).get(10, 0) > 0, f"UART input not by interrupt: {counts}"
         second = counts.get(plics[1][0], {})
-        assert second and all(c > 0 for c in second.values()), \
+        assert len(second) == 2 and all(c > 0 for c in second.values()), \
             f"a device on the second PLIC never interrupted: {counts}"
