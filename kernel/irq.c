@@ -6,6 +6,7 @@
 //
 // Interface: see include/rvmm/irq.h.
 
+#include <rvmm/console.h>
 #include <rvmm/dt.h>
 #include <rvmm/errno.h>
 #include <rvmm/irq.h>
@@ -26,6 +27,7 @@ static struct irq_action {
 	uint32_t hwirq;
 	irq_handler_t handler;
 	void *arg;
+	uint64_t count;  /* times it ran: relaxed atomic increments, for `irqs` */
 } actions[IRQ_MAX_ACTIONS];
 static unsigned nr_actions;
 
@@ -68,7 +70,7 @@ static int add_action(struct irq_domain *d, uint32_t hwirq, irq_handler_t handle
 
 	if (nr_actions == IRQ_MAX_ACTIONS)
 		return -ENOSPC;
-	actions[nr_actions] = (struct irq_action){ d, hwirq, handler, arg };
+	actions[nr_actions] = (struct irq_action){ d, hwirq, handler, arg, 0 };
 	__atomic_store_n(&nr_actions, nr_actions + 1, __ATOMIC_RELEASE);
 	if (!first || !d->ops->enable)
 		return 0;
@@ -125,6 +127,7 @@ void irq_dispatch(struct irq_domain *d, uint32_t hwirq)
 	for (unsigned i = 0; i < n; i++) {
 		if (actions[i].domain == d && actions[i].hwirq == hwirq) {
 			actions[i].handler(actions[i].arg);
+			__atomic_fetch_add(&actions[i].count, 1, __ATOMIC_RELAXED);
 			handled = true;
 		}
 	}
@@ -156,7 +159,7 @@ void irq_describe(const struct irq_spec *spec, char *buf, size_t len)
 	int n;
 
 	if (!d) {
-		snprintf(buf, len, "none");
+		snprintf(buf, len, "phandle 0x%x (no driver)", spec->parent);
 		return;
 	}
 	n = snprintf(buf, len, "%s", d->name);
@@ -402,3 +405,29 @@ int irq_intc_hartid(const void *fdt, uint32_t intc, unsigned long *hartid)
 	*hartid = dt_read_cells(reg, ac);
 	return 0;
 }
+
+/* ---- `irqs` ------------------------------------------------------------------------------- */
+
+static int cmd_irqs(int argc, char **argv __unused)
+{
+	unsigned nd = __atomic_load_n(&nr_domains, __ATOMIC_ACQUIRE);
+	unsigned na = __atomic_load_n(&nr_actions, __ATOMIC_ACQUIRE);
+
+	if (argc != 1)
+		return CMD_USAGE;
+	for (unsigned i = 0; i < nd; i++) {
+		kprintf("%s%s\n", domains[i]->name, domains[i]->ops->msi_alloc ? " (MSI)" : "");
+		for (unsigned a = 0; a < na; a++)
+			if (actions[a].domain == domains[i])
+				kprintf("  line %-5u %10lu interrupts\n", actions[a].hwirq,
+					(unsigned long)__atomic_load_n(&actions[a].count,
+								       __ATOMIC_RELAXED));
+	}
+	if (!nd)
+		kprintf("no interrupt controller: devices poll\n");
+	return 0;
+}
+CONSOLE_COMMAND(irqs, .name = "irqs", .usage = "irqs",
+		.summary = "interrupt controllers and, per requested line, how often it fired",
+		.run = cmd_irqs);
+

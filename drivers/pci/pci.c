@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The PCI core over an ECAM host: config space access, the bus scan, capability lists, INTx
- * routing (through the host, shared lines through the interrupt domains), driver binding from pci_drivers[], and the
- * `lspci` command. BARs are sized and placed by pci_bar.c.
+ * routing (through the host; shared lines through the interrupt domains), driver binding from
+ * pci_drivers[], and the `lspci` command. BARs are sized and placed by pci_bar.c.
  *
  * ECAM gives every function 4 KiB of config space at base + (bus - bus_start) << 20 |
  * device << 15 | function << 12. The scan is bounded by the DT's bus-range, 32 devices and 8

@@ -60,6 +60,7 @@ static void uart_drain_rx(struct uart16550 *u)
 void uart16550_interrupt(void *arg)
 {
 	uart_drain_rx(arg);
+	console_port_input();
 }
 
 static int uart_getc(struct console_port *port)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The modern virtio-pci transport (virtio 1.2, 4.1): a PCI driver for 1af4:1040..107f. The
+ * The modern virtio-pci transport (virtio 1.2, 4.1): a PCI driver for 1af4:1000..107f. The
  * device's registers are found through vendor capabilities (0x09), each naming a BAR, an offset
  * and a length: common configuration, notifications (with notify_off_multiplier), ISR status and
  * device-specific configuration. Every capability is checked against its BAR before use.
@@ -11,8 +11,10 @@
  * deasserts the line). The vectors are told to the device after every reset (they reset with
  * it) and for each queue as it is enabled; a device that cannot take one reads back NO_VECTOR.
  *
- * Transitional devices (1af4:1000..103f, QEMU's default for virtio-*-pci on the root bus) are
- * refused with a message: rvmm drives modern devices only (QEMU: disable-legacy=on).
+ * Transitional devices (1af4:1000..103f, QEMU's default for virtio-*-pci on the root bus) carry
+ * the same modern capabilities beside their legacy I/O BAR: they are driven through those, their
+ * virtio device id being the PCI subsystem id (virtio 1.2, 4.1.2.1). Only a legacy-only device
+ * (no common configuration capability) is refused, with a message.
  *
  * Interface: virtio_pci_driver (pci_drivers.c).
  */
@@ -383,14 +385,29 @@ static int vp_find_caps(struct virtio_pci *vp)
 	return 0;
 }
 
+static bool vp_has_common_cap(struct pci_dev *pdev)
+{
+	for (unsigned pos = pci_find_capability(pdev, PCI_CAP_ID_VNDR); pos;
+	     pos = pci_find_next_capability(pdev, pos, PCI_CAP_ID_VNDR))
+		if (pci_read_config8(pdev, pos + VIRTIO_PCI_CAP_CFG_TYPE) == VIRTIO_PCI_CAP_COMMON_CFG)
+			return true;
+	return false;
+}
+
 static int virtio_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id __unused)
 {
+	bool transitional = pdev->device <= VIRTIO_PCI_DEVICE_LEGACY_LAST;
 	struct virtio_pci *vp;
 	int rc;
 
-	if (pdev->device <= VIRTIO_PCI_DEVICE_LEGACY_LAST) {
-		pr_warn("pci %s: virtio %04x:%04x is a transitional (legacy) device: not supported, "
-			"ignored (QEMU: add disable-legacy=on)", pdev->name, pdev->vendor, pdev->device);
+	if (transitional && !vp_has_common_cap(pdev)) {
+		pr_warn("pci %s: virtio %04x:%04x is a legacy device without modern capabilities: "
+			"not supported, ignored", pdev->name, pdev->vendor, pdev->device);
+		return -ENODEV;
+	}
+	if (transitional && pdev->subsystem == 0) {
+		pr_warn("pci %s: transitional virtio %04x:%04x names no device type (subsystem id 0), "
+			"ignored", pdev->name, pdev->vendor, pdev->device);
 		return -ENODEV;
 	}
 	if (nr_vp_devs == VP_MAX_DEVICES) {
@@ -403,7 +420,7 @@ static int virtio_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	vp->vdev = (struct virtio_device){
 		.ops = &virtio_pci_ops,
 		.transport = vp,
-		.device_id = pdev->device - VIRTIO_PCI_DEVICE_MODERN,
+		.device_id = transitional ? pdev->subsystem : pdev->device - VIRTIO_PCI_DEVICE_MODERN,
 		.vendor_id = pdev->subsystem_vendor,
 	};
 	snprintf(vp->vdev.name, sizeof(vp->vdev.name), "virtio-pci %s", pdev->name);

@@ -128,7 +128,7 @@ void irq_init_hart(void);
  */
 int irq_intc_hartid(const void *fdt, uint32_t intc, unsigned long *hartid);
 
-/* "plic@c000000 10" into buf (len bytes), for messages; "none" if spec's parent is unknown. */
+/* "/soc/plic@c000000 10" into buf (len bytes), for messages; the phandle if no domain has it. */
 void irq_describe(const struct irq_spec *spec, char *buf, size_t len);
 
 #endif

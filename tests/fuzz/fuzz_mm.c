@@ -493,7 +493,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = {data, size};
 
-	sim_log_clear();
+	log_clear();
 	fail_nth = 0;
 	for (int k = 0; k < MAX_STEPS && !fin_empty(&in); k++)
 		step(&in);

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * Boot-once, reset-after-every-input for the fuzz targets over the mm simulation (fuzz_sim.h),
- * the invariant checks they share, and the stand-ins those targets need instead of
- * tests/host/sim/test_main.c (test_fail) and the arch's console input.
+ * the invariant checks they share, and the stand-ins those targets need for the arch's console
+ * input.
  *
  * Interface: fz_boot, fz_snap_take, fz_snap_diff, fz_boot_piece_zone, fz_reset, fz_check_locks,
- * fz_check_buddy, fz_check_mm, test_fail, fuzz_log_tail, console_poll_input, console_idle.
+ * fz_check_buddy, fz_check_mm, console_poll_input, console_idle.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,8 +21,6 @@
 #include "fuzz_sim.h"
 #include "test.h"
 
-void (*fuzz_log_tail)(void) = sim_log_dump;
-
 /* kernel/console.c's line editor wants these from the arch; console_loop never runs here. */
 int console_poll_input(void)
 {
@@ -31,19 +29,6 @@ int console_poll_input(void)
 void console_idle(void) {}
 /* dt_cmds.c's device list (kernel/device.c, libfdt): the fuzzed platform has no tree. */
 void dt_print_devices(const void *fdt __unused) {}
-
-/* sim_check_buddy reports through test_fail (tests/host/sim/test.h): keep the reason. */
-static char reason[1024];
-
-void test_fail(const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-	int n = snprintf(reason, sizeof(reason), "%s:%d: ", file, line);
-
-	va_start(ap, fmt);
-	vsnprintf(reason + n, sizeof(reason) - (size_t)n, fmt, ap);
-	va_end(ap);
-}
 
 /* Sections as boot left them. */
 static struct mem_section *boot_sec;
@@ -97,7 +82,7 @@ const char *fz_snap_diff(const struct fz_snap *a, const struct fz_snap *b)
 void fz_boot(const struct sim_config *cfg)
 {
 	if (sim_boot(cfg)) {
-		sim_log_dump();
+		log_dump();
 		fprintf(stderr, "fuzz: sim_boot failed\n");
 		exit(1);
 	}
@@ -207,8 +192,8 @@ void fz_check_locks(const char *after)
 
 void fz_check_buddy(const char *after)
 {
-	reason[0] = '\0';
-	FUZZ_CHECK(sim_check_buddy(NULL, 0, 0) == 0, "after %s: %s", after, reason);
+	/* A broken invariant ends in test_fail (fuzz_fail.c), which aborts with the reason. */
+	FUZZ_CHECK(sim_check_buddy(NULL, 0, 0) == 0, "after %s", after);
 }
 
 void fz_check_mm(const char *after)

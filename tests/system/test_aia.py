@@ -11,15 +11,15 @@ resize must arrive as a configuration interrupt (the `virtio` command's counts),
 Also: the same with pci_msi=off (INTx on an IMSIC machine), two sockets (one APLIC/IMSIC group
 each), and the seed's command line (/work/shared/tools/seed-qemu-line with rvmm as the kernel).
 
-Skipped (printed as SKIP, counted as passed) only when the patched QEMU is not built (make qemu).
+Skipped (reported as SKIP with the reason) only when the patched QEMU is not built (make qemu).
 """
 import os
 import re
 import subprocess
 import time
 
-from guest import ROOT, Guest
-from vmem_guest import GiB, MiB, VmemGuest, skip_without_qemu
+from guest import ROOT, Guest, Skip
+from vmem_guest import GiB, MiB, VmemGuest, require_patched_qemu
 
 SEED_LINE = "/work/shared/tools/seed-qemu-line"
 
@@ -64,16 +64,14 @@ def resize_under_stress(extra, expect, args="", smp=4):
 
 
 def test_aplic_direct_vmem_resize_under_stress():
-    if skip_without_qemu("aia"):
-        return
+    require_patched_qemu()
     lspci = resize_under_stress("-machine aia=aplic",
                                 [r"aplic: \S+ at 0xd000000, 96 sources, direct delivery"])
     assert re.search(r"1af4:1058 .* irq \S+ \d+ \d+ \(INTA\)", lspci), lspci
 
 
 def test_aplic_imsic_msix_vmem_resize_under_stress():
-    if skip_without_qemu("aia"):
-        return
+    require_patched_qemu()
     lspci = resize_under_stress("-machine aia=aplic-imsic",
                                 [r"imsic: \S+: 4 S-level files",
                                  r"aplic: \S+ at 0xd000000, 96 sources, MSI delivery",
@@ -84,8 +82,7 @@ def test_aplic_imsic_msix_vmem_resize_under_stress():
 
 def test_aplic_imsic_intx_when_msi_off():
     """pci_msi=off on an IMSIC machine: virtio-pci on INTx, through the APLIC in MSI mode."""
-    if skip_without_qemu("aia"):
-        return
+    require_patched_qemu()
     lspci = resize_under_stress("-machine aia=aplic-imsic", [r"MSI delivery"],
                                 args="pci_msi=off", smp=2)
     assert re.search(r"1af4:1058 .* irq \S+ \d+ \d+ \(INTA\)", lspci), lspci
@@ -101,8 +98,7 @@ def two_socket_args(machine):
 def test_two_sockets_each_aia_mode():
     """-numa with harts split: one APLIC domain (and IMSIC group) per socket, devices routed to
     the one the DT names, every hart set up, virtio-mem interrupts arriving."""
-    if skip_without_qemu("aia"):
-        return
+    require_patched_qemu()
     for machine, want in (("aia=aplic", "direct"), ("aia=aplic-imsic", "MSI")):
         extra = two_socket_args(machine)
         with VmemGuest(block="2M", smp=4, mem="1G", extra=extra) as v:
@@ -126,11 +122,9 @@ def test_seed_command_line():
     """The seed's line as written (aplic-imsic, 8 harts, pci-serial holding the console's
     focus, transitional virtio-rng-pci, 16G with a -numa node, 2 GiB virtio-mem): every device
     gets an interrupt, and virtio-mem follows a QMP resize through its configuration vector."""
-    if skip_without_qemu("aia"):
-        return
+    require_patched_qemu()
     if not os.path.exists(SEED_LINE):
-        print(f"SKIP: seed command line: {SEED_LINE} is missing")
-        return
+        raise Skip(f"{SEED_LINE} is missing")
     sock = os.path.join(ROOT, "build", f"qmp-seed-{os.getpid()}.sock")
     if os.path.exists(sock):
         os.unlink(sock)

@@ -8,11 +8,11 @@ that plugged memory works. `stress start` keeps checksummed movable buffers in m
 (`stress: ok`, every byte verified), runs memtest and mmcheck, and starts it again; the final
 unplug to 0 completes (plugged memory is movable).
 
-Skipped (printed as SKIP, counted as passed) only when the patched QEMU is not built (make qemu).
+Skipped (reported as SKIP with the reason) only when the patched QEMU is not built (make qemu).
 """
 import re
 
-from vmem_guest import GiB, MiB, VmemGuest, skip_without_qemu
+from vmem_guest import GiB, MiB, VmemGuest, require_patched_qemu
 
 
 def stress_stop(g):
@@ -48,12 +48,10 @@ def resize_sequence(block, sizes):
 
 
 def test_resize_2m_blocks():
-    if skip_without_qemu("vmem"):
-        return
+    require_patched_qemu()
     resize_sequence("2M", [0, 1 * GiB, 4 * GiB, 512 * MiB, 0])
 
 
 def test_resize_big_blocks():
-    if skip_without_qemu("vmem"):
-        return
+    require_patched_qemu()
     resize_sequence("256M", [0, 1 * GiB, 4 * GiB, 512 * MiB, 0])

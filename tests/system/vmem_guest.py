@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from guest import ROOT, Guest
+from guest import ROOT, Guest, Skip
 
 sys.path.insert(0, os.path.join(ROOT, "tools", "qemu"))
 from qmp import QMP  # noqa: E402
@@ -26,18 +26,16 @@ def patched_qemu():
     return p.stdout.strip() if p.returncode == 0 else None
 
 
-def skip_without_qemu(what):
-    """True (after a SKIP line naming what) when the patched QEMU is not built."""
-    if patched_qemu():
-        return False
-    print(f"SKIP: {what} system tests: the patched QEMU is not built (make qemu)")
-    return True
+def require_patched_qemu():
+    """Skip the calling test when the patched QEMU (virtio-mem on riscv virt) is not built."""
+    if not patched_qemu():
+        raise Skip("the patched QEMU is not built (make qemu)")
 
 
 class VmemGuest:
     """A 4-hart guest with a virtio-mem device of 8 GiB and its QMP connection."""
 
-    def __init__(self, block=None, mem="1G", vmem="8G", smp=4, icount=False, args="", extra=""):
+    def __init__(self, block=None, mem="1G", vmem="8G", smp=4, icount=False, args=""):
         self.qemu = patched_qemu()
         tag = f"{os.getpid()}-{block or 'def'}"
         self.sock = os.path.join(ROOT, "build", f"qmp-vmem-{tag}.sock")
@@ -45,7 +43,7 @@ class VmemGuest:
         env = {"QMP_SOCK": self.sock, "MON_SOCK": mon, "QEMU_PATCHED": self.qemu or ""}
         if block:
             env["VMEM_BLOCK"] = block
-        self.g = Guest(mem=mem, smp=smp, vmem=vmem, env=env, icount=icount, args=args, extra=extra)
+        self.g = Guest(mem=mem, smp=smp, vmem=vmem, env=env, icount=icount, args=args)
         self.q = None
 
     def __enter__(self):

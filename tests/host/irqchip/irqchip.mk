@@ -15,13 +15,13 @@ IT_BUILD := build/host/irqchip
 IT_CC ?= gcc
 IT_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 IT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(IT_SANITIZE) -DHOST_REAL_IRQ \
-	-Itests/host/irqchip/include -Itests/host/virtio/include -Iinclude $(LIBFDT_CFLAGS) -MMD -MP
+	-Itests/host/irqchip/include -Itests/host/virtio/include -Itests/host/common -Iinclude $(LIBFDT_CFLAGS) -MMD -MP
 # The real interrupt-domain layer and driver walker (kernel/irq.c, device.c) with the DT readers
 # of kernel/platform.c; the virtio suite's harness for printk, ioremap, pages and locks.
 IT_SRCS := drivers/irqchip/aplic.c drivers/irqchip/imsic.c kernel/irq.c kernel/device.c \
 	kernel/platform.c kernel/platform_mem.c kernel/platform_cpus.c \
-	tests/host/irqchip/test_aia.c tests/host/virtio/host_stubs.c \
-	tests/host/virtio/host_main.c tests/host/common/runner.c lib/errname.c
+	tests/host/irqchip/test_aia.c tests/host/virtio/host_stubs.c tests/host/common/printk.c \
+	tests/host/common/test_main.c lib/errname.c
 IT_OBJS := $(patsubst %.c,$(IT_BUILD)/obj/%.o,$(IT_SRCS)) \
 	$(patsubst $(LIBFDT_DIR)/%.c,$(IT_BUILD)/libfdt/%.o,$(LIBFDT_SRCS) $(LIBFDT_DIR)/fdt_sw.c)
 IT_BIN := $(IT_BUILD)/irqchip-tests

@@ -417,7 +417,7 @@ static int test_direct_probe_and_route(void)
 	struct dt_opts o = { .harts = 2, .sockets = 1 };
 
 	CHECK_EQ(setup(&o, 1), 0);
-	CHECK(host_log_contains("aplic: /soc/interrupt-controller@d000000 at 0xd000000, 96 sources, "
+	CHECK(log_has("aplic: /soc/interrupt-controller@d000000 at 0xd000000, 96 sources, "
 				"direct delivery to 2 harts"));
 	CHECK_EQ(ap.domaincfg, 0x100);
 	CHECK_EQ(ap.idelivery[1], 1);             /* the boot hart (id 1) at registration */
@@ -455,7 +455,7 @@ static int test_direct_bad_requests(void)
 	/* A source the firmware did not delegate reads back inactive. */
 	ap.delegated[0] &= ~(1ULL << 7);
 	CHECK_EQ(request(7, 4, handler, 0), -ENODEV);
-	CHECK(host_log_contains("source 7 is not delegated"));
+	CHECK(log_has("source 7 is not delegated"));
 	CHECK(!ap.ie[7]);
 	return 0;
 }
@@ -465,7 +465,7 @@ static int test_direct_wrong_cause(void)
 	struct dt_opts o = { .harts = 2, .sockets = 1, .s_cause = 5 };
 
 	CHECK_EQ(setup(&o, 0), 1);                /* the S-level APLIC failed; the M-level is not ours */
-	CHECK(host_log_contains("IDC 0 is not a hart's S-level external interrupt (9)"));
+	CHECK(log_has("IDC 0 is not a hart's S-level external interrupt (9)"));
 	CHECK_EQ(request(10, 4, handler, 0), -ENODEV);
 	return 0;
 }
@@ -495,7 +495,7 @@ static int test_direct_no_hart_online(void)
 	CHECK_EQ(setup(&o, 0), 0);
 	nr_harts_online = 1;                      /* nosmp: socket 1 has nobody */
 	CHECK_EQ(irq_request(&spec, handler, NULL), -ENODEV);
-	CHECK(host_log_contains("reaches no online hart: source 3 stays off"));
+	CHECK(log_has("reaches no online hart: source 3 stays off"));
 	return 0;
 }
 
@@ -509,7 +509,7 @@ static int test_imsic_files_and_vectors(void)
 	uint32_t idx;
 
 	CHECK_EQ(setup(&o, 2), 0);
-	CHECK(host_log_contains("4 S-level files (2 bits hart index, 0 bits group at 24), 255 ids"));
+	CHECK(log_has("4 S-level files (2 bits hart index, 0 bits group at 24), 255 ids"));
 	start_other_harts(4);
 	for (unsigned h = 0; h < 4; h++) {
 		CHECK_EQ(files[h].eidelivery, 1);
@@ -561,7 +561,7 @@ static int test_imsic_bad_nodes(void)
 	/* The S-level IMSIC is dropped, so the S-level APLIC that sends through it waits, then
 	 * is not probed: both counted. */
 	CHECK_EQ(setup(&bad_ids, 0), 2);
-	CHECK(host_log_contains("riscv,num-ids is missing or not 63..2047"));
+	CHECK(log_has("riscv,num-ids is missing or not 63..2047"));
 	CHECK(!irq_domain_find(IMSIC_S));
 	CHECK(!irq_domain_find(APLIC_S));
 	return 0;
@@ -573,7 +573,7 @@ static int test_imsic_two_sockets_group_index(void)
 	uint32_t idx;
 
 	CHECK_EQ(setup(&o, 0), 0);
-	CHECK(host_log_contains("4 S-level files (1 bits hart index, 1 bits group at 24)"));
+	CHECK(log_has("4 S-level files (1 bits hart index, 1 bits group at 24)"));
 	CHECK_RC(imsic_hart_index_of(IMSIC_S_PA + 0x1000, &idx));
 	CHECK_EQ(idx, 1);
 	CHECK_RC(imsic_hart_index_of(IMSIC_S_PA + (1 << 24), &idx)); /* socket 1, hart 0 */
@@ -588,7 +588,7 @@ static int test_msi_mode_edge_and_level(void)
 	struct dt_opts o = { .harts = 2, .sockets = 1, .msi = true };
 
 	CHECK_EQ(setup(&o, 1), 0);
-	CHECK(host_log_contains("96 sources, MSI delivery through /soc/interrupt-controller@28000000"));
+	CHECK(log_has("96 sources, MSI delivery through /soc/interrupt-controller@28000000"));
 	CHECK_RC(request(33, 4, handler, 1));
 	CHECK_RC(request(34, 1, handler, 2));
 	CHECK_EQ(ap.target[33] >> 18, 1);         /* the boot hart's file */
@@ -646,28 +646,28 @@ static int test_delivery_mode_mismatch(void)
 	sim_reset(true); /* the hardware is in MSI mode, the DT says direct */
 	CHECK_RC(build_dt(&o));
 	CHECK_EQ(dt_probe_stage(&platform, dtb, DT_STAGE_IRQCHIP), 1);
-	CHECK(host_log_contains("not in direct delivery mode"));
+	CHECK(log_has("not in direct delivery mode"));
 	CHECK_EQ(host_pages_in_use(), 0);
 	return 0;
 }
 
-static const struct host_case cases[] = {
-	{ test_direct_probe_and_route, "direct_probe_and_route" },
-	{ test_direct_bad_requests, "direct_bad_requests" },
-	{ test_direct_wrong_cause, "direct_wrong_cause" },
-	{ test_direct_second_socket_targets_its_own_hart, "direct_second_socket" },
-	{ test_direct_no_hart_online, "direct_no_hart_online" },
-	{ test_imsic_files_and_vectors, "imsic_files_and_vectors" },
-	{ test_imsic_exhaustion, "imsic_exhaustion" },
-	{ test_imsic_bad_nodes, "imsic_bad_nodes" },
-	{ test_imsic_two_sockets_group_index, "imsic_two_sockets" },
-	{ test_msi_mode_edge_and_level, "msi_mode_edge_and_level" },
-	{ test_msi_mode_level_stops, "msi_mode_level_stops" },
-	{ test_msi_mode_without_imsic, "msi_mode_without_imsic" },
-	{ test_delivery_mode_mismatch, "delivery_mode_mismatch" },
+static const struct test_case cases[] = {
+	CASE(test_direct_probe_and_route),
+	CASE(test_direct_bad_requests),
+	CASE(test_direct_wrong_cause),
+	CASE(test_direct_second_socket_targets_its_own_hart),
+	CASE(test_direct_no_hart_online),
+	CASE(test_imsic_files_and_vectors),
+	CASE(test_imsic_exhaustion),
+	CASE(test_imsic_bad_nodes),
+	CASE(test_imsic_two_sockets_group_index),
+	CASE(test_msi_mode_edge_and_level),
+	CASE(test_msi_mode_level_stops),
+	CASE(test_msi_mode_without_imsic),
+	CASE(test_delivery_mode_mismatch),
 };
 
 int main(int argc, char **argv)
 {
-	return host_test_main("irqchip", cases, ARRAY_SIZE(cases), argc, argv);
+	return test_main("irqchip", cases, ARRAY_SIZE(cases), argc, argv);
 }

@@ -146,10 +146,10 @@ static int round_trip(unsigned flags)
 	static struct movable m[64];
 	if (fill_hot_movables(m, 64, 0x1234))
 		return 1;
-	sim_log_clear();
+	log_clear();
 	CHECK_EQ(remove_memory(HOT, GiB(3)), -EBUSY); // refused: online memory holds data
-	CHECK(sim_log_has("is online (offline it first)"));
-	sim_log_clear();
+	CHECK(log_has("is online (offline it first)"));
+	log_clear();
 	CHECK_RC(offline_pages(PFN_DOWN(HOT), GiB(3) >> PAGE_SHIFT));
 	for (int i = 0; i < 64; i++) {
 		CHECK(movable_pfn(&m[i]) < PFN_DOWN(HOT));
@@ -161,7 +161,7 @@ static int round_trip(unsigned flags)
 	}
 	CHECK_RC(remove_memory(HOT, GiB(3)));
 	CHECK_SAME(&s0, "after add+online+offline+remove");
-	CHECK(!sim_log_has("<err>"));
+	CHECK(!log_has("<err>"));
 	return 0;
 }
 
@@ -173,23 +173,23 @@ static int commands(void)
 	CHECK_RC(boot4g());
 	struct snap s0;
 	take(&s0);
-	sim_log_clear();
+	log_clear();
 	CHECK_RC(sim_run("plug 0xc0000000 3G"));
-	CHECK(sim_log_has("plug: 3072 MiB at 0xc0000000 in "));
-	CHECK(sim_log_has("KiB/GiB)"));
+	CHECK(log_has("plug: 3072 MiB at 0xc0000000 in "));
+	CHECK(log_has("KiB/GiB)"));
 	CHECK_EQ(sim_run("hotremove 0xc0000000 3G"), -EBUSY);
-	CHECK(sim_log_has("section 24 is online (offline it first)"));
-	sim_log_clear();
+	CHECK(log_has("section 24 is online (offline it first)"));
+	log_clear();
 	CHECK_RC(sim_run("sections"));
-	CHECK(sim_log_has("           24  0x0000c0000000-0x0000c8000000  online   Movable      32768  hotplug\n"));
+	CHECK(log_has("           24  0x0000c0000000-0x0000c8000000  online   Movable      32768  hotplug\n"));
 	CHECK_RC(sim_run("unplug 0xc0000000 3G"));
-	CHECK(sim_log_has("unplug: 3072 MiB at 0xc0000000 in "));
+	CHECK(log_has("unplug: 3072 MiB at 0xc0000000 in "));
 	CHECK_RC(sim_run("hotadd 0xc0000000 256M memmap_on_memory"));
 	CHECK_RC(sim_run("online 0xc0000000 2M normal"));
-	sim_log_clear();
+	log_clear();
 	CHECK_RC(sim_run("sections"));
-	CHECK(sim_log_has("online   Normal         256  hotplug memmap_on_memory partly online (1 of 64 x 2 MiB)"));
-	CHECK(sim_log_has("           25  0x0000c8000000-0x0000d0000000  present  -                0  hotplug memmap_on_memory\n"));
+	CHECK(log_has("online   Normal         256  hotplug memmap_on_memory partly online (1 of 64 x 2 MiB)"));
+	CHECK(log_has("           25  0x0000c8000000-0x0000d0000000  present  -                0  hotplug memmap_on_memory\n"));
 	CHECK_RC(sim_run("offline 0xc0000000 2M"));
 	CHECK_RC(sim_run("hotremove 0xc0000000 256M"));
 	CHECK_SAME(&s0, "after the commands");
@@ -236,11 +236,11 @@ static int bad_ranges(void)
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct snap s0;
 		take(&s0);
-		sim_log_clear();
+		log_clear();
 		int rc = sim_run(cases[i].line);
-		if (rc != cases[i].rc || !sim_log_has(cases[i].msg)) {
+		if (rc != cases[i].rc || !log_has(cases[i].msg)) {
 			test_fail(__FILE__, __LINE__, "'%s': rc %d (want %d), log: %s", cases[i].line, rc,
-				  cases[i].rc, sim_log());
+				  cases[i].rc, log_text());
 			return 1;
 		}
 		CHECK_SAME(&s0, cases[i].line);
@@ -255,7 +255,7 @@ static int walk_failures(int (*op)(void), int (*undo)(void), int *points)
 	for (unsigned long n = 1; n < 64; n++) {
 		struct snap s0;
 		take(&s0);
-		sim_log_clear();
+		log_clear();
 		mhp_fail_nth = n;
 		int rc = op();
 		if (!rc) {
@@ -267,7 +267,7 @@ static int walk_failures(int (*op)(void), int (*undo)(void), int *points)
 			*points = (int)n - 1; // nothing failed: every point was walked
 			return 0;
 		}
-		CHECK(sim_log_has("failed on purpose"));
+		CHECK(log_has("failed on purpose"));
 		CHECK_EQ(mhp_fail_nth, 0);
 		char what[64];
 		snprintf(what, sizeof(what), "failure point %lu (rc %d)", n, rc);
@@ -398,12 +398,12 @@ static int unmovable_busy(void)
 	CHECK(in);
 	struct snap s0;
 	take(&s0);
-	sim_log_clear();
+	log_clear();
 	CHECK_EQ(offline_pages(PFN_DOWN(HOT), PAGES_PER_SECTION), -EBUSY);
 	char msg[80];
 	snprintf(msg, sizeof(msg), "unmovable page at pfn 0x%lx", (unsigned long)page_to_pfn(in));
-	CHECK(sim_log_has(msg));
-	CHECK(sim_log_has("range left online"));
+	CHECK(log_has(msg));
+	CHECK(log_has("range left online"));
 	CHECK_SAME(&s0, "after a refused offline");
 	free_pages(in, 0);
 	return unplug(HOT, MiB(128));
@@ -426,9 +426,9 @@ static int no_target_busy(void)
 	CHECK(n > 32768 && n < 131072);
 	struct snap s0;
 	take(&s0);
-	sim_log_clear();
+	log_clear();
 	CHECK_EQ(offline_pages(PFN_DOWN(pa), PAGES_PER_SECTION), -EBUSY);
-	CHECK(sim_log_has("no memory to migrate them to"));
+	CHECK(log_has("no memory to migrate them to"));
 	CHECK_SAME(&s0, "after an offline without targets");
 	while (n--)
 		movable_free(&m[n]);
@@ -664,18 +664,18 @@ static int stress_background(void)
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
-		{ round_trip_3g, "round_trip_3g" },
-		{ round_trip_memmap_on_memory, "round_trip_memmap_on_memory" },
-		{ commands, "commands" },
-		{ bad_ranges, "bad_ranges" },
-		{ failalloc_add, "failalloc_add" },
-		{ failalloc_online_offline_remove, "failalloc_online_offline_remove" },
-		{ unmovable_busy, "unmovable_busy" },
-		{ no_target_busy, "no_target_busy" },
-		{ subsection, "subsection" },
-		{ random_model, "random_model" },
-		{ stress_threads, "stress_threads" },
-		{ stress_background, "stress_background" },
+		CASE(round_trip_3g),
+		CASE(round_trip_memmap_on_memory),
+		CASE(commands),
+		CASE(bad_ranges),
+		CASE(failalloc_add),
+		CASE(failalloc_online_offline_remove),
+		CASE(unmovable_busy),
+		CASE(no_target_busy),
+		CASE(subsection),
+		CASE(random_model),
+		CASE(stress_threads),
+		CASE(stress_background),
 	};
 	return test_main("hotplug", cases, ARRAY_SIZE(cases), argc, argv);
 }

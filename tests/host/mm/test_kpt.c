@@ -283,7 +283,7 @@ static int sv39_mode(void)
 {
 	struct sim_config cfg = { .levels = 3, .ram_size = GiB(4), .mem_limit = GiB(3) };
 	CHECK_RC(sim_boot(&cfg));
-	CHECK(sim_log_has("mm: sv39"));
+	CHECK(log_has("mm: sv39"));
 	if (expect_leaf((uintptr_t)__va(0x100000000), 2, 0x100000000))
 		return 1;
 	uint64_t pt0 = kpt_pgtable_pages(), free0 = total_free_pages();
@@ -311,14 +311,14 @@ static int sv39_mode(void)
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
-		{ leaf_choice, "leaf_choice" },
-		{ bad_args, "bad_args" },
-		{ random_map_unmap, "random_map_unmap" },
-		{ split_partial, "split_partial" },
-		{ enomem_rollback, "enomem_rollback" },
-		{ root_unchanged, "root_unchanged" },
-		{ directmap_leaves, "directmap_leaves" },
-		{ sv39_mode, "sv39_mode" },
+		CASE(leaf_choice),
+		CASE(bad_args),
+		CASE(random_map_unmap),
+		CASE(split_partial),
+		CASE(enomem_rollback),
+		CASE(root_unchanged),
+		CASE(directmap_leaves),
+		CASE(sv39_mode),
 	};
 	return test_main("kpt", cases, ARRAY_SIZE(cases), argc, argv);
 }

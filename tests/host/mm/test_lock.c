@@ -200,7 +200,7 @@ static void take_lock(int i)
 
 static void on_abort(int sig __unused)
 {
-	_exit(sim_log_has("lockdep: taking") ? 42 : 1);
+	_exit(log_has("lockdep: taking") ? 42 : 1);
 }
 
 static int lockdep_table(void)
@@ -227,7 +227,7 @@ static int lockdep_table(void)
 		pid_t pid = fork();
 		if (pid == 0) {
 			signal(SIGABRT, on_abort);
-			sim_log_clear();
+			log_clear();
 			take_lock(cases[i].outer);
 			take_lock(cases[i].inner);
 			_exit(0);
@@ -290,7 +290,7 @@ static int allocator_threads(void)
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_join(t[i], NULL);
 	CHECK(!bad);
-	CHECK(!sim_log_has("<err>"));
+	CHECK(!log_has("<err>"));
 	CHECK_EQ(total_free_pages(), free0);
 	return sim_check_buddy(NULL, 0, 0);
 }
@@ -298,13 +298,13 @@ static int allocator_threads(void)
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
-		{ spin_exclusion, "spin_exclusion" },
-		{ trylock, "trylock" },
-		{ rw_exclusion, "rw_exclusion" },
-		{ writer_preference, "writer_preference" },
-		{ lockdep_order, "lockdep_order" },
-		{ lockdep_table, "lockdep_table" },
-		{ allocator_threads, "allocator_threads" },
+		CASE(spin_exclusion),
+		CASE(trylock),
+		CASE(rw_exclusion),
+		CASE(writer_preference),
+		CASE(lockdep_order),
+		CASE(lockdep_table),
+		CASE(allocator_threads),
 	};
 	return test_main("lock", cases, ARRAY_SIZE(cases), argc, argv);
 }

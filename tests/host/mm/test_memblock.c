@@ -178,11 +178,11 @@ static int boot_errors(void)
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
-		{ add_merge, "add_merge" },
-		{ alloc_topdown, "alloc_topdown" },
-		{ mem_limit_hidden, "mem_limit_hidden" },
-		{ boot_nothing_lost, "boot_nothing_lost" },
-		{ boot_errors, "boot_errors" },
+		CASE(add_merge),
+		CASE(alloc_topdown),
+		CASE(mem_limit_hidden),
+		CASE(boot_nothing_lost),
+		CASE(boot_errors),
 	};
 	return test_main("memblock", cases, ARRAY_SIZE(cases), argc, argv);
 }

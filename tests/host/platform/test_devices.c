@@ -7,7 +7,7 @@
  * lines, a failing probe.
  *
  * Interface: check_qemu_devices, check_cells1_uarts, check_pci_imap_fixture (test_platform.c),
- * run_devices_tests.
+ * devices_suite.
  */
 #include "harness.h"
 
@@ -42,28 +42,26 @@ static bool spec_is(const struct irq_spec *s, uint32_t parent, uint32_t cell)
 	return s->parent == parent && s->nr_cells == 1 && s->cells[0] == cell;
 }
 
-static void check_qemu_pci(struct platform *plat, uint64_t ram, uint32_t plic)
+static int check_qemu_pci(struct platform *plat, uint64_t ram, uint32_t plic)
 {
 	const void *fdt = plat->fdt;
 	int node = fdt_path_offset(fdt, "/soc/pci@30000000");
 	struct pci_host h;
 	struct irq_spec spec;
 
-	EXPECT(node >= 0 && pci_host_dt_parse(plat, fdt, node, &h) == 0, "pci host not parsed");
-	if (node < 0)
-		return;
-	EXPECT(h.ecam_base == 0x30000000 && h.ecam_size == 0x10000000 && h.bus_start == 0 &&
+	CHECK_MSG(node >= 0 && pci_host_dt_parse(plat, fdt, node, &h) == 0, "pci host not parsed");
+	CHECK_MSG(h.ecam_base == 0x30000000 && h.ecam_size == 0x10000000 && h.bus_start == 0 &&
 	       h.bus_end == 255, "pci ECAM 0x%lx +0x%lx buses %u..%u", h.ecam_base, h.ecam_size,
 	       h.bus_start, h.bus_end);
-	EXPECT(h.nr_ranges == 3, "%d pci ranges", h.nr_ranges);
+	CHECK_MSG(h.nr_ranges == 3, "%d pci ranges", h.nr_ranges);
 	if (h.nr_ranges == 3) {
 		const struct pci_range *r = h.ranges;
 
-		EXPECT(r[0].space == 1 && r[0].pci_addr == 0 && r[0].cpu_addr == 0x3000000 &&
+		CHECK_MSG(r[0].space == 1 && r[0].pci_addr == 0 && r[0].cpu_addr == 0x3000000 &&
 		       r[0].size == 0x10000, "io window");
-		EXPECT(r[1].space == 2 && !r[1].prefetchable && r[1].pci_addr == 0x40000000 &&
+		CHECK_MSG(r[1].space == 2 && !r[1].prefetchable && r[1].pci_addr == 0x40000000 &&
 		       r[1].cpu_addr == 0x40000000 && r[1].size == 0x40000000, "mem32 window");
-		EXPECT(r[2].space == 3 && r[2].cpu_addr == r[2].pci_addr && r[2].size >= 1UL << 32 &&
+		CHECK_MSG(r[2].space == 3 && r[2].cpu_addr == r[2].pci_addr && r[2].size >= 1UL << 32 &&
 		       r[2].cpu_addr >= 0x80000000UL + ram, "mem64 window 0x%lx +0x%lx below RAM end",
 		       r[2].cpu_addr, r[2].size);
 	}
@@ -74,13 +72,14 @@ static void check_qemu_pci(struct platform *plat, uint64_t ram, uint32_t plic)
 			uint32_t addr[3] = { slot << 11, 0, 0 };
 			int rc = irq_map_dt(fdt, node, addr, 3, &pin, 1, &spec);
 
-			EXPECT(rc == 0 && spec_is(&spec, plic, 32 + (slot % 4 + pin - 1) % 4),
+			CHECK_MSG(rc == 0 && spec_is(&spec, plic, 32 + (slot % 4 + pin - 1) % 4),
 			       "slot %u pin %u: rc %d -> %u", slot, pin, rc, spec.cells[0]);
 		}
 	}
+	return 0;
 }
 
-void check_qemu_devices(struct platform *plat, uint64_t ram)
+int check_qemu_devices(struct platform *plat, uint64_t ram)
 {
 	const void *fdt = plat->fdt;
 	uint32_t plic = phandle_of(fdt, "/soc/plic@c000000");
@@ -88,42 +87,43 @@ void check_qemu_devices(struct platform *plat, uint64_t ram)
 	uint64_t base, size;
 	int node, budget, nr_virtio = 0, len;
 
-	EXPECT(plic != 0, "no PLIC phandle");
+	CHECK_MSG(plic != 0, "no PLIC phandle");
 	node = fdt_path_offset(fdt, "/soc/serial@10000000");
-	EXPECT(node >= 0 && dt_reg_phys(plat, fdt, node, 0, &base, &size) == 0 &&
+	CHECK_MSG(node >= 0 && dt_reg_phys(plat, fdt, node, 0, &base, &size) == 0 &&
 	       base == 0x10000000 && size == 0x100, "uart reg");
-	EXPECT(node >= 0 && irq_parse_dt(fdt, node, 0, &spec) == 0 && spec_is(&spec, plic, 10),
+	CHECK_MSG(node >= 0 && irq_parse_dt(fdt, node, 0, &spec) == 0 && spec_is(&spec, plic, 10),
 	       "uart interrupt: parent 0x%x cell %u", spec.parent, spec.cells[0]);
-	EXPECT(node >= 0 && irq_parse_dt(fdt, node, 1, &spec) == -ENOENT, "uart has one interrupt");
+	CHECK_MSG(node >= 0 && irq_parse_dt(fdt, node, 1, &spec) == -ENOENT, "uart has one interrupt");
 
 	/* The PLIC's contexts: M and S of each hart, in hart order. */
 	node = fdt_path_offset(fdt, "/soc/plic@c000000");
 	const fdt32_t *ie = fdt_getprop(fdt, node, "interrupts-extended", &len);
-	EXPECT(ie && len == 16 * plat->nr_harts, "interrupts-extended %d bytes", len);
-	for (int ctx = 0; ie && ctx < len / 8; ctx++) {
+	CHECK_MSG(ie && len == 16 * plat->nr_harts, "interrupts-extended %d bytes", ie ? len : 0);
+	for (int ctx = 0; ctx < len / 8; ctx++) {
 		unsigned long hartid = ~0UL;
 
-		EXPECT(irq_intc_hartid(fdt, fdt32_ld(ie + 2 * ctx), &hartid) == 0 &&
+		CHECK_MSG(irq_intc_hartid(fdt, fdt32_ld(ie + 2 * ctx), &hartid) == 0 &&
 		       hartid == (unsigned long)ctx / 2, "context %d: hart %lu", ctx, hartid);
-		EXPECT(fdt32_ld(ie + 2 * ctx + 1) == (ctx % 2 ? 9u : 11u), "context %d cause", ctx);
+		CHECK_MSG(fdt32_ld(ie + 2 * ctx + 1) == (ctx % 2 ? 9u : 11u), "context %d cause", ctx);
 	}
 
 	static const char *const virtio[] = { "virtio,mmio" };
 	dt_for_each_compatible(node, fdt, virtio, budget) {
-		EXPECT(dt_reg_phys(plat, fdt, node, 0, &base, &size) == 0 && size == 0x1000 &&
+		CHECK_MSG(dt_reg_phys(plat, fdt, node, 0, &base, &size) == 0 && size == 0x1000 &&
 		       base >= 0x10001000 && base <= 0x10008000, "virtio reg 0x%lx", base);
-		EXPECT(irq_parse_dt(fdt, node, 0, &spec) == 0 &&
+		CHECK_MSG(irq_parse_dt(fdt, node, 0, &spec) == 0 &&
 		       spec_is(&spec, plic, 1 + (uint32_t)((base - 0x10001000) / 0x1000)),
 		       "virtio@0x%lx irq %u", base, spec.cells[0]);
 		nr_virtio++;
 	}
-	EXPECT(nr_virtio == 8, "%d virtio-mmio", nr_virtio);
-	check_qemu_pci(plat, ram, plic);
-	EXPECT(plat->nr_warnings == 0 && log_find(LOG_WARN, "device tree:") < 0,
-	       "device problems printed");
+	CHECK_MSG(nr_virtio == 8, "%d virtio-mmio", nr_virtio);
+	CHECK_RC(check_qemu_pci(plat, ram, plic));
+	CHECK_MSG(plat->nr_warnings == 0 && log_find(LOG_WARN, "device tree:") < 0,
+		  "device problems printed");
+	return 0;
 }
 
-void check_cells1_uarts(struct platform *plat)
+int check_cells1_uarts(struct platform *plat)
 {
 	const void *fdt = plat->fdt;
 	int good = fdt_path_offset(fdt, "/bus@10000000/serial@0");
@@ -131,19 +131,20 @@ void check_cells1_uarts(struct platform *plat)
 	uint64_t base, size;
 	struct irq_spec spec;
 
-	EXPECT(good >= 0 && dt_reg_phys(plat, fdt, good, 0, &base, &size) == 0 &&
+	CHECK_MSG(good >= 0 && dt_reg_phys(plat, fdt, good, 0, &base, &size) == 0 &&
 	       base == 0x10000000, "serial@0 at 0x%lx", base);
 	/* The fixture names no interrupt-parent anywhere: the interrupt cannot be resolved. */
-	EXPECT(irq_parse_dt(fdt, good, 0, &spec) == -EINVAL &&
+	CHECK_MSG(irq_parse_dt(fdt, good, 0, &spec) == -EINVAL &&
 	       log_find(LOG_WARN, "device tree: /bus@10000000/serial@0: has interrupts but no "
 			"interrupt-parent") >= 0, "serial@0 interrupt");
-	EXPECT(bad >= 0 && dt_reg_phys(plat, fdt, bad, 0, &base, &size) == -EINVAL, "serial@2000000");
-	EXPECT(log_find(LOG_WARN, "device tree: /bus@10000000/serial@2000000: address 0x2000000 size "
+	CHECK_MSG(bad >= 0 && dt_reg_phys(plat, fdt, bad, 0, &base, &size) == -EINVAL, "serial@2000000");
+	CHECK_MSG(log_find(LOG_WARN, "device tree: /bus@10000000/serial@2000000: address 0x2000000 size "
 			"0x100 not covered by the ranges of /bus@10000000") >= 0, "message");
-	EXPECT(plat->nr_warnings == 1, "%d warnings", plat->nr_warnings);
+	CHECK_MSG(plat->nr_warnings == 1, "%d warnings", plat->nr_warnings);
+	return 0;
 }
 
-void check_pci_imap_fixture(struct platform *plat)
+int check_pci_imap_fixture(struct platform *plat)
 {
 	const void *fdt = plat->fdt;
 	int node = fdt_path_offset(fdt, "/soc/pci@30000000");
@@ -153,25 +154,26 @@ void check_pci_imap_fixture(struct platform *plat)
 	struct irq_spec spec;
 	struct pci_host h;
 
-	EXPECT(pci_host_dt_parse(plat, fdt, node, &h) == 0 && h.bus_end == 1 &&
+	CHECK_MSG(pci_host_dt_parse(plat, fdt, node, &h) == 0 && h.bus_end == 1 &&
 	       h.ecam_size == 0x200000, "pci");
-	EXPECT(h.nr_ranges == 3 && h.ranges[2].space == 3 && h.ranges[2].prefetchable &&
+	CHECK_MSG(h.nr_ranges == 3 && h.ranges[2].space == 3 && h.ranges[2].prefetchable &&
 	       h.ranges[2].cpu_addr == 0x400000000UL && h.ranges[2].size == 0x400000000UL,
 	       "%d ranges", h.nr_ranges);
-	EXPECT(log_find(LOG_WARN, "ranges entry 3 (configuration space) ignored") >= 0, "config");
+	CHECK_MSG(log_find(LOG_WARN, "ranges entry 3 (configuration space) ignored") >= 0, "config");
 	/* Rows of 7 cells (the PLIC has #address-cells 1); the parent's unit address is skipped. */
-	EXPECT(irq_map_dt(fdt, node, addr, 3, &pin, 1, &spec) == 0 && spec_is(&spec, plic, 0x20),
+	CHECK_MSG(irq_map_dt(fdt, node, addr, 3, &pin, 1, &spec) == 0 && spec_is(&spec, plic, 0x20),
 	       "slot 0 INTA");
 	addr[0] = 1 << 11, pin = 2;
-	EXPECT(irq_map_dt(fdt, node, addr, 3, &pin, 1, &spec) == 0 && spec_is(&spec, plic, 0x22),
+	CHECK_MSG(irq_map_dt(fdt, node, addr, 3, &pin, 1, &spec) == 0 && spec_is(&spec, plic, 0x22),
 	       "slot 1 INTB");
 	addr[0] = 2 << 11, pin = 1;
-	EXPECT(irq_map_dt(fdt, node, addr, 3, &pin, 1, &spec) == 0 && spec.parent == other &&
+	CHECK_MSG(irq_map_dt(fdt, node, addr, 3, &pin, 1, &spec) == 0 && spec.parent == other &&
 	       spec.nr_cells == 2 && spec.cells[0] == 5 && spec.cells[1] == 1,
 	       "slot 2 INTA: another controller, two cells");
 	addr[0] = 3 << 11;
-	EXPECT(irq_map_dt(fdt, node, addr, 3, &pin, 1, &spec) == -EINVAL &&
+	CHECK_MSG(irq_map_dt(fdt, node, addr, 3, &pin, 1, &spec) == -EINVAL &&
 	       log_find(LOG_WARN, "interrupt parent 0x77 names no node") >= 0, "bad phandle");
+	return 0;
 }
 
 /* ---- The walker, with stand-in drivers ------------------------------------------------------ */
@@ -250,7 +252,7 @@ static const char *const mmio_compat[] = { "virtio,mmio", NULL };
 DT_DRIVER(test_mmio, .name = "test-mmio", .compatible = mmio_compat, .stage = DT_STAGE_DEVICE,
 	  .probe = test_mmio_probe);
 
-void run_devices_tests(void)
+static int devices_walker(void)
 {
 	static struct platform plat;
 	char path[512];
@@ -258,39 +260,39 @@ void run_devices_tests(void)
 	void *fdt;
 	int rc;
 
-	t_start("devices", "walker");
 	snprintf(path, sizeof(path), "%s/qemu-3g-4.dtb", dtb_dir);
 	fdt = load_file(path, &size);
-	EXPECT(fdt && platform_parse(&plat, fdt, size) == 0, "cannot parse %s", path);
-	if (!fdt) {
-		t_finish();
-		return;
-	}
+	CHECK_MSG(fdt && platform_parse(&plat, fdt, size) == 0, "cannot parse %s", path);
 	rc = dt_probe_stage(&plat, fdt, DT_STAGE_IRQCHIP);
-	EXPECT(rc == 0 && irq_domain_find(test_plic.phandle) == &test_plic, "irqchip stage: %d", rc);
+	CHECK_MSG(rc == 0 && irq_domain_find(test_plic.phandle) == &test_plic, "irqchip stage: %d", rc);
 	rc = dt_probe_stage(&plat, fdt, DT_STAGE_DEVICE);
 	/* Failures: the -EIO slot. The deferred one bound on its second offer. */
-	EXPECT(rc == 1, "device stage: %d failures", rc);
-	EXPECT(log_find(LOG_ERR, "test-mmio: /soc/virtio_mmio@10001000: probe failed (EIO)") >= 0,
+	CHECK_MSG(rc == 1, "device stage: %d failures", rc);
+	CHECK_MSG(log_find(LOG_ERR, "test-mmio: /soc/virtio_mmio@10001000: probe failed (EIO)") >= 0,
 	       "failure message");
-	EXPECT(mmio_calls == 9 && dt_bound_driver(deferred_node) &&
+	CHECK_MSG(mmio_calls == 9 && dt_bound_driver(deferred_node) &&
 	       strcmp(dt_bound_driver(deferred_node)->name, "test-mmio") == 0,
 	       "%u virtio probes, deferred node bound", mmio_calls);
 	int uart = fdt_path_offset(fdt, "/soc/serial@10000000");
-	EXPECT(dt_bound_driver(uart) && strcmp(dt_bound_driver(uart)->name, "test-uart") == 0 &&
-	       uart_calls == 1, "uart bound to %s", dt_bound_driver(uart) ? dt_bound_driver(uart)->name : "-");
-	EXPECT(plic_enabled[10] == 1, "line 10 enabled %u times", plic_enabled[10]);
+	CHECK_MSG(dt_bound_driver(uart) && strcmp(dt_bound_driver(uart)->name, "test-uart") == 0 &&
+		  uart_calls == 1, "uart not bound to test-uart (%u probes)", uart_calls);
+	CHECK_MSG(plic_enabled[10] == 1, "line 10 enabled %u times", plic_enabled[10]);
 	irq_dispatch(&test_plic, 10);
-	EXPECT(uart_irqs == 1 && uart_irqs2 == 1, "shared line: %u %u", uart_irqs, uart_irqs2);
+	CHECK_MSG(uart_irqs == 1 && uart_irqs2 == 1, "shared line: %u %u", uart_irqs, uart_irqs2);
 	int pci = fdt_path_offset(fdt, "/soc/pci@30000000");
-	EXPECT(dt_bound_driver(pci) && nr_pci_init == 1, "the real PCI host driver bound");
+	CHECK_MSG(dt_bound_driver(pci) && nr_pci_init == 1, "the real PCI host driver bound");
 	/* A second walk binds nothing twice. */
-	EXPECT(dt_probe_stage(&plat, fdt, DT_STAGE_DEVICE) == 1 && uart_calls == 1,
+	CHECK_MSG(dt_probe_stage(&plat, fdt, DT_STAGE_DEVICE) == 1 && uart_calls == 1,
 	       "second walk");
-	out_clear();
+	log_clear();
 	dt_print_devices(fdt);
-	EXPECT(strstr(out_text(), "/soc/serial@10000000") && strstr(out_text(), "test-uart"),
-	       "dt_print_devices:\n%s", out_text());
-	t_finish();
+	CHECK_MSG(log_has("/soc/serial@10000000") && log_has("test-uart"), "dt_print_devices:\n%s",
+		  log_text());
 	free(fdt);
+	return 0;
 }
+
+static const struct test_case devices_cases[] = {
+	CASE(devices_walker),
+};
+const struct test_suite devices_suite = SUITE("devices", devices_cases);

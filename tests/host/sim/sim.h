@@ -3,16 +3,18 @@
  * Host simulation of the machine under kernel/mm/: physical memory is a memfd, the direct map is
  * one mapping of it, and the vmemmap is a PROT_NONE reservation into which every vmemmap leaf the
  * kernel writes is mirrored (so a stray touch of an unpopulated descriptor faults, as on the
- * target). printk output is captured for tests to inspect.
+ * target). printk output is captured for tests to inspect (tests/host/common/log.h).
  *
- * Interface: sim_boot (set up the "arch" state and run mm_init), sim_log/sim_log_clear/
- * sim_log_has, sim_resident (is a physical page backed yet), sim counters, sim_set_hart.
+ * Interface: sim_boot (set up the "arch" state and run mm_init), sim_resident (is a physical
+ * page backed yet), sim counters, sim_set_hart.
  */
 #ifndef RVMM_SIM_H
 #define RVMM_SIM_H
 
 #include <rvmm/mm.h>
 #include <rvmm/types.h>
+
+#include "log.h"
 
 #define SIM_MAX_RANGES 8
 #define SIM_RAM_BASE 0x80000000UL
@@ -61,12 +63,6 @@ void sim_machine(const struct sim_config *cfg);
 
 /* True if the physical page holding pa has ever been written (memfd page allocated). */
 bool sim_resident(phys_addr_t pa);
-
-const char *sim_log(void);
-void sim_log_clear(void);
-bool sim_log_has(const char *s);
-/* Print the captured log to stderr (failure reports). */
-void sim_log_dump(void);
 
 void sim_set_hart(unsigned hart, unsigned nr_harts);
 /* Take a pending cross-hart call now, if interrupts are enabled (what an IPI does). */

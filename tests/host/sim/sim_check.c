@@ -121,10 +121,10 @@ out:
 
 int sim_mmcheck(void)
 {
-	size_t mark = strlen(sim_log());
+	size_t mark = strlen(log_text());
 	if ((write_held_by_me(&hotplug_lock) ? __mm_check() : mm_check()) == 0)
 		return 0;
-	test_fail(__FILE__, __LINE__, "mmcheck: %.600s", sim_log() + mark);
+	test_fail(__FILE__, __LINE__, "mmcheck: %.600s", log_text() + mark);
 	return 1;
 }
 

@@ -67,7 +67,7 @@ static void settle(void) { fake_background(300000); }
 static int check_agree(void)
 {
 	if (fake_hp.violations)
-		host_fail(__FILE__, __LINE__, "hot-plug contract: %s", fake_hp.first_violation);
+		test_fail(__FILE__, __LINE__, "hot-plug contract: %s", fake_hp.first_violation);
 	CHECK_EQ(fake_hp.violations, 0);
 	CHECK_EQ(dev->protocol_errors, 0);
 	CHECK_EQ(vm->plugged_size, dev->plugged_size);
@@ -102,7 +102,7 @@ static int resize_to(uint64_t size)
 	vmem_dev_request(dev, size);
 	settle();
 	if (vm->last_rc)
-		host_fail(__FILE__, __LINE__, "resize to %llu MiB: %s (%s)",
+		test_fail(__FILE__, __LINE__, "resize to %llu MiB: %s (%s)",
 			  (unsigned long long)(size >> 20), vm->why ? vm->why : "?",
 			  errname(vm->last_rc));
 	CHECK_EQ(vm->last_rc, 0);
@@ -189,7 +189,7 @@ static int test_region_unaligned_sections(void)
 {
 	make_device(2 * M, REGION + 64 * M, 1 * G, 0, 0);
 	CHECK_RC(probe());
-	CHECK(host_log_contains("not section-aligned"));
+	CHECK(log_has("not section-aligned"));
 	CHECK_EQ(vm->base, REGION + SECTION_SIZE);
 	CHECK_EQ(vm->nr_sections, 7);
 	vmem_dev_request(dev, 256 * M);
@@ -208,7 +208,7 @@ static int test_nack_plug(void)
 	settle();
 	dev->nack_plugs = 3;
 	CHECK_RC(resize_to(1 * G));
-	CHECK(host_log_contains("NACK"));
+	CHECK(log_has("NACK"));
 	CHECK_EQ(dev->nr_plug, 4); /* three refused, then one batch */
 	return 0;
 }
@@ -220,7 +220,7 @@ static int test_busy_unplug(void)
 	CHECK_RC(resize_to(1 * G));
 	dev->busy_unplugs = 2;
 	CHECK_RC(resize_to(128 * M));
-	CHECK(host_log_contains("BUSY"));
+	CHECK(log_has("BUSY"));
 	return 0;
 }
 
@@ -243,7 +243,7 @@ static int test_error_broken(void)
 	settle();
 	CHECK(vm->broken);
 	CHECK(vm->vdev->broken);
-	CHECK(host_log_contains("answered ERROR"));
+	CHECK(log_has("answered ERROR"));
 	unsigned plugs = dev->nr_plug;
 	vmem_dev_request(dev, 1 * G);
 	settle();
@@ -260,7 +260,7 @@ static int test_no_answer(void)
 	vmem_dev_request(dev, 256 * M);
 	settle();
 	CHECK(vm->broken);
-	CHECK(host_log_contains("no answer"));
+	CHECK(log_has("no answer"));
 	CHECK_EQ(vmem_plugged_blocks(vm), 0);
 	CHECK_EQ(fake_online_bytes(REGION, 4 * G), 0);
 	return 0;
@@ -279,9 +279,9 @@ static int bad_config(uint64_t bs, uint64_t addr, uint64_t region, uint64_t usab
 	long pages = host_pages_in_use();
 	CHECK(probe() != 0);
 	CHECK(!vm);
-	if (!host_log_contains(msg))
-		host_fail(__FILE__, __LINE__, "no \"%s\" in the log", msg);
-	CHECK(host_log_contains(msg));
+	if (!log_has(msg))
+		test_fail(__FILE__, __LINE__, "no \"%s\" in the log", msg);
+	CHECK(log_has(msg));
 	CHECK_EQ(host_pages_in_use(), pages);
 	CHECK_EQ(fake_hp.add_calls, 0);
 	CHECK_EQ(dev->nr_plug + dev->nr_unplug + dev->nr_unplug_all, 0);
@@ -350,7 +350,7 @@ static int test_plugged_at_probe(void)
 	dev->busy_unplug_alls = 1;
 	CHECK_RC(probe());
 	CHECK(vm->unplug_all_pending);
-	CHECK(host_log_contains("unplugging all first"));
+	CHECK(log_has("unplugging all first"));
 	settle();
 	CHECK_EQ(dev->nr_unplug_all, 2); /* BUSY once, then done */
 	CHECK(!vm->unplug_all_pending);
@@ -385,8 +385,8 @@ static int test_unmovable(void)
 	vmem_dev_request(dev, 0);
 	settle();
 	CHECK_EQ(vm->last_rc, -EBUSY);
-	CHECK(host_log_contains("cannot unplug"));
-	CHECK(host_log_contains("unmovable"));
+	CHECK(log_has("cannot unplug"));
+	CHECK(log_has("unmovable"));
 	CHECK_EQ(dev->plugged_size, 4 * M);
 	CHECK(vmem_dev_is_plugged(dev, REGION + 500 * 2 * M, 2 * M));
 	CHECK(vmem_dev_is_plugged(dev, REGION + 300 * 2 * M, 2 * M));
@@ -444,7 +444,7 @@ static int test_add_fails(void)
 	CHECK_RC(probe());
 	fake_hp.fail_add = -ENOMEM;
 	CHECK_RC(resize_to(256 * M));
-	CHECK(host_log_contains("could not bring it online"));
+	CHECK(log_has("could not bring it online"));
 	CHECK(dev->nr_unplug >= 1); /* the first plug was given back */
 	return 0;
 }
@@ -457,7 +457,7 @@ static int test_online_fails_giveback_busy(void)
 	dev->busy_unplugs = 1;
 	vmem_dev_request(dev, 256 * M);
 	fake_background(1); /* one run: plugged, online failed, give-back refused */
-	CHECK(host_log_contains("it stays plugged, offline"));
+	CHECK(log_has("it stays plugged, offline"));
 	CHECK(vm->nr_in_state[VMEM_BLOCK_PLUGGED] > 0);
 	CHECK_RC(check_agree());
 	settle(); /* the retry onlines what is plugged, then plugs the rest */
@@ -473,7 +473,7 @@ static int test_remove_fails(void)
 	CHECK_RC(resize_to(512 * M));
 	fake_hp.fail_remove = -EBUSY;
 	CHECK_RC(resize_to(0)); /* retried: the section left behind is removed too */
-	CHECK(host_log_contains("hot-remove"));
+	CHECK(log_has("hot-remove"));
 	return 0;
 }
 
@@ -520,7 +520,7 @@ static unsigned hits(enum fault f) { return f == FAULT_CORE ? fake_hp.fail_hits 
 /*
  * One walk step, in a child: reach op->from, fail the nth request (or core call) of the resize
  * to op->to, and check. Exit status 0: the failure fired and everything checked out; 2: the
- * resize had fewer than n points and completed; 1: a check failed (reason sent by host_fail).
+ * resize had fewer than n points and completed; 1: a check failed (reason sent by test_fail).
  */
 static int walk_one(const struct walk_op *op, enum fault f, unsigned n)
 {
@@ -561,7 +561,7 @@ static int walk_one(const struct walk_op *op, enum fault f, unsigned n)
 		CHECK(!vm->broken);
 		settle();
 		if (vm->last_rc)
-			host_fail(__FILE__, __LINE__, "after %s at point %u: %s (%s)", fault_names[f],
+			test_fail(__FILE__, __LINE__, "after %s at point %u: %s (%s)", fault_names[f],
 				  n, vm->why ? vm->why : "?", errname(vm->last_rc));
 		CHECK_EQ(vm->last_rc, 0);
 		CHECK_EQ(dev->plugged_size, op->to);
@@ -583,7 +583,7 @@ static int walk(const struct walk_op *op, enum fault f, unsigned *points)
 		int st;
 		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
 		if (!WIFEXITED(st) || WEXITSTATUS(st) == 1) {
-			host_fail(__FILE__, __LINE__, "%s: %s at point %u failed (status 0x%x)", op->name,
+			test_fail(__FILE__, __LINE__, "%s: %s at point %u failed (status 0x%x)", op->name,
 				  fault_names[f], n, st);
 			return 1;
 		}
@@ -592,7 +592,7 @@ static int walk(const struct walk_op *op, enum fault f, unsigned *points)
 			return 0;
 		}
 	}
-	host_fail(__FILE__, __LINE__, "%s: more than 200 failure points?", op->name);
+	test_fail(__FILE__, __LINE__, "%s: more than 200 failure points?", op->name);
 	return 1;
 }
 
@@ -642,12 +642,12 @@ static int test_vmem_command(void)
 	CHECK_RC(probe());
 	settle();
 	CHECK_EQ(dev->plugged_size, 512 * M);
-	host_log_clear();
+	log_clear();
 	CHECK_RC(run_cmd("vmem"));
-	CHECK(host_log_contains("block 2048 KiB"));
-	CHECK(host_log_contains("requested 512 MiB"));
-	CHECK(host_log_contains("MemPlugged 524288 kB"));
-	CHECK(host_log_contains("online"));
+	CHECK(log_has("block 2048 KiB"));
+	CHECK(log_has("requested 512 MiB"));
+	CHECK(log_has("MemPlugged 524288 kB"));
+	CHECK(log_has("online"));
 
 	CHECK_RC(run_cmd("vmem unplug 0x8000000"));
 	CHECK(!vm->auto_follow);
@@ -666,46 +666,46 @@ static int test_vmem_command(void)
 	CHECK_RC(run_cmd("vmem auto on"));
 	CHECK_EQ(dev->plugged_size, 1 * G);
 	CHECK_EQ(run_cmd("vmem plug 0x10000000"), -EAGAIN); /* within the usable region... */
-	CHECK(host_log_contains("NACK"));     /* ...but the device refuses beyond its request */
+	CHECK(log_has("NACK"));     /* ...but the device refuses beyond its request */
 	CHECK_EQ(dev->plugged_size, 1 * G);
 	CHECK_RC(run_cmd("vmem auto on"));
 	CHECK_EQ(dev->plugged_size, 1 * G);
 	return check_agree();
 }
 
-static const struct host_case cases[] = {
-	{ test_resize_2m, "resize_2m" },
-	{ test_resize_4m, "resize_4m" },
-	{ test_resize_128m, "resize_128m" },
-	{ test_resize_256m, "resize_256m" },
-	{ test_unplug_batched, "unplug_batched" },
-	{ test_subblock_sections, "subblock_sections" },
-	{ test_region_unaligned_sections, "region_unaligned_sections" },
-	{ test_nack_plug, "nack_plug" },
-	{ test_busy_unplug, "busy_unplug" },
-	{ test_busy_plug, "busy_plug" },
-	{ test_error_broken, "error_broken" },
-	{ test_no_answer, "no_answer" },
-	{ test_bad_block_3000, "bad_block_3000" },
-	{ test_bad_block_1m, "bad_block_1m" },
-	{ test_bad_region_unaligned, "bad_region_unaligned" },
-	{ test_bad_region_beyond_max_phys, "bad_region_beyond_max_phys" },
-	{ test_bad_usable_gt_region, "bad_usable_gt_region" },
-	{ test_bad_plugged_not_multiple, "bad_plugged_not_multiple" },
-	{ test_bad_no_whole_section, "bad_no_whole_section" },
-	{ test_request_changes_midway, "request_changes_midway" },
-	{ test_plugged_at_probe, "plugged_at_probe" },
-	{ test_unmovable, "unmovable" },
-	{ test_prefer_offlinable, "prefer_offlinable" },
-	{ test_unmovable_big_block, "unmovable_big_block" },
-	{ test_add_fails, "add_fails" },
-	{ test_online_fails_giveback_busy, "online_fails_giveback_busy" },
-	{ test_remove_fails, "remove_fails" },
-	{ test_vmem_command, "vmem_command" },
-	{ test_fault_walk, "fault_walk" },
+static const struct test_case cases[] = {
+	CASE(test_resize_2m),
+	CASE(test_resize_4m),
+	CASE(test_resize_128m),
+	CASE(test_resize_256m),
+	CASE(test_unplug_batched),
+	CASE(test_subblock_sections),
+	CASE(test_region_unaligned_sections),
+	CASE(test_nack_plug),
+	CASE(test_busy_unplug),
+	CASE(test_busy_plug),
+	CASE(test_error_broken),
+	CASE(test_no_answer),
+	CASE(test_bad_block_3000),
+	CASE(test_bad_block_1m),
+	CASE(test_bad_region_unaligned),
+	CASE(test_bad_region_beyond_max_phys),
+	CASE(test_bad_usable_gt_region),
+	CASE(test_bad_plugged_not_multiple),
+	CASE(test_bad_no_whole_section),
+	CASE(test_request_changes_midway),
+	CASE(test_plugged_at_probe),
+	CASE(test_unmovable),
+	CASE(test_prefer_offlinable),
+	CASE(test_unmovable_big_block),
+	CASE(test_add_fails),
+	CASE(test_online_fails_giveback_busy),
+	CASE(test_remove_fails),
+	CASE(test_vmem_command),
+	CASE(test_fault_walk),
 };
 
 int main(int argc, char **argv)
 {
-	return host_test_main("vmem", cases, ARRAY_SIZE(cases), argc, argv);
+	return test_main("vmem", cases, ARRAY_SIZE(cases), argc, argv);
 }
