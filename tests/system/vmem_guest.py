@@ -35,7 +35,7 @@ def require_patched_qemu():
 class VmemGuest:
     """A 4-hart guest with a virtio-mem device of 8 GiB and its QMP connection."""
 
-    def __init__(self, block=None, mem="1G", vmem="8G", smp=4, icount=False, args=""):
+    def __init__(self, block=None, mem="1G", vmem="8G", smp=4, icount=False, args="", extra=""):
         self.qemu = patched_qemu()
         tag = f"{os.getpid()}-{block or 'def'}"
         self.sock = os.path.join(ROOT, "build", f"qmp-vmem-{tag}.sock")
@@ -43,7 +43,7 @@ class VmemGuest:
         env = {"QMP_SOCK": self.sock, "MON_SOCK": mon, "QEMU_PATCHED": self.qemu or ""}
         if block:
             env["VMEM_BLOCK"] = block
-        self.g = Guest(mem=mem, smp=smp, vmem=vmem, env=env, icount=icount, args=args)
+        self.g = Guest(mem=mem, smp=smp, vmem=vmem, env=env, icount=icount, args=args, extra=extra)
         self.q = None
 
     def __enter__(self):
