@@ -121,7 +121,8 @@ def test_two_sockets_each_aia_mode():
 def test_seed_command_line():
     """The seed's line as written (aplic-imsic, 8 harts, pci-serial holding the console's
     focus, transitional virtio-rng-pci, 16G with a -numa node, 2 GiB virtio-mem): every device
-    gets an interrupt, and virtio-mem follows a QMP resize through its configuration vector."""
+    gets an interrupt (virtio-pci MSI-X, the serial ports through the APLIC), a command typed on
+    the focused port is answered, and virtio-mem follows a QMP resize."""
     require_patched_qemu()
     if not os.path.exists(SEED_LINE):
         raise Skip(f"{SEED_LINE} is missing")
@@ -141,8 +142,15 @@ def test_seed_command_line():
         boot = g.out
         assert re.search(r"aplic: \S+ at 0xd000000, 96 sources, MSI delivery", boot), boot
         assert re.search(r"imsic: \S+: 8 S-level files", boot), boot
-        assert re.search(r"virtio-pci \S+: MSI-X", boot), boot
+        assert len(re.findall(r"virtio-pci \S+: MSI-X, 2 vectors", boot)) == 2, boot
+        assert re.search(r"pci-serial \S+: console port .*\(interrupt-driven receive\)", boot), boot
         no_polling_left(boot)
+        # Typed into the focused front end (the PCI serial port): rng answers through MSI-X.
+        out = g.cmd("rng 8")
+        assert re.search(r"^[0-9a-f]{16}$", out, re.M), out
+        out = g.cmd("virtio")
+        m = re.search(r"id  4 entropy .* irqs config \d+ queues (\d+)", out)
+        assert m and int(m.group(1)) > 0, out
         import sys
         sys.path.insert(0, os.path.join(ROOT, "tools", "qemu"))
         from qmp import QMP
@@ -153,6 +161,8 @@ def test_seed_command_line():
             assert time.monotonic() - t0 < 120, g.tail()
             time.sleep(0.05)
         g.expect(r"plugged and 1024 MiB online", 120)
+        config, _ = vmem_irqs(g)
+        assert config >= 1, config
     finally:
         if q:
             q.close()
