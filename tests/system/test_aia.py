@@ -89,6 +89,20 @@ def test_aplic_imsic_intx_when_msi_off():
     assert "msi-x" not in lspci, lspci
 
 
+def test_virtio_mmio_and_uart_each_mode():
+    """Wired devices on every controller: virtio-rng over virtio-mmio and the UART's input, on
+    the PLIC, the APLIC in direct mode and the APLIC in MSI mode."""
+    for extra in ("", "-machine aia=aplic", "-machine aia=aplic-imsic"):
+        with Guest(smp=2, extra=extra + " -device virtio-rng-device").start(timeout=120) as g:
+            no_polling_left(g.out)
+            assert "interrupt-driven receive" in g.out, g.out
+            out = g.cmd("rng 8")
+            assert re.search(r"^[0-9a-f]{16}$", out, re.M), out
+            out = g.cmd("virtio")
+            m = re.search(r"virtio-mmio\S* +id  4 entropy .* irqs config \d+ queues (\d+)", out)
+            assert m and int(m.group(1)) > 0, (extra, out)
+
+
 def two_socket_args(machine):
     return (f"-machine {machine} -object memory-backend-ram,id=m0,size=512M "
             "-object memory-backend-ram,id=m1,size=512M "
