@@ -89,6 +89,28 @@ def test_aplic_imsic_intx_when_msi_off():
     assert "msi-x" not in lspci, lspci
 
 
+def test_msix_table_too_small_or_absent():
+    """A device with one MSI-X entry shares it between configuration and queue (the ISR says
+    which); a device with none (vectors=0: no MSI-X capability) uses INTx through the APLIC."""
+    require_patched_qemu()
+    for vectors, want in ((1, r"MSI-X, 1 vector \(shared by everything\)"), (0, None)):
+        extra = f"-machine aia=aplic-imsic -global virtio-mem-pci.vectors={vectors}"
+        with VmemGuest(block="2M", smp=2, extra=extra) as v:
+            boot = v.g.out
+            no_polling_left(boot)
+            if want:
+                assert re.search(want, boot), boot
+            else:
+                assert "MSI-X" not in boot, boot
+            for size in (1 * GiB, 0):
+                v.resize(size)
+            config, queues = vmem_irqs(v.g)
+            assert config >= 2 and queues > 0, (vectors, config, queues)
+            lspci = v.g.cmd("lspci")
+            assert re.search(r"1af4:1058 .* (msi-x 1 of 1 vectors|irq \S+ \d+ \d+ \(INTA\))",
+                             lspci), lspci
+
+
 def test_virtio_mmio_and_uart_each_mode():
     """Wired devices on every controller: virtio-rng over virtio-mmio and the UART's input, on
     the PLIC, the APLIC in direct mode and the APLIC in MSI mode."""
