@@ -20,7 +20,6 @@
  *
  * Interface: the DT driver below; everything else goes through its irq_domain (rvmm/irq.h).
  */
-#include <asm/csr.h>
 #include <asm/hart.h>
 #include <rvmm/device.h>
 #include <rvmm/dt.h>
@@ -32,9 +31,10 @@
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
 
+#include "aia_dt.h"
+
 #define APLIC_MAX 8             /* one S-level domain per socket; QEMU virt has up to 8 */
 #define APLIC_MAX_SOURCES 1023
-#define IRQ_M_EXT 11
 
 #define DOMAINCFG 0x0000
 #define  DOMAINCFG_IE (1u << 8)
@@ -243,31 +243,6 @@ static const struct irq_domain_ops aplic_msi_ops = {
 
 /* ---- the DT node ---------------------------------------------------------------------------- */
 
-// Direct mode: the IDCs from interrupts-extended. -ENODEV for an M-level domain.
-static int read_idcs(const struct dt_device *dev, struct aplic *a)
-{
-	int len;
-	const fdt32_t *ie = fdt_getprop(dev->fdt, dev->node, "interrupts-extended", &len);
-
-	if (!ie || len <= 0 || len % 8 || len / 8 > MAX_HARTS) {
-		dt_warn(dev->plat, dev->fdt, dev->node, "neither msi-parent nor 1..%d IDCs in "
-			"interrupts-extended, dropped", MAX_HARTS);
-		return -EINVAL;
-	}
-	if (fdt32_ld(ie + 1) == IRQ_M_EXT)
-		return -ENODEV;
-	for (int i = 0; i < len / 8; i++) {
-		if (fdt32_ld(ie + 2 * i + 1) != IRQ_S_EXT ||
-		    irq_intc_hartid(dev->fdt, fdt32_ld(ie + 2 * i), &a->idc_hartid[i])) {
-			dt_warn(dev->plat, dev->fdt, dev->node, "IDC %d is not a hart's S-level "
-				"external interrupt (9), dropped", i);
-			return -EINVAL;
-		}
-	}
-	a->nr_idcs = (unsigned)len / 8;
-	return 0;
-}
-
 // The node's mode and targets. -EAGAIN while its MSI controller is not probed yet.
 static int read_node(const struct dt_device *dev, struct aplic *a, uint64_t size)
 {
@@ -284,13 +259,17 @@ static int read_node(const struct dt_device *dev, struct aplic *a, uint64_t size
 		a->msi = irq_msi_domain(dev->fdt, dev->node);
 		return a->msi ? 0 : -EAGAIN;
 	}
-	int rc = read_idcs(dev, a);
-	if (rc == 0 && size < IDC(a->nr_idcs)) {
+	/* Direct mode: an IDC per hart of interrupts-extended. */
+	int n = aia_dt_harts(dev, a->idc_hartid, MAX_HARTS);
+	if (n < 0)
+		return n;
+	a->nr_idcs = (unsigned)n;
+	if (size < IDC(a->nr_idcs)) {
 		dt_warn(dev->plat, dev->fdt, dev->node, "reg size 0x%lx holds fewer than its %u "
 			"IDCs, dropped", (unsigned long)size, a->nr_idcs);
 		return -EINVAL;
 	}
-	return rc;
+	return 0;
 }
 
 static int aplic_probe(const struct dt_device *dev)

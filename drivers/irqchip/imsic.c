@@ -21,7 +21,6 @@
  * Interface: the DT driver below, its irq_domain, imsic_hart_index_of (rvmm/irqchip.h).
  */
 #include <asm/aia.h>
-#include <asm/csr.h>
 #include <asm/hart.h>
 #include <rvmm/arch_cpu.h>
 #include <rvmm/device.h>
@@ -33,10 +32,11 @@
 #include <rvmm/printk.h>
 #include <rvmm/spinlock.h>
 
+#include "aia_dt.h"
+
 #define IMSIC_MAX_IDS 2048        /* riscv,num-ids is 63..2047 */
 #define IMSIC_FILE_SHIFT 12       /* an interrupt file is one 4 KiB page */
 #define IMSIC_MAX_REGS 8          /* one region per socket on QEMU virt (8 sockets at most) */
-#define IRQ_M_EXT 11              /* interrupts-extended cause of the M-level files */
 
 struct imsic_file {
 	unsigned long hartid;
@@ -190,34 +190,16 @@ static int read_param(const struct dt_device *dev, const char *prop, uint32_t df
 	return 0;
 }
 
-// The harts of interrupts-extended, in order. -ENODEV for the M-level files (OpenSBI's).
+// The harts of interrupts-extended, in order: file i is hart files[i].hartid's.
 static int read_harts(const struct dt_device *dev)
 {
-	int len;
-	const fdt32_t *ie = fdt_getprop(dev->fdt, dev->node, "interrupts-extended", &len);
+	static unsigned long hartid[MAX_HARTS];
+	int n = aia_dt_harts(dev, hartid, MAX_HARTS);
 
-	if (!ie || len <= 0 || len % 8 || len / 8 > MAX_HARTS) {
-		dt_warn(dev->plat, dev->fdt, dev->node, "interrupts-extended is missing or not 1..%d "
-			"<phandle cause> pairs, dropped", MAX_HARTS);
-		return -EINVAL;
-	}
-	if (fdt32_ld(ie + 1) == IRQ_M_EXT)
-		return -ENODEV;
-	for (int i = 0; i < len / 8; i++) {
-		struct imsic_file *f = &imsic.files[i];
-
-		if (fdt32_ld(ie + 2 * i + 1) != IRQ_S_EXT) {
-			dt_warn(dev->plat, dev->fdt, dev->node, "entry %d is local interrupt %u, not "
-				"the S-level external interrupt (9), dropped", i, fdt32_ld(ie + 2 * i + 1));
-			return -EINVAL;
-		}
-		if (irq_intc_hartid(dev->fdt, fdt32_ld(ie + 2 * i), &f->hartid)) {
-			dt_warn(dev->plat, dev->fdt, dev->node, "entry %d names no hart, dropped", i);
-			return -EINVAL;
-		}
-	}
-	imsic.nr_files = (unsigned)len / 8;
-	return 0;
+	for (int i = 0; i < n; i++)
+		imsic.files[i].hartid = hartid[i];
+	imsic.nr_files = n > 0 ? (unsigned)n : 0;
+	return n < 0 ? n : 0;
 }
 
 // File i's address: i files of (1 << guest_bits) pages into the regions, in reg order.

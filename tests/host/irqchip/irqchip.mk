@@ -18,7 +18,7 @@ IT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(IT_SANITIZE) -DHOST_REAL_
 	-Itests/host/irqchip/include -Itests/host/virtio/include -Itests/host/common -Iinclude $(LIBFDT_CFLAGS) -MMD -MP
 # The real interrupt-domain layer and driver walker (kernel/irq.c, device.c) with the DT readers
 # of kernel/platform.c; the virtio suite's harness for printk, ioremap, pages and locks.
-IT_SRCS := drivers/irqchip/aplic.c drivers/irqchip/imsic.c kernel/irq.c kernel/device.c \
+IT_SRCS := drivers/irqchip/aplic.c drivers/irqchip/imsic.c drivers/irqchip/aia_dt.c kernel/irq.c kernel/device.c \
 	kernel/platform.c kernel/platform_mem.c kernel/platform_cpus.c \
 	tests/host/irqchip/test_aia.c tests/host/virtio/host_stubs.c tests/host/common/printk.c \
 	tests/host/common/test_main.c lib/errname.c

@@ -465,7 +465,7 @@ static int test_direct_wrong_cause(void)
 	struct dt_opts o = { .harts = 2, .sockets = 1, .s_cause = 5 };
 
 	CHECK_EQ(setup(&o, 0), 1);                /* the S-level APLIC failed; the M-level is not ours */
-	CHECK(log_has("IDC 0 is not a hart's S-level external interrupt (9)"));
+	CHECK(log_has("entry 0 is not a hart's S-level external interrupt (9)"));
 	CHECK_EQ(request(10, 4, handler, 0), -ENODEV);
 	return 0;
 }
