@@ -111,6 +111,22 @@ def test_msix_table_too_small_or_absent():
                              lspci), lspci
 
 
+def test_msix_layout_follows_table_size():
+    """virtio-net-pci (3 queues, no driver here: the transport still sets up its vectors): with
+    the default table, configuration + one vector per queue; with vectors=2, configuration + one
+    for all queues."""
+    net = "-device virtio-net-pci,netdev=n{0},disable-legacy=on,romfile={1} -netdev user,id=n{0}"
+    extra = " ".join(["-machine aia=aplic-imsic", net.format(0, ",vectors=2"), net.format(1, "")])
+    with Guest(smp=2, extra=extra).start(timeout=120) as g:
+        out = g.cmd("lspci")
+    assert re.search(r"virtio-pci 00:01.0: MSI-X, 2 vectors \(configuration, all queues\)",
+                     g.out), g.out
+    assert re.search(r"virtio-pci 00:02.0: MSI-X, 4 vectors \(configuration, one per queue\)",
+                     g.out), g.out
+    assert re.search(r"00:01.0 1af4:1041 .* msi-x 2 of 2 vectors", out), out
+    assert re.search(r"00:02.0 1af4:1041 .* msi-x 4 of 4 vectors", out), out
+
+
 def test_virtio_mmio_and_uart_each_mode():
     """Wired devices on every controller: virtio-rng over virtio-mmio and the UART's input, on
     the PLIC, the APLIC in direct mode and the APLIC in MSI mode."""
