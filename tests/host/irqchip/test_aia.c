@@ -245,9 +245,12 @@ static int prop_cells(void *fdt, const char *name, const uint32_t *v, int n)
 	return fdt_property(fdt, name, c, 4 * n);
 }
 
-static int prop_u32(void *fdt, const char *name, uint32_t v) { return prop_cells(fdt, name, &v, 1); }
+static int prop_u32(void *fdt, const char *name, uint32_t v)
+{
+	return prop_cells(fdt, name, &v, 1);
+}
 
-// phandles: cpu-intc of hart h is 100 + h; IMSIC M 2, S 3; APLIC M 4 (+s), S 10 (+s).
+// phandles: cpu-intc of hart h is 100 + h; IMSIC M 2, S 3; APLIC M 4 + k, S 10 + k (socket k).
 static int build_dt(const struct dt_opts *o)
 {
 	void *fdt = dtb;
