@@ -128,7 +128,8 @@ static int vmem_online_blocks(struct virtio_mem *vm, uint32_t id, uint32_t n)
 		unsigned long e = s;
 		while (e < s1 && !vm->sections[e].added)
 			e++;
-		rc = __add_memory(vmem_section_addr(vm, s), (uint64_t)(e - s) << SECTION_SHIFT, 0);
+		rc = __add_memory_driver(&vm->map_region, vmem_section_addr(vm, s),
+					 (uint64_t)(e - s) << SECTION_SHIFT, 0);
 		if (rc) {
 			vm->why = "hot-add failed";
 			break;

@@ -4,7 +4,7 @@
  * actor that walks or changes what these steps change, and why it cannot race with them.
  *
  * Interface: hotplug_lock, mem_hotplug_begin/done (write), get_online_mems/put_online_mems (read);
- * add_memory, online_pages, offline_pages, remove_memory (and __ variants), online_pages_in_range;
+ * add_memory, __add_memory_driver, online_pages, offline_pages, remove_memory (and __ variants), online_pages_in_range;
  * mhp_fail_nth (fault injection), mhp_stats.
  */
 #ifndef RVMM_HOTPLUG_H
@@ -33,7 +33,10 @@ static inline void put_online_mems(void) { read_unlock(&hotplug_lock); }
  * was, and returns 0 or a negative errno after printing one line saying why.
  *
  *   add_memory      [start, start + size): section-aligned, every section absent and inside
- *                   [0, max_phys). Maps the direct map (largest leaves) and populates the vmemmap;
+ *                   [0, max_phys), and owned by the caller in the range registry (mem_ranges.h):
+ *                   add_memory for the kernel's RAM (the device tree's, e.g. hidden by mem=),
+ *                   __add_memory_driver for a driver's own region; anything else is -EINVAL with
+ *                   a message naming the range and its owner. Maps the direct map (largest leaves) and populates the vmemmap;
  *                   sections become present (offline). MHP_MEMMAP_ON_MEMORY: the descriptors go at
  *                   the start of the range itself (altmap) and count as used.
  *   online_pages    pfn range inside present sections, aligned to and a multiple of
@@ -52,6 +55,9 @@ static inline void put_online_mems(void) { read_unlock(&hotplug_lock); }
 
 int add_memory(phys_addr_t start, uint64_t size, unsigned flags);
 int __add_memory(phys_addr_t start, uint64_t size, unsigned flags);
+struct mem_region;
+int __add_memory_driver(const struct mem_region *owner, phys_addr_t start, uint64_t size,
+			unsigned flags);
 int online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone);
 int __online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone);
 int offline_pages(pfn_t start_pfn, unsigned long nr_pages);

@@ -51,8 +51,9 @@ int memblock_reserve(phys_addr_t base, uint64_t size, enum memblock_tag tag);
 int memblock_free(phys_addr_t base, uint64_t size);
 
 /*
- * mem=: keep the lowest `bytes` of RAM (rounded down to pages) and move everything above into the
- * hidden list. Hidden RAM is known but not added; hot-add may add it later. 0 means no limit.
+ * mem=: keep the lowest `bytes` of RAM (rounded down to 2 MiB, a sub-section) and move everything
+ * above into the hidden list. Hidden RAM is known but not added; hot-add may add it later (online,
+ * for the part of a section that boot RAM shares). 0 means no limit.
  */
 void memblock_mem_limit(uint64_t bytes);
 

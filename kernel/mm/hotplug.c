@@ -2,8 +2,9 @@
 //
 // Memory hot(un)plug: the four steps, as Linux names them.
 //
-//   add_memory     sections ABSENT -> PRESENT: direct map, vmemmap, descriptors (PG_offline)
-//   online_pages   2 MiB pieces PRESENT/partly online -> online: pages to a zone's buddy lists
+//   add_memory     sections ABSENT -> PRESENT: direct map, vmemmap (no descriptor written)
+//   online_pages   2 MiB pieces PRESENT/partly online -> online: pages to a zone (counted free;
+//                  descriptors written on first use, deferred.c, unless the section has them)
 //   offline_pages  isolate, migrate what is movable, take the free pages out; or -EBUSY, undone
 //   remove_memory  sections PRESENT -> ABSENT: vmemmap and direct map gone, tables freed, TLBs fenced
 //
@@ -22,6 +23,7 @@
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
+#include <rvmm/mem_ranges.h>
 #include <rvmm/migrate.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
@@ -100,18 +102,6 @@ static int check_section_range(const char *op, phys_addr_t start, uint64_t size)
 	return 0;
 }
 
-// Write the descriptors of a just-populated section: its own memmap pages reserved, the rest
-// offline. Returns the bytes written.
-static uint64_t init_section_descs(unsigned long nr)
-{
-	struct mem_section *ms = section_get(nr);
-	struct page *p = pfn_to_page(section_nr_to_pfn(nr));
-	for (unsigned long i = 0; i < PAGES_PER_SECTION; i++)
-		p[i] = (struct page){ .flags = i < ms->nr_vmemmap_pages ? PG_reserved | PG_vmemmap
-									 : PG_offline };
-	return PAGES_PER_SECTION * sizeof(struct page);
-}
-
 // memmap_on_memory: each section carries its own 1 MiB of descriptors at its start, so every
 // section stays independent (removable alone).
 static int populate_on_memory(unsigned long nr, unsigned long count)
@@ -121,11 +111,9 @@ static int populate_on_memory(unsigned long nr, unsigned long count)
 					  .free = PAGES_PER_SECTION * sizeof(struct page) / PAGE_SIZE };
 		int rc = vmemmap_populate(i, 1, &am);
 		if (rc) {
-			while (i-- > nr) {
-				struct vmem_altmap old = { .base_pfn = section_nr_to_pfn(i), .free = am.free };
-				vmemmap_depopulate(i, 1, &old);
+			WARN_ON(vmemmap_depopulate(nr, i - nr, NULL));
+			while (i-- > nr)
 				section_get(i)->nr_vmemmap_pages = 0;
-			}
 			return rc;
 		}
 		section_get(i)->nr_vmemmap_pages = (uint32_t)am.alloc;
@@ -133,22 +121,23 @@ static int populate_on_memory(unsigned long nr, unsigned long count)
 	return 0;
 }
 
+// Cannot fail: the range is inside the section table and vmemmap_depopulate never allocates.
 static void depopulate(unsigned long nr, unsigned long count)
 {
-	for (unsigned long i = nr; i < nr + count; i++) {
-		struct mem_section *ms = section_get(i);
-		struct vmem_altmap am = { .base_pfn = section_nr_to_pfn(i), .free = ms->nr_vmemmap_pages };
-		vmemmap_depopulate(i, 1, (ms->flags & SECTION_MEMMAP_ON_MEMORY) ? &am : NULL);
-		ms->nr_vmemmap_pages = 0;
-	}
+	WARN_ON(vmemmap_depopulate(nr, count, NULL));
+	for (unsigned long i = nr; i < nr + count; i++)
+		section_get(i)->nr_vmemmap_pages = 0;
 }
 
-int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
+static int add_owned(const struct mem_region *owner, phys_addr_t start, uint64_t size,
+		     unsigned flags)
 {
 	assert_hotplug_writer();
 	unsigned long nr = start >> SECTION_SHIFT, count = size >> SECTION_SHIFT, done = 0;
 	const char *reason;
 	int rc = check_section_range("hot-add", start, size);
+	if (!rc)
+		rc = mem_range_check("hot-add", start, size, owner);
 	if (rc)
 		return rc;
 	for (unsigned long i = nr; i < nr + count; i++)
@@ -173,7 +162,7 @@ int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
 		}
 		struct mem_section *ms = section_get(nr + done);
 		ms->zone = 0;
-		ms->flags = 0;
+		ms->flags = SECTION_DEFERRED; // no descriptor written until the section is used
 		ms->nr_vmemmap_pages = 0;
 		ms->online_map = 0;
 	}
@@ -183,23 +172,32 @@ int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
 		reason = "vmemmap";
 		goto err_sections;
 	}
-	for (unsigned long i = nr; i < nr + count; i++) {
-		mhp_stats.desc_bytes += init_section_descs(i);
-		mhp_progress("hotadd:", sections_bytes(i + 1 - nr), size);
-	}
 	progress_disarm();
 	fail_disarm();
 	return 0;
 
 err_sections:
+	// Neither can fail: the sections are PRESENT (this step made them so), and the direct map of
+	// the range is leaves this step made inside it (no split, no allocation).
 	while (done-- > 0)
-		section_set_state(nr + done, SECTION_PRESENT, SECTION_ABSENT);
-	directmap_unmap(start, size);
+		WARN_ON(section_set_state(nr + done, SECTION_PRESENT, SECTION_ABSENT));
+	WARN_ON(directmap_unmap(start, size));
 out:
 	progress_disarm();
 	fail_disarm();
 	pr_err("hot-add " RANGE_FMT ": failed: %s (%d)", RANGE_ARGS(start, start + size), reason, rc);
 	return rc;
+}
+
+int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
+{
+	return add_owned(NULL, start, size, flags);
+}
+
+int __add_memory_driver(const struct mem_region *owner, phys_addr_t start, uint64_t size,
+			unsigned flags)
+{
+	return owner ? add_owned(owner, start, size, flags) : -EINVAL;
 }
 
 // 2 MiB aligned pfn range inside [0, max_phys). Prints why not.
@@ -249,14 +247,15 @@ int __online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone)
 	}
 	progress_arm();
 	fail_arm();
-	rc = fail_point("online: going online") ? -EIO : zone_online_range(zone, start_pfn, nr_pages);
+	rc = fail_point("online: going online")
+		     ? -EIO
+		     : zone_online_range(zone, start_pfn, nr_pages, &mhp_stats.desc_bytes);
 	fail_disarm();
 	progress_disarm();
 	if (rc) {
 		pr_err("online " RANGE_FMT ": failed (%d)", RANGE_ARGS(s, e), rc);
 		return rc;
 	}
-	mhp_stats.desc_bytes += (uint64_t)nr_pages * sizeof(struct page);
 	return 0;
 }
 
@@ -280,7 +279,14 @@ int __offline_pages(pfn_t start_pfn, unsigned long nr_pages)
 	}
 	progress_arm();
 	fail_arm();
-	rc = fail_point("offline: going offline") ? -EIO : page_isolate_range(start_pfn, end);
+	rc = fail_point("offline: going offline") ? -EIO : 0;
+	if (!rc && zone_offline_deferred(start_pfn, end)) { // never used: nothing to migrate or write
+		progress_disarm();
+		fail_disarm();
+		return 0;
+	}
+	if (!rc)
+		rc = page_isolate_range(start_pfn, end);
 	if (rc) {
 		reason = "isolation";
 		goto out;
@@ -363,7 +369,7 @@ int __remove_memory(phys_addr_t start, uint64_t size)
 		ms->flags = 0;
 		ms->online_map = 0;
 		ms->zone = 0;
-		section_set_state(i, SECTION_PRESENT, SECTION_ABSENT);
+		WARN_ON(section_set_state(i, SECTION_PRESENT, SECTION_ABSENT)); // checked PRESENT above
 	}
 	return 0;
 }

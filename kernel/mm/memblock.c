@@ -171,7 +171,9 @@ void memblock_mem_limit(uint64_t bytes)
 	phys_addr_t cut = ~(phys_addr_t)0;
 	for (int i = 0; i < mb_memory.cnt; i++) {
 		if (seen + mb_memory.r[i].size > bytes) {
-			cut = ALIGN_DOWN(mb_memory.r[i].base + (bytes - seen), PAGE_SIZE);
+			// At a 2 MiB boundary: the sub-section above the cut is then wholly hidden
+			// and can be onlined on its own (a section cut in two stays usable).
+			cut = ALIGN_DOWN(mb_memory.r[i].base + (bytes - seen), SZ_2M);
 			break;
 		}
 		seen += mb_memory.r[i].size;
