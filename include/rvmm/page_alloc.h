@@ -79,7 +79,8 @@ bool page_alloc_ready(void);
 
 /*
  * Initialise one pending boot section (lowest first) and put its free pages on the free lists.
- * For idle harts. Returns true if it did some work, false when nothing is pending.
+ * For idle harts (hot-plugged sections wait for their first use). Returns true if it did some
+ * work, false when nothing is pending.
  */
 bool deferred_init_step(void);
 /* Make sure the descriptors of pfn's section are initialised (no-op if not deferred). */

@@ -143,7 +143,7 @@ static struct page *rmqueue_deferred(struct zone *z, unsigned order)
 {
 	for (;;) {
 		struct page *p = rmqueue(z, order);
-		if (p || !z->nr_deferred || !__deferred_init_next(z))
+		if (p || !z->nr_deferred || !__deferred_init_next(z, false))
 			return p;
 	}
 }
