@@ -14,7 +14,7 @@
 // write none (page_isolation.c, zone_offline_deferred).
 //
 // Interface: page_alloc_init, deferred_init_step, deferred_init_pfn, deferred_init_pending,
-// deferred_init_ns, deferred_init_done, deferred_init_descs, deferred_hot_descs,
+// deferred_init_done, deferred_init_descs, deferred_hot_descs,
 // deferred_free_pages (include/rvmm/page_alloc.h); deferred_hot_online, deferred_hot_offline
 // (internal.h).
 
@@ -219,7 +219,6 @@ void deferred_init_pfn(pfn_t pfn)
 
 unsigned long deferred_init_pending(void) { return READ_ONCE(deferred_pending); }
 uint64_t deferred_hot_descs(void) { return READ_ONCE(hot_descs); }
-uint64_t deferred_init_ns(void) { return READ_ONCE(deferred_spent_ns); }
 uint64_t deferred_init_descs(void) { return READ_ONCE(deferred_descs); }
 
 bool deferred_init_done(uint64_t *done_ns)
