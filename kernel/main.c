@@ -12,6 +12,7 @@
 #include <rvmm/arch_cpu.h>
 #include <rvmm/cmdline.h>
 #include <rvmm/device.h>
+#include <rvmm/fault_inject.h>
 #include <rvmm/kernel.h>
 #include <rvmm/mm.h>
 #include <rvmm/page_alloc.h>
@@ -26,16 +27,6 @@ extern char boot_tls[], _kimage_start[], _kimage_end[];
 extern uint8_t early_dtb[];
 extern uint32_t early_dtb_size;
 extern phys_addr_t early_dtb_pa;
-
-static bool hart_has_ext(const struct plat_hart *h, const char *ext)
-{
-	/* riscv,isa is "rv64imafdch_zicsr_..._sstc": multi-letter extensions follow underscores. */
-	size_t n = strlen(ext);
-	for (const char *p = strchr(h->isa, '_'); p; p = strchr(p + 1, '_'))
-		if (strncmp(p + 1, ext, n) == 0 && (p[1 + n] == '_' || p[1 + n] == '\0'))
-			return true;
-	return false;
-}
 
 __noreturn void start_kernel(unsigned long hartid, phys_addr_t dtb_pa, uint64_t start_ticks)
 {
@@ -62,9 +53,10 @@ __noreturn void start_kernel(unsigned long hartid, phys_addr_t dtb_pa, uint64_t 
 	if (rc)
 		panic("the device tree reserves memory rvmm is loaded in: cannot go on");
 	cmdline_parse(platform.bootargs, &cmdline);
+	fault_inject_set(cmdline.failalloc); /* failalloc=N: the first hot-plug step's Nth point */
 	if (cmdline.loglevel >= 0)
 		console_loglevel_set_linux(cmdline.loglevel);
-	timer_init(platform.timebase_hz, platform.nr_harts && hart_has_ext(&platform.harts[0], "sstc"));
+	timer_init(platform.timebase_hz, platform.nr_harts && plat_hart_has_ext(&platform.harts[0], "sstc"));
 
 	rc = mm_boot_init(&platform, cmdline.mem);
 	if (rc)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * RISC-V side of the arch interface generic mm code uses (include/rvmm/arch_mm.h): the Sv39/Sv48
- * PTE format, the root table, TLB fences on every hart, and the layout of the kernel address
- * space for the paging mode early_vm.c chose.
+ * PTE format, the root table, TLB fences on every hart (and whether Svvptc spares them), and the
+ * layout of the kernel address space for the paging mode early_vm.c chose.
  */
 #include <asm/csr.h>
 #include <asm/hart.h>
@@ -11,6 +11,7 @@
 #include <asm/sbi.h>
 #include <rvmm/arch_mm.h>
 #include <rvmm/mm.h>
+#include <rvmm/platform.h>
 #include <rvmm/printk.h>
 #include <stdio.h>
 
@@ -83,26 +84,55 @@ void arch_pte_set(pte_t *ptep, pte_t pte, uintptr_t va, unsigned level)
 }
 
 /*
- * RISC-V does not cache invalid entries (privileged spec: implementations may, but then the
- * sfence.vma after a new mapping is what makes it visible); a local fence after adding is cheap
- * and makes the new entries usable on this hart at once. Other harts that fault on a stale
- * "invalid" would need a fence too; rvmm's harts only touch new memory after the hotplug lock
- * hands it over, and unlocking orders that after this hart's fence, which QEMU honours.
+ * Svvptc on every hart that runs (riscv_tlb_init): a hart never caches an invalid entry, so a
+ * mapping that becomes valid needs no fence on the other harts.
  */
-void arch_flush_tlb_local_after_map(void) { local_flush_tlb_all(); }
+static bool tlb_svvptc;
 
-void arch_flush_tlb_kernel_range(uintptr_t start, uintptr_t end)
+void riscv_tlb_init(const struct platform *plat)
+{
+	int enabled = 0, with = 0;
+	for (int i = 0; i < plat->nr_harts; i++) {
+		if (!plat->harts[i].enabled)
+			continue;
+		enabled++;
+		with += plat_hart_has_ext(&plat->harts[i], "svvptc");
+	}
+	tlb_svvptc = enabled && with == enabled;
+	if (tlb_svvptc)
+		pr_info("mm: every hart has svvptc: new kernel mappings fence this hart only");
+}
+
+/* Fence [start, end) on every other started hart. */
+static void remote_fence(uintptr_t start, uintptr_t end)
 {
 	unsigned long mask = 0;
 	for (unsigned i = 0; i < nr_harts_online; i++)
 		if (harts[i].state != HART_OFF && harts[i].state != HART_HALTED && i != this_hart->index)
 			mask |= 1UL << harts[i].hartid;
+	if (mask && sbi_remote_sfence_vma(mask, 0, start, end - start) < 0)
+		panic("remote TLB shootdown failed: no SBI RFENCE");
+}
+
+/*
+ * The TLB rule (docs/locking.md): without Svvptc another hart may hold an invalid entry for the
+ * new range, cached before it was mapped, and would fault on it; one fence on every started hart
+ * after the mapping is written (Linux's riscv arch_add_memory ends with flush_tlb_all) removes it.
+ */
+void arch_flush_tlb_after_map(uintptr_t start, uintptr_t end)
+{
+	local_flush_tlb_all();
+	if (!tlb_svvptc)
+		remote_fence(start, end);
+}
+
+void arch_flush_tlb_kernel_range(uintptr_t start, uintptr_t end)
+{
 	/* Large ranges: one full flush is cheaper than a page at a time. */
 	if (end - start > 64 * PAGE_SIZE)
 		local_flush_tlb_all();
 	else
 		for (uintptr_t va = start; va < end; va += PAGE_SIZE)
 			local_flush_tlb_page(va);
-	if (mask && sbi_remote_sfence_vma(mask, 0, start, end - start) < 0)
-		panic("remote TLB shootdown failed: no SBI RFENCE");
+	remote_fence(start, end);
 }

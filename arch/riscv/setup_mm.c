@@ -25,5 +25,6 @@ int mm_boot_init(const struct platform *plat, uint64_t mem_limit)
 		.early_start = early_vm_window_pa,
 		.early_end = early_vm_window_pa + SZ_1G,
 	};
+	riscv_tlb_init(plat);
 	return mm_init(&boot);
 }

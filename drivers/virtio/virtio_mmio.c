@@ -210,6 +210,7 @@ int virtio_mmio_probe(const struct virtio_mmio_slot *pd, struct virtio_device **
 	};
 	snprintf(m->vdev.name, sizeof(m->vdev.name), "virtio-mmio@%lx", (unsigned long)pd->base);
 	int rc = pd->irq.nr_cells ? irq_request(&pd->irq, mmio_interrupt, &m->vdev) : -ENOENT;
+	m->vdev.has_irq = rc == 0;
 	if (rc)
 		pr_warn("%s: no interrupt (%s): drivers must poll", m->vdev.name, errname(rc));
 	*out = &m->vdev;

@@ -294,6 +294,7 @@ static void vp_setup_irq(struct virtio_pci *vp)
 {
 	int rc = vp_setup_msix(vp);
 
+	vp->vdev.has_irq = true;
 	if (rc == 0) {
 		pr_info("%s: MSI-X, %u vector%s (%s)", vp->vdev.name, vp->nr_vectors,
 			vp->nr_vectors > 1 ? "s" : "",
@@ -305,6 +306,7 @@ static void vp_setup_irq(struct virtio_pci *vp)
 	if (rc != -ENODEV)
 		pr_warn("%s: MSI-X not usable (%s): INTx instead", vp->vdev.name, errname(rc));
 	rc = pci_request_irq(vp->pdev, vp_interrupt, &vp->vdev);
+	vp->vdev.has_irq = rc == 0;
 	if (rc)
 		pr_warn("%s: no interrupt (%s): drivers must poll", vp->vdev.name, errname(rc));
 }

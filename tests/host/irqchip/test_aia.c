@@ -35,9 +35,6 @@ struct hart *this_hart = &harts[0];
 unsigned nr_harts_online;
 struct platform platform;
 
-unsigned long arch_irq_save(void) { return 0; }
-void arch_irq_restore(unsigned long flags __unused) {}
-
 static void set_harts(unsigned n, unsigned long boot_hartid)
 {
 	nr_harts_online = n;

@@ -289,6 +289,11 @@ static int memmap_on_memory_online(void)
 	// Each section's first 256 pages hold its descriptors: managed, in use, never free.
 	CHECK_EQ(zone_managed_pages(ZONE_MOVABLE), 2 * PAGES_PER_SECTION);
 	CHECK_EQ(zone_free_pages(ZONE_MOVABLE), 2 * PAGES_PER_SECTION - 512);
+	// Descriptors deferred until something needs them: here.
+	CHECK(section_get(pa >> SECTION_SHIFT)->flags & SECTION_DEFERRED);
+	deferred_init_pfn(PFN_DOWN(pa));
+	deferred_init_pfn(PFN_DOWN(pa) + PAGES_PER_SECTION);
+	CHECK_EQ(zone_free_pages(ZONE_MOVABLE), 2 * PAGES_PER_SECTION - 512);
 	CHECK(pfn_to_page(PFN_DOWN(pa) + PAGES_PER_SECTION + 255)->flags & PG_vmemmap);
 	CHECK(!(pfn_to_page(PFN_DOWN(pa) + PAGES_PER_SECTION + 256)->flags & PG_reserved));
 	CHECK(pfn_to_page(PFN_DOWN(pa))->flags & PG_vmemmap);

@@ -43,7 +43,10 @@ PT_FX_DTBS := $(patsubst tests/fixtures/dts/%.dts,$(PT_DTB)/fx/%.dtb, \
 	$(wildcard tests/fixtures/dts/*.dts))
 PT_BAD_DTBS := $(addprefix $(PT_DTB)/bad/,memreg12.dtb nomem.dtb overlap.dtb resv-kernel.dtb)
 
-platform-dtbs: $(PT_QEMU_DTBS) $(PT_FX_DTBS) $(PT_BAD_DTBS)
+# Two sockets: QEMU virt makes a socket of each NUMA node, each with its own PLIC.
+PT_SOCKETS_DTB := $(PT_DTB)/qemu-2g-4-2sockets.dtb
+
+platform-dtbs: $(PT_QEMU_DTBS) $(PT_SOCKETS_DTB) $(PT_FX_DTBS) $(PT_BAD_DTBS)
 
 HOST_TEST_BINS += $(PT_BIN)
 
@@ -63,6 +66,13 @@ $(PT_OBJ)/libfdt/%.o: $(LIBFDT_DIR)/%.c
 # with reserve=off, so nothing is allocated.
 PT_QEMU_MEM = $(shell echo $(word 2,$(subst -, ,$(basename $(notdir $@)))) | tr a-z A-Z)
 PT_QEMU_SMP = $(word 3,$(subst -, ,$(basename $(notdir $@))))
+$(PT_SOCKETS_DTB):
+	@mkdir -p $(dir $@)
+	$(PT_QEMU) -machine virt,dumpdtb=$@ -m 2G -smp 4,sockets=2 \
+		-object memory-backend-ram,id=m0,size=1G -object memory-backend-ram,id=m1,size=1G \
+		-numa node,nodeid=0,memdev=m0,cpus=0-1 -numa node,nodeid=1,memdev=m1,cpus=2-3 \
+		-nographic -display none >/dev/null
+
 $(PT_DTB)/qemu-%.dtb:
 	@mkdir -p $(dir $@)
 	$(PT_QEMU) -machine virt,memory-backend=ram0,dumpdtb=$@ \

@@ -176,6 +176,47 @@ int check_pci_imap_fixture(struct platform *plat)
 	return 0;
 }
 
+/* Two sockets: a PLIC each, contexts of its own harts only; devices split between them. */
+static int devices_two_sockets(void)
+{
+	static struct platform plat;
+	char path[512];
+	size_t size;
+	void *fdt;
+	int node, len;
+	struct irq_spec spec;
+
+	snprintf(path, sizeof(path), "%s/qemu-2g-4-2sockets.dtb", dtb_dir);
+	fdt = load_file(path, &size);
+	CHECK_MSG(fdt && platform_parse(&plat, fdt, size) == 0, "cannot parse %s", path);
+	static const char *const plics[] = { "/soc/plic@c000000", "/soc/plic@c600000" };
+	for (int p = 0; p < 2; p++) {
+		node = fdt_path_offset(fdt, plics[p]);
+		CHECK_MSG(node >= 0, "no %s", plics[p]);
+		const fdt32_t *ie = fdt_getprop(fdt, node, "interrupts-extended", &len);
+		CHECK_MSG(ie && len == 4 * 8, "%s: interrupts-extended %d bytes", plics[p],
+			  ie ? len : 0);
+		for (int ctx = 0; ctx < 4; ctx++) {
+			unsigned long hartid = ~0UL;
+
+			CHECK_MSG(irq_intc_hartid(fdt, fdt32_ld(ie + 2 * ctx), &hartid) == 0 &&
+				      hartid == (unsigned long)(2 * p + ctx / 2),
+				  "%s context %d: hart %lu", plics[p], ctx, hartid);
+		}
+	}
+	uint32_t plic0 = phandle_of(fdt, plics[0]), plic1 = phandle_of(fdt, plics[1]);
+	node = fdt_path_offset(fdt, "/soc/serial@10000000");
+	CHECK_MSG(irq_parse_dt(fdt, node, 0, &spec) == 0 && spec_is(&spec, plic0, 10), "uart");
+	node = fdt_path_offset(fdt, "/soc/virtio_mmio@10001000");
+	CHECK_MSG(irq_parse_dt(fdt, node, 0, &spec) == 0 && spec_is(&spec, plic1, 1), "virtio");
+	node = fdt_path_offset(fdt, "/soc/pci@30000000");
+	uint32_t addr[3] = { 1 << 11, 0, 0 }, pin = 1;
+	CHECK_MSG(irq_map_dt(fdt, node, addr, 3, &pin, 1, &spec) == 0 && spec_is(&spec, plic1, 33),
+		  "pci slot 1 INTA: parent 0x%x line %u", spec.parent, spec.cells[0]);
+	free(fdt);
+	return 0;
+}
+
 /* ---- The walker, with stand-in drivers ------------------------------------------------------ */
 
 static unsigned plic_enabled[128], uart_calls, mmio_calls, nr_not_mine;
@@ -293,6 +334,7 @@ static int devices_walker(void)
 }
 
 static const struct test_case devices_cases[] = {
+	CASE(devices_two_sockets),
 	CASE(devices_walker),
 };
 const struct test_suite devices_suite = SUITE("devices", devices_cases);

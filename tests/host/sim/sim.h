@@ -33,7 +33,6 @@ struct sim_config {
 	struct sim_range resv[SIM_MAX_RANGES]; /* besides OpenSBI's 512 KiB at RAM base */
 	int nr_resv;
 	uint64_t mem_limit;     /* mem= */
-	uint64_t early_size;    /* arch's early direct-map window from RAM base (default 256 MiB) */
 };
 
 /* Physical layout the sim uses. */
@@ -52,6 +51,8 @@ struct sim_state {
 	phys_addr_t early_lo, early_hi;
 	uint64_t mirrors, unmirrors; /* vmemmap leaves mirrored / removed */
 	uint64_t flushes;            /* arch_flush_tlb_kernel_range calls */
+	uint64_t map_fences;         /* arch_flush_tlb_after_map calls that fenced every hart */
+	bool svvptc;                 /* harts have Svvptc: never cache an invalid translation */
 	uint64_t mm_init_ns;         /* how long sim_boot's mm_init() took */
 };
 extern struct sim_state sim;
@@ -65,6 +66,13 @@ void sim_machine(const struct sim_config *cfg);
 bool sim_resident(phys_addr_t pa);
 
 void sim_set_hart(unsigned hart, unsigned nr_harts);
+
+/*
+ * An access to kernel address va by this hart through its simulated TLB, which (as the privileged
+ * spec allows, unless sim.svvptc) caches invalid translations too until a fence drops them.
+ * True if it translates; false is the page fault the hart would take.
+ */
+bool sim_tlb_access(uintptr_t va);
 /* Take a pending cross-hart call now, if interrupts are enabled (what an IPI does). */
 void sim_poll_ipi(void);
 
