@@ -9,6 +9,7 @@
 // or two sockets; knobs break them the ways a bad DT or a bad firmware would.
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <asm/aia.h>
@@ -651,6 +652,104 @@ static int test_delivery_mode_mismatch(void)
 	return 0;
 }
 
+/* ---- cases: QEMU virt's own trees (dumped by irqchip.mk) ---- */
+
+static uint8_t qemu_dtb[1 << 16];
+
+static const void *load_qemu_dtb(const char *name)
+{
+	const char *dir = getenv("IRQCHIP_DTB_DIR");
+	char path[256];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "build/host/irqchip/dtb", name);
+	f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	n = fread(qemu_dtb, 1, sizeof(qemu_dtb), f);
+	fclose(f);
+	return n > 0 && fdt_check_header(qemu_dtb) == 0 ? qemu_dtb : NULL;
+}
+
+static uint32_t phandle_at(const void *fdt, const char *path)
+{
+	int node = fdt_path_offset(fdt, path);
+
+	return node < 0 ? 0 : fdt_get_phandle(fdt, node);
+}
+
+// The simulated S-level domain a phandle names (socket 0 or 1), NULL if neither.
+static struct sim_aplic *sim_of(const void *fdt, uint32_t phandle)
+{
+	if (phandle == phandle_at(fdt, "/soc/interrupt-controller@d000000"))
+		return &aps[0];
+	if (phandle == phandle_at(fdt, "/soc/interrupt-controller@d008000"))
+		return &aps[1];
+	return NULL;
+}
+
+/*
+ * Probe every controller of the tree; the UART (interrupt-parent) and a PCI slot's INTA
+ * (interrupt-map) reach the S-level domain they name, and fire into their handlers.
+ */
+static int qemu_tree(const char *name, bool msi, unsigned sockets)
+{
+	const void *fdt = load_qemu_dtb(name);
+	const char *m_level = msi ? "/soc/interrupt-controller@24000000"
+				  : "/soc/interrupt-controller@c000000";
+	uint32_t addr[3] = { 1 << 11, 0, 0 }, pin = 1;  /* slot 1, INTA */
+	struct irq_spec uart, intx;
+	struct sim_aplic *a;
+	int node;
+
+	CHECK_MSG(fdt, "%s: missing or not a DTB (irqchip.mk dumps it with QEMU)", name);
+	set_harts(4, 0);
+	sim_reset(msi);
+	CHECK_EQ(dt_probe_stage(&platform, fdt, DT_STAGE_IRQCHIP), 0);
+	start_other_harts(4);
+	CHECK(irq_domain_find(phandle_at(fdt, "/soc/interrupt-controller@d000000")));
+	CHECK_EQ(!!irq_domain_find(phandle_at(fdt, "/soc/interrupt-controller@d008000")),
+		 sockets == 2);
+	CHECK(!irq_domain_find(phandle_at(fdt, m_level)));       /* the firmware's */
+	CHECK_EQ(!!irq_domain_find(phandle_at(fdt, "/soc/interrupt-controller@28000000")), msi);
+
+	node = fdt_path_offset(fdt, "/soc/serial@10000000");
+	CHECK_RC(irq_parse_dt(fdt, node, 0, &uart));
+	CHECK_RC(irq_request(&uart, handler, (void *)1));
+	a = sim_of(fdt, uart.parent);
+	CHECK(a);
+	CHECK_EQ(a->sourcecfg[10], 6);
+	CHECK(a->ie[10]);
+	a->ip[10] = true;
+	forward(a, 10);
+	all_harts_take_interrupts(4);
+	CHECK_EQ(calls[1], 1);
+
+	node = fdt_path_offset(fdt, "/soc/pci@30000000");
+	CHECK_RC(irq_map_dt(fdt, node, addr, 3, &pin, 1, &intx));
+	CHECK_RC(irq_request(&intx, handler, (void *)2));
+	a = sim_of(fdt, intx.parent);
+	CHECK(a);
+	CHECK_EQ(intx.cells[0], 33);                               /* QEMU: slot 1, INTA */
+	CHECK(a->ie[33]);
+	a->ip[33] = true;
+	forward(a, 33);
+	all_harts_take_interrupts(4);
+	CHECK_EQ(calls[2], 1);
+	/* Direct: a hart of the socket whose domain it is; MSI: the boot hart's file. */
+	CHECK(msi ? ran_on == &harts[0] : (ran_on->hartid >= 2) == (a == &aps[1]));
+	return 0;
+}
+
+static int test_qemu_aplic(void) { return qemu_tree("aplic-1.dtb", false, 1); }
+static int test_qemu_aplic_two_sockets(void) { return qemu_tree("aplic-2.dtb", false, 2); }
+static int test_qemu_aplic_imsic(void) { return qemu_tree("aplic-imsic-1.dtb", true, 1); }
+static int test_qemu_aplic_imsic_two_sockets(void)
+{
+	return qemu_tree("aplic-imsic-2.dtb", true, 2);
+}
+
 static const struct test_case cases[] = {
 	CASE(test_direct_probe_and_route),
 	CASE(test_direct_bad_requests),
@@ -665,6 +764,10 @@ static const struct test_case cases[] = {
 	CASE(test_msi_mode_level_stops),
 	CASE(test_msi_mode_without_imsic),
 	CASE(test_delivery_mode_mismatch),
+	CASE(test_qemu_aplic),
+	CASE(test_qemu_aplic_two_sockets),
+	CASE(test_qemu_aplic_imsic),
+	CASE(test_qemu_aplic_imsic_two_sockets),
 };
 
 int main(int argc, char **argv)
