@@ -15,7 +15,8 @@ IT_BUILD := build/host/irqchip
 IT_CC ?= gcc
 IT_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 IT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(IT_SANITIZE) -DHOST_REAL_IRQ \
-	-Itests/host/irqchip/include -Itests/host/virtio/include -Itests/host/common -Iinclude $(LIBFDT_CFLAGS) -MMD -MP
+	-Itests/host/irqchip/include -Itests/host/virtio/include -Itests/host/common -Iinclude \
+	$(LIBFDT_CFLAGS) -MMD -MP
 # The real interrupt-domain layer and driver walker (kernel/irq.c, device.c) with the DT readers
 # of kernel/platform.c; the virtio suite's harness for printk, ioremap, pages and locks.
 IT_SRCS := drivers/irqchip/aplic.c drivers/irqchip/imsic.c drivers/irqchip/aia_dt.c \
