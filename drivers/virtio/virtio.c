@@ -354,7 +354,9 @@ static int cmd_virtio(int argc, char **argv __unused)
 			if (vdev->vqs[q])
 				kprintf(" q%u:%s/%u%s", q, vdev->vqs[q]->name, vdev->vqs[q]->num,
 					vdev->vqs[q]->broken ? "(broken)" : "");
-		kprintf(" irqs config %lu queues %lu\n", vdev->nr_config_irqs, vdev->nr_vq_irqs);
+		/* Seen through an interrupt, or by the driver's poll (virtio_poll) without one. */
+		kprintf(" %s config %lu queues %lu\n", vdev->has_irq ? "irqs" : "polled",
+			vdev->nr_config_irqs, vdev->nr_vq_irqs);
 	}
 	return 0;
 }

@@ -107,7 +107,8 @@ struct virtio_device {
 	bool broken;               /* device misbehaved or needs a reset: queues refuse work */
 	struct virtqueue *vqs[VIRTIO_MAX_VQS];
 	void *priv;                /* the driver's */
-	/* Interrupts taken, by cause (atomic increments; read by the `virtio` command). */
+	/* Interrupts taken (or, without one, found by virtio_poll), by cause; atomic increments,
+	 * read by the `virtio` command. */
 	unsigned long nr_config_irqs, nr_vq_irqs;
 };
 
