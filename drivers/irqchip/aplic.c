@@ -260,7 +260,7 @@ static int read_node(const struct dt_device *dev, struct aplic *a, uint64_t size
 		return a->msi ? 0 : -EAGAIN;
 	}
 	/* Direct mode: an IDC per hart of interrupts-extended. */
-	int n = aia_dt_harts(dev, a->idc_hartid, MAX_HARTS);
+	int n = aia_dt_harts(dev, a->idc_hartid, MAX_HARTS, NULL);
 	if (n < 0)
 		return n;
 	a->nr_idcs = (unsigned)n;

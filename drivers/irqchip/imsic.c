@@ -50,6 +50,7 @@ static struct imsic {
 	uint32_t guest_bits, hart_bits, group_bits, group_shift;
 	struct imsic_file files[MAX_HARTS];
 	unsigned nr_files;
+	unsigned nr_harts_dt;       /* harts the node lists, nr_files or more (rvmm runs MAX_HARTS) */
 	phys_addr_t boot_file;      /* where the vectors are written */
 	uint64_t used[IMSIC_MAX_IDS / 64];  /* identities handed out by msi_alloc */
 	char name[PLAT_NAME_LEN];
@@ -194,7 +195,7 @@ static int read_param(const struct dt_device *dev, const char *prop, uint32_t df
 static int read_harts(const struct dt_device *dev)
 {
 	static unsigned long hartid[MAX_HARTS];
-	int n = aia_dt_harts(dev, hartid, MAX_HARTS);
+	int n = aia_dt_harts(dev, hartid, MAX_HARTS, &imsic.nr_harts_dt);
 
 	for (int i = 0; i < n; i++)
 		imsic.files[i].hartid = hartid[i];
@@ -243,7 +244,7 @@ static int imsic_probe(const struct dt_device *dev)
 		return -EINVAL;
 	}
 	if (read_param(dev, "riscv,guest-index-bits", 0, 6, &imsic.guest_bits) ||
-	    read_param(dev, "riscv,hart-index-bits", bits_for(imsic.nr_files), 15,
+	    read_param(dev, "riscv,hart-index-bits", bits_for(imsic.nr_harts_dt), 15,
 		       &imsic.hart_bits) ||
 	    read_param(dev, "riscv,group-index-bits", 0, 7, &imsic.group_bits) ||
 	    read_param(dev, "riscv,group-index-shift", 24, 55, &imsic.group_shift))
