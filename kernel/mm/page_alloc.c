@@ -50,7 +50,10 @@ unsigned page_alloc_fail_hart;
 bool page_alloc_is_ready;
 
 bool page_alloc_ready(void) { return page_alloc_is_ready; }
-const char *zone_name(enum zone_type z) { return (unsigned)z < NR_ZONES ? zones[z].name : "?"; }
+const char *zone_name(enum zone_type z)
+{
+	return (unsigned)z < NR_ZONES ? zones[z].name : z == ZONE_DEVICE ? "Device" : "?";
+}
 
 static struct pcp *this_pcp(struct zone *z)
 {
