@@ -19,7 +19,8 @@
  * refuses (-EBUSY) while any reference is held.
  *
  * Interface: struct dev_pagemap, memremap_pages, memunmap_pages, is_zone_device_page,
- * dev_page_head, get_dev_page, put_dev_page, memremap_memmap_bytes, memremap_vmemmap_mapped.
+ * dev_page_head, get_dev_page, put_dev_page, kmem_online, kmem_offline, memremap_memmap_bytes,
+ * memremap_vmemmap_mapped.
  *
  * Locking: memremap_pages/memunmap_pages take hotplug_lock for write (section states, vmemmap and
  * direct map change as in hot-add). get_dev_page/put_dev_page are atomic on the head's refcount
@@ -77,6 +78,21 @@ struct page *dev_page_head(pfn_t pfn);
 /* Take a reference on the compound page holding pfn: its head, or NULL if pfn is not device. */
 struct page *get_dev_page(pfn_t pfn);
 void put_dev_page(struct page *head);
+
+/*
+ * dax/kmem (kernel/mm/kmem.c): hand a mapped pgmap's region to the page allocator as System RAM
+ * through the hot-plug core (its ZONE_DEVICE mapping goes, then hot-add and online in zone) and
+ * back. Whatever the region held is lost: the allocator hands its pages out (Linux treats it so).
+ *
+ * kmem_online: -EBUSY (and a message) while references are held on its pages; -EINVAL if it is
+ * not mapped or zone is no allocator zone; a failed hot-add or online is undone and the region is
+ * ZONE_DEVICE again. kmem_offline: offline (migrating what is in use) and hot-remove, then
+ * memremap again; -EBUSY if pages cannot be migrated (the region stays System RAM). If the
+ * descriptors cannot be made again (no memory) the region is left unmapped, said so, and
+ * pgmap->mapped is false: memremap_pages retries. Both take hotplug_lock.
+ */
+int kmem_online(struct dev_pagemap *pgmap, enum zone_type zone);
+int kmem_offline(struct dev_pagemap *pgmap);
 
 /* All mapped pgmaps: memory behind their descriptors; vmemmap bytes their shared layouts map. */
 uint64_t memremap_memmap_bytes(void);

@@ -22,6 +22,7 @@
 #include <rvmm/kpt.h>
 #include <rvmm/mem_ranges.h>
 #include <rvmm/memremap.h>
+#include <rvmm/migrate.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/section.h>
 
@@ -309,6 +310,134 @@ static int fault_injection(void)
 	return 0;
 }
 
+// Movable pages in [s, e) of the region, their contents checked after migration.
+#define NR_MOV 64
+static struct movable mov[NR_MOV];
+
+// GFP_MOVABLE takes ZONE_MOVABLE first: the region is the only Movable memory.
+static int fill_movable(phys_addr_t s, phys_addr_t e, int *n)
+{
+	for (*n = 0; *n < NR_MOV; (*n)++) {
+		mov[*n] = (struct movable)MOVABLE_INIT;
+		CHECK_RC(movable_alloc(&mov[*n], 0));
+		phys_addr_t pa = PFN_PHYS(movable_pfn(&mov[*n]));
+		CHECK(pa >= s && pa < e);
+		uint64_t *p = movable_pin(&mov[*n]);
+		for (int w = 0; w < 512; w++)
+			p[w] = (uint64_t)*n * 1000003 + (uint64_t)w;
+		movable_unpin(&mov[*n]);
+	}
+	return 0;
+}
+
+static int check_movable(int n, phys_addr_t s, phys_addr_t e)
+{
+	for (int i = 0; i < n; i++) {
+		phys_addr_t pa = PFN_PHYS(movable_pfn(&mov[i]));
+		CHECK(pa < s || pa >= e); // migrated out
+		uint64_t *p = movable_pin(&mov[i]);
+		for (int w = 0; w < 512; w++)
+			CHECK_EQ(p[w], (uint64_t)i * 1000003 + (uint64_t)w);
+		movable_unpin(&mov[i]);
+		movable_free(&mov[i]);
+	}
+	return 0;
+}
+
+// kmem: devdax -> System RAM (Movable) -> pages in use there -> offline migrates them -> devdax.
+static int kmem_round_trip(void)
+{
+	CHECK_RC(setup());
+	phys_addr_t s = PMEM_1G, e = PMEM_1G + GiB(1);
+	struct dev_pagemap pg = pgmap_for(s, e, true);
+	CHECK_RC(memremap_pages(&pg));
+	struct snap s0;
+	take(&s0);
+	uint64_t managed0 = total_managed_pages();
+	struct page *hd = get_dev_page(PFN_DOWN(s));
+	log_clear();
+	CHECK_EQ(kmem_online(&pg, ZONE_MOVABLE), -EBUSY); // a devdax user
+	CHECK(log_has("page references still held"));
+	if (same(&s0))
+		return 1;
+	put_dev_page(hd);
+	CHECK_RC(kmem_online(&pg, ZONE_MOVABLE));
+	CHECK(!pg.mapped);
+	CHECK_EQ(total_managed_pages(), managed0 + (GiB(1) >> PAGE_SHIFT));
+	CHECK_EQ(section_state(s >> SECTION_SHIFT), SECTION_ONLINE);
+	CHECK(!(section_get(s >> SECTION_SHIFT)->flags & SECTION_DEVICE));
+	CHECK_EQ(memremap_memmap_bytes(), 0);
+	CHECK(dev_page_head(PFN_DOWN(s)) == NULL);
+	if (sim_mmcheck())
+		return 1;
+	int n;
+	if (fill_movable(s, e, &n))
+		return 1;
+	CHECK(n > 0);
+	CHECK_EQ(kmem_online(&pg, ZONE_MOVABLE), -EINVAL); // already System RAM
+	CHECK_RC(kmem_offline(&pg));
+	CHECK(pg.mapped);
+	if (check_movable(n, s, e))
+		return 1;
+	CHECK_EQ(section_state(s >> SECTION_SHIFT), SECTION_PRESENT);
+	CHECK(section_get(s >> SECTION_SHIFT)->flags & SECTION_DEVICE);
+	if (check_descs(&pg))
+		return 1;
+	CHECK_EQ(kmem_offline(&pg), -EINVAL); // devdax already
+	return same(&s0);
+}
+
+// Every failure point of kmem online (hot-add, online) and offline (offline, remove) leaves the
+// region as it was: devdax, or System RAM.
+static int kmem_fault_injection(void)
+{
+	CHECK_RC(setup());
+	phys_addr_t s = PMEM_2M, e = PMEM_1G + GiB(1);
+	struct dev_pagemap pg = pgmap_for(s, e, true);
+	CHECK_RC(memremap_pages(&pg));
+	struct snap dev;
+	take(&dev);
+	int n;
+	for (n = 1; n < 2000; n++) {
+		mhp_fail_nth = (unsigned long)n;
+		int rc = kmem_online(&pg, ZONE_MOVABLE);
+		bool fired = mhp_fail_nth == 0;
+		mhp_fail_nth = 0;
+		if (!rc && !fired)
+			break;
+		if (!rc) { // a fallback (4 KiB vmemmap leaves) absorbed the failure
+			CHECK_RC(kmem_offline(&pg));
+			if (same(&dev))
+				return 1;
+			continue;
+		}
+		CHECK(fired);
+		CHECK(pg.mapped);
+		if (same(&dev) || check_descs(&pg))
+			return 1;
+	}
+	CHECK(n > 2);
+	struct snap ram;
+	take(&ram);
+	int m;
+	for (m = 1; m < 2000; m++) {
+		mhp_fail_nth = (unsigned long)m;
+		int rc = kmem_offline(&pg);
+		bool fired = mhp_fail_nth == 0;
+		mhp_fail_nth = 0;
+		if (!rc)
+			break; // memremap after it is not a hot-plug step: injection ends there
+		CHECK(fired);
+		CHECK(!pg.mapped);
+		if (same(&ram))
+			return 1;
+	}
+	CHECK(m > 2);
+	CHECK(pg.mapped);
+	printf("note: kmem fault injection: %d points online, %d offline\n", n - 1, m - 1);
+	return same(&dev);
+}
+
 // The hot-plug core leaves device sections to their driver.
 static int hotplug_refuses_device(void)
 {
@@ -341,6 +470,8 @@ int main(int argc, char **argv)
 		CASE(bad_input),
 		CASE(fault_injection),
 		CASE(hotplug_refuses_device),
+		CASE(kmem_round_trip),
+		CASE(kmem_fault_injection),
 	};
 	return test_main("memremap", cases, ARRAY_SIZE(cases), argc, argv);
 }
