@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The one place QEMU command lines are composed (make run/debug, tests and benchmarks use it).
 #
-#   MEM=1G SMP=1 ARGS="mem=512M" QEMU_EXTRA="..." VMEM=8G PMEM=pmem.img:4G DEBUG=1 ./run-qemu.sh
+#   MEM=1G SMP=1 ARGS="mem=512M" QEMU_EXTRA="..." VMEM=8G PMEM=pmem.img:4G DEBUG=1 GDB_PORT=1234 \
+#     ./run-qemu.sh
 #
 # MEM      guest RAM (-m). Above 8G the RAM backend reserves nothing on the host, so guests far
 #          larger than the host boot as long as they do not touch all their memory.

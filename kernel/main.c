@@ -11,6 +11,7 @@
 #include <rvmm/arch_mm.h>
 #include <rvmm/cmdline.h>
 #include <rvmm/errno.h>
+#include <rvmm/fault_inject.h>
 #include <rvmm/irq.h>
 #include <rvmm/kernel.h>
 #include <rvmm/mm.h>
@@ -54,6 +55,7 @@ __noreturn void start_kernel(unsigned long hartid, phys_addr_t dtb_pa, uint64_t 
 	if (rc)
 		panic("the device tree reserves memory rvmm is loaded in: cannot go on");
 	cmdline_parse(platform.bootargs, &cmdline);
+	fault_inject_set(cmdline.failalloc); /* failalloc=N: the first hot-plug step's Nth point */
 	if (cmdline.loglevel >= 0)
 		console_loglevel_set_linux(cmdline.loglevel);
 	timer_init(platform.timebase_hz, platform.nr_harts && plat_hart_has_ext(&platform.harts[0], "sstc"));

@@ -13,6 +13,7 @@
 //   direct map with PROT_DEVMAP (the largest leaves: 1 GiB where aligned)
 
 #include <rvmm/errno.h>
+#include <rvmm/fault_inject.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
 #include <rvmm/mem_ranges.h>
@@ -257,7 +258,9 @@ err_sections:
 int memremap_pages(struct dev_pagemap *pgmap)
 {
 	mem_hotplug_begin();
+	fault_inject_begin(); // an operation under test: its failure points are its allocations
 	int rc = __memremap_pages(pgmap);
+	fault_inject_end();
 	mem_hotplug_done();
 	return rc;
 }

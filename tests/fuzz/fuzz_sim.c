@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rvmm/fault_inject.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
 #include <rvmm/page_alloc.h>
@@ -162,7 +163,7 @@ void fz_reset(void)
 	bool changed = true;
 	int failed = 0;
 
-	mhp_fail_nth = 0;
+	fault_inject_set(0);
 	/* A piece of ZONE_NORMAL may hold the vmemmap of a section added later: several passes. */
 	for (int pass = 0; pass < 8 && changed; pass++) {
 		changed = false;

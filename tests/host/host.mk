@@ -17,7 +17,7 @@ HOST_MM_SRCS := kernel/lock.c kernel/mm/memblock.c kernel/mm/pgtable.c kernel/mm
 	kernel/mm/memtest.c kernel/mm/mm_cmds.c kernel/mm/hotplug.c kernel/mm/page_isolation.c \
 	kernel/mm/migrate.c kernel/mm/hotplug_cmds.c kernel/mm/stress.c kernel/mm/mmcheck.c \
 	kernel/mm/section_map.c kernel/mm/mem_ranges.c kernel/mm/memremap.c kernel/mm/kmem.c \
-	kernel/cmdline.c
+	kernel/cmdline.c kernel/fault_inject.c
 HM_PARSE_SRC := kernel/parse.c
 HOST_SIM_SRCS := tests/host/sim/sim_arch.c tests/host/sim/sim_boot.c \
 	tests/host/common/printk.c tests/host/sim/sim_console.c tests/host/sim/sim_check.c \

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <rvmm/errno.h>
+#include <rvmm/fault_inject.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
 #include <rvmm/mem_ranges.h>
@@ -287,11 +288,10 @@ static int fault_injection(void)
 		int n;
 		for (n = 1; n < 5000; n++) {
 			struct dev_pagemap pg = pgmap_for(PMEM_2M, PMEM_1G + GiB(1), share);
-			page_alloc_fail_hart = 0;
-			page_alloc_fail_nth = (unsigned long)n;
+			fault_inject_set((unsigned long)n);
 			int rc = memremap_pages(&pg);
-			bool fired = page_alloc_fail_nth == 0;
-			page_alloc_fail_nth = 0;
+			bool fired = fault_inject_get() == 0;
+			fault_inject_set(0);
 			if (!rc) { // a fallback (4 KiB vmemmap leaves) may absorb a failure
 				CHECK_RC(memunmap_pages(&pg));
 				if (!fired)
@@ -399,10 +399,10 @@ static int kmem_fault_injection(void)
 	take(&dev);
 	int n;
 	for (n = 1; n < 2000; n++) {
-		mhp_fail_nth = (unsigned long)n;
+		fault_inject_set((unsigned long)n);
 		int rc = kmem_online(&pg, ZONE_MOVABLE);
-		bool fired = mhp_fail_nth == 0;
-		mhp_fail_nth = 0;
+		bool fired = fault_inject_get() == 0;
+		fault_inject_set(0);
 		if (!rc && !fired)
 			break;
 		if (!rc) { // a fallback (4 KiB vmemmap leaves) absorbed the failure
@@ -417,14 +417,17 @@ static int kmem_fault_injection(void)
 			return 1;
 	}
 	CHECK(n > 2);
+	int nmov; // pages in use: offline isolates, drains and migrates (allocating) them
+	if (fill_movable(s, e, &nmov))
+		return 1;
 	struct snap ram;
 	take(&ram);
 	int m;
 	for (m = 1; m < 2000; m++) {
-		mhp_fail_nth = (unsigned long)m;
+		fault_inject_set((unsigned long)m);
 		int rc = kmem_offline(&pg);
-		bool fired = mhp_fail_nth == 0;
-		mhp_fail_nth = 0;
+		bool fired = fault_inject_get() == 0;
+		fault_inject_set(0);
 		if (!rc)
 			break; // memremap after it is not a hot-plug step: injection ends there
 		CHECK(fired);
@@ -432,8 +435,10 @@ static int kmem_fault_injection(void)
 		if (same(&ram))
 			return 1;
 	}
-	CHECK(m > 2);
+	CHECK(m > 2); // going offline, the drain; a failed migration target is retried
 	CHECK(pg.mapped);
+	if (check_movable(nmov, s, e))
+		return 1;
 	printf("note: kmem fault injection: %d points online, %d offline\n", n - 1, m - 1);
 	return same(&dev);
 }
