@@ -18,7 +18,7 @@
  *
  * Interface: vmem_selftest.
  */
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/io.h>
@@ -229,7 +229,7 @@ static int st_memory(struct selftest *t, phys_addr_t *bad)
 		if (added)
 			return -EBUSY; /* a big block's sections half added: left to the worker */
 		mem_hotplug_begin();
-		rc = __add_memory(start, len, 0);
+		rc = __add_memory_driver(&vm->map_region, start, len, 0);
 		if (!rc) {
 			*bad = st_memory_check(pa, vm->block_size, seed);
 			rc = __remove_memory(start, len);

@@ -5,7 +5,7 @@
  *
  * Interface: hotplug_lock, mem_hotplug_begin/done (write), get_online_mems/put_online_mems (read);
  * add_memory, __add_memory_driver, online_pages, offline_pages, remove_memory (and __ variants), online_pages_in_range;
- * mhp_fail_nth (fault injection), mhp_stats.
+ * mhp_stats; fault injection through fault_inject.h.
  */
 #ifndef RVMM_HOTPLUG_H
 #define RVMM_HOTPLUG_H
@@ -69,19 +69,17 @@ int __remove_memory(phys_addr_t start, uint64_t size);
 unsigned long online_pages_in_range(pfn_t start_pfn, unsigned long nr_pages);
 
 /*
- * Fault injection: when non-zero, the next add/online/offline/remove fails its Nth failure
- * point (on the hart running it), then this goes back to 0. Failure points are the step's
- * allocations plus three that are not (-EIO): online "going online" (before anything changes),
- * offline "going offline" (before isolation) and the drain of the per-hart caches (after it).
- * Set from failalloc=N at the first step, or by host tests. Every failure point rolls back
- * completely; a failed migration target is retried (the step then succeeds).
+ * Fault injection (include/rvmm/fault_inject.h): each step is an operation under test. Its failure
+ * points are its allocations plus three that are not (-EIO): online "going online" (before
+ * anything changes), offline "going offline" (before isolation) and the drain of the per-hart
+ * caches (after it). failalloc=N arms the first step, host tests and fuzzers fault_inject_set().
+ * Every failure point rolls back completely; a failed migration target is retried (the step then
+ * succeeds).
  */
-extern unsigned long mhp_fail_nth;
 
 /* Figures for the console and the bench: written under hotplug_lock (write). */
 struct mhp_stats {
 	uint64_t desc_bytes; /* page descriptor bytes written so far by add and online */
-	uint64_t last_ns;    /* time the last locked step held hotplug_lock */
 };
 extern struct mhp_stats mhp_stats;
 

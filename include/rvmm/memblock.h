@@ -32,8 +32,6 @@ enum memblock_tag {
 #define MEMBLOCK_MAX_REGIONS 128
 #define MEMBLOCK_MAX_HIDDEN 64
 
-const char *memblock_tag_name(enum memblock_tag tag);
-
 /*
  * Add RAM [base, base + size), bytes. Overlapping or adjacent ranges merge. Returns 0, -EINVAL for
  * an empty or wrapping range, -ENOSPC if the table is full (nothing added then).
@@ -111,6 +109,5 @@ phys_addr_t memblock_end(void);   /* end of the highest RAM range */
 
 /* Freeze the tables: from now on the page allocator owns free memory. */
 void memblock_release(void);
-bool memblock_released(void);
 
 #endif

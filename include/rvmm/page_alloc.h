@@ -8,7 +8,7 @@
  * deferred_init_step, deferred_init_*; zone_online_range, zone_offline_deferred, range_online_zone,
  * page_isolate_range,
  * page_isolated_take_free, page_unisolate_range, free_reserved_pages, page_alloc_drain_local,
- * page_alloc_drain_all, page_alloc_fail_nth, zone_* counters.
+ * page_alloc_drain_all, zone_* counters (each allocation is a should_fail() point: fault_inject.h).
  */
 #ifndef RVMM_PAGE_ALLOC_H
 #define RVMM_PAGE_ALLOC_H
@@ -79,14 +79,14 @@ bool page_alloc_ready(void);
 
 /*
  * Initialise one pending boot section (lowest first) and put its free pages on the free lists.
- * For idle harts. Returns true if it did some work, false when nothing is pending.
+ * For idle harts (hot-plugged sections wait for their first use). Returns true if it did some
+ * work, false when nothing is pending.
  */
 bool deferred_init_step(void);
 /* Make sure the descriptors of pfn's section are initialised (no-op if not deferred). */
 void deferred_init_pfn(pfn_t pfn);
-/* Sections still pending; ns spent so far; true (and *done_ns, time of completion) when done. */
+/* Sections still pending; true (and *done_ns, time of completion) when boot's are done. */
 unsigned long deferred_init_pending(void);
-uint64_t deferred_init_ns(void);
 bool deferred_init_done(uint64_t *done_ns);
 /* Descriptors written by deferred init so far: of boot sections (for tests and the boot line),
  * and of hot-plugged ones (written after the step, not by it). */
@@ -168,15 +168,6 @@ void page_alloc_drain_local(void);
  * holds hotplug_lock for write and no spinlock (the IPI is waited for).
  */
 void page_alloc_drain_all(void);
-
-/*
- * Fault injection: when non-zero, counts down on every alloc_pages call of page_alloc_fail_hart
- * (other harts' allocations are not the operation under test); the call that brings
- * it to zero fails (returns NULL, logs "failed on purpose"). Set by hotplug (failalloc=N, host
- * tests) around the operation under test.
- */
-extern unsigned long page_alloc_fail_nth;
-extern unsigned page_alloc_fail_hart; /* only this hart's allocations count */
 
 /* Counters (pages). */
 uint64_t zone_free_pages(enum zone_type z);

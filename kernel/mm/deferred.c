@@ -9,16 +9,16 @@
 //
 // Hot-plugged memory works the same way: hot-add writes no descriptor (its sections are present
 // and SECTION_DEFERRED), online only counts the pages free in the zone, and the descriptors are
-// written here when the allocator first needs the section, something needs a descriptor of it, or
-// an idle hart gets to it. Offline and remove of a section still deferred write none
-// (page_isolation.c, zone_offline_deferred).
+// written here when the allocator first needs the section or something needs a descriptor of it
+// (not by idle harts: see deferred_init_step). Offline and remove of a section still deferred
+// write none (page_isolation.c, zone_offline_deferred).
 //
 // Interface: page_alloc_init, deferred_init_step, deferred_init_pfn, deferred_init_pending,
-// deferred_init_ns, deferred_init_done, deferred_init_descs, deferred_hot_descs,
+// deferred_init_done, deferred_init_descs, deferred_hot_descs,
 // deferred_free_pages (include/rvmm/page_alloc.h); deferred_hot_online, deferred_hot_offline
 // (internal.h).
 
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/memblock.h>
 #include <rvmm/printk.h>
 
@@ -162,31 +162,39 @@ void deferred_hot_offline(struct zone *z)
 	deferred_pending--;
 }
 
-bool __deferred_init_next(struct zone *z)
+bool __deferred_init_next(struct zone *z, bool boot_only)
 {
 	assert_zone_locked(z);
-	// Deferred sections are online boot sections: walk the online ones.
+	unsigned long first_skipped = nr_mem_sections;
+	// Deferred sections are online: walk the online ones.
 	for (unsigned long nr = section_next_in_state(z->deferred_next, SECTION_ONLINE);
 	     nr < nr_mem_sections; nr = section_next_in_state(nr + 1, SECTION_ONLINE)) {
 		struct mem_section *ms = section_get(nr);
-		if ((ms->flags & SECTION_DEFERRED) && &zones[ms->zone] == z) {
-			init_section(z, nr);
-			z->deferred_next = nr + 1;
-			return true;
+		if (!(ms->flags & SECTION_DEFERRED) || &zones[ms->zone] != z)
+			continue;
+		if (boot_only && !(ms->flags & SECTION_BOOT)) {
+			first_skipped = MIN(first_skipped, nr);
+			continue;
 		}
+		init_section(z, nr);
+		z->deferred_next = MIN(first_skipped, nr + 1);
+		return true;
 	}
-	z->deferred_next = nr_mem_sections;
+	z->deferred_next = first_skipped;
 	return false;
 }
 
+// Idle harts initialise boot sections only. Hot-plugged ones wait for their first use: memory
+// plugged and unplugged again unused (virtio-mem following the host, `plug` + `unplug`) then
+// costs no descriptor write at all, and offline finds it still deferred (zone_offline_deferred).
 bool deferred_init_step(void)
 {
-	for (int i = 0; i < NR_ZONES; i++) {
+	for (int i = 0; i < NR_ZONES && READ_ONCE(boot_pending); i++) {
 		struct zone *z = &zones[i];
 		if (!READ_ONCE(z->nr_deferred))
 			continue;
 		spin_lock(&z->lock);
-		bool did = z->nr_deferred && __deferred_init_next(z);
+		bool did = z->nr_deferred && __deferred_init_next(z, true);
 		spin_unlock(&z->lock);
 		if (did)
 			return true;
@@ -211,7 +219,6 @@ void deferred_init_pfn(pfn_t pfn)
 
 unsigned long deferred_init_pending(void) { return READ_ONCE(deferred_pending); }
 uint64_t deferred_hot_descs(void) { return READ_ONCE(hot_descs); }
-uint64_t deferred_init_ns(void) { return READ_ONCE(deferred_spent_ns); }
 uint64_t deferred_init_descs(void) { return READ_ONCE(deferred_descs); }
 
 bool deferred_init_done(uint64_t *done_ns)

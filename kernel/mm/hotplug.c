@@ -9,18 +9,18 @@
 //   remove_memory  sections PRESENT -> ABSENT: vmemmap and direct map gone, tables freed, TLBs fenced
 //
 // Interface: add_memory, online_pages, offline_pages, remove_memory and their __ variants,
-// online_pages_in_range (include/rvmm/hotplug.h); mhp_fail_nth, mhp_stats.
+// online_pages_in_range (include/rvmm/hotplug.h); mhp_stats.
 //
 // Every step either completes or leaves everything as it was, and says why in one line. Each
-// allocation a step makes can fail (fault injection: failalloc=N, mhp_fail_nth), and so can the
+// allocation a step makes can fail (fault injection: failalloc=N, fault_inject_set), and so can the
 // points where Linux's memory notifier may veto (going online, going offline, the drain); the
 // goto labels are named for what is left to undo. Add, online and offline print a progress log
 // line about once a second when they run longer than that (`hotadd: 8192/32768 MiB (1.0 s)`,
 // mhp_progress).
 
-#include <rvmm/arch_mm.h>
-#include <rvmm/cmdline.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/errno.h>
+#include <rvmm/fault_inject.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
 #include <rvmm/mem_ranges.h>
@@ -34,7 +34,6 @@
 
 #define OFFLINE_PASSES 64 /* migrate + take-free attempts before offline gives up on pinned pages */
 
-unsigned long mhp_fail_nth;
 struct mhp_stats mhp_stats;
 
 // Progress of the step in hand: armed by add, online and offline around their walk of the
@@ -50,36 +49,9 @@ void mhp_progress(const char *step, uint64_t done, uint64_t total)
 	progress_report(&mhp_prog, step, done, total);
 }
 
-// Fault injection: arm the allocator for this step (this hart only); disarm after, one-shot.
-static void fail_arm(void)
-{
-	static bool from_cmdline;
-	if (!from_cmdline) {
-		from_cmdline = true;
-		if (cmdline.failalloc)
-			mhp_fail_nth = cmdline.failalloc;
-	}
-	page_alloc_fail_hart = arch_hart_index();
-	page_alloc_fail_nth = mhp_fail_nth;
-}
-
-static void fail_disarm(void)
-{
-	if (mhp_fail_nth && !page_alloc_fail_nth)
-		mhp_fail_nth = 0; // it fired
-	page_alloc_fail_nth = 0;
-}
-
-// A failure point that is not an allocation (Linux injects these through the memory notifier,
-// MEM_GOING_ONLINE/OFFLINE): counted with the step's allocations, so failalloc=N and
-// mhp_fail_nth walk them in order. True if this one is to fail.
-static bool fail_point(const char *what)
-{
-	if (!page_alloc_fail_nth || arch_hart_index() != page_alloc_fail_hart || --page_alloc_fail_nth)
-		return false;
-	pr_warn("%s: failed on purpose (fault injection)", what);
-	return true;
-}
+// Fault injection (fault_inject.h): every step is an operation under test; its failure points are
+// its allocations and, where Linux's memory notifier may veto (MEM_GOING_ONLINE/OFFLINE), the
+// should_fail() points below, counted in order with them.
 
 static uint64_t sections_bytes(unsigned long count) { return (uint64_t)count << SECTION_SHIFT; }
 
@@ -148,7 +120,7 @@ static int add_owned(const struct mem_region *owner, phys_addr_t start, uint64_t
 			return -EEXIST;
 		}
 	progress_arm();
-	fail_arm();
+	fault_inject_begin();
 	rc = directmap_map(start, size);
 	if (rc) {
 		reason = "direct map";
@@ -173,7 +145,7 @@ static int add_owned(const struct mem_region *owner, phys_addr_t start, uint64_t
 		goto err_sections;
 	}
 	progress_disarm();
-	fail_disarm();
+	fault_inject_end();
 	return 0;
 
 err_sections:
@@ -184,7 +156,7 @@ err_sections:
 	WARN_ON(directmap_unmap(start, size));
 out:
 	progress_disarm();
-	fail_disarm();
+	fault_inject_end();
 	pr_err("hot-add " RANGE_FMT ": failed: %s (%d)", RANGE_ARGS(start, start + size), reason, rc);
 	return rc;
 }
@@ -235,6 +207,11 @@ int __online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone)
 			       RANGE_ARGS(s, e), nr);
 			return -ENOENT;
 		}
+		if (ms->flags & SECTION_DEVICE) {
+			pr_err("online " RANGE_FMT ": section %lu is device memory (ZONE_DEVICE)",
+			       RANGE_ARGS(s, e), nr);
+			return -EBUSY;
+		}
 		if (ms->state == SECTION_ONLINE && ms->zone != zone) {
 			pr_err("online " RANGE_FMT ": section %lu is already online in zone %s",
 			       RANGE_ARGS(s, e), nr, zone_name(ms->zone));
@@ -246,11 +223,11 @@ int __online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone)
 		return -EBUSY;
 	}
 	progress_arm();
-	fail_arm();
-	rc = fail_point("online: going online")
+	fault_inject_begin();
+	rc = should_fail("online: going online")
 		     ? -EIO
 		     : zone_online_range(zone, start_pfn, nr_pages, &mhp_stats.desc_bytes);
-	fail_disarm();
+	fault_inject_end();
 	progress_disarm();
 	if (rc) {
 		pr_err("online " RANGE_FMT ": failed (%d)", RANGE_ARGS(s, e), rc);
@@ -278,11 +255,11 @@ int __offline_pages(pfn_t start_pfn, unsigned long nr_pages)
 		return -EINVAL;
 	}
 	progress_arm();
-	fail_arm();
-	rc = fail_point("offline: going offline") ? -EIO : 0;
+	fault_inject_begin();
+	rc = should_fail("offline: going offline") ? -EIO : 0;
 	if (!rc && zone_offline_deferred(start_pfn, end)) { // never used: nothing to migrate or write
 		progress_disarm();
-		fail_disarm();
+		fault_inject_end();
 		return 0;
 	}
 	if (!rc)
@@ -291,7 +268,7 @@ int __offline_pages(pfn_t start_pfn, unsigned long nr_pages)
 		reason = "isolation";
 		goto out;
 	}
-	if (fail_point("offline: draining the per-hart caches")) {
+	if (should_fail("offline: draining the per-hart caches")) {
 		reason = "drain";
 		rc = -EIO;
 		goto err_isolated;
@@ -317,14 +294,14 @@ int __offline_pages(pfn_t start_pfn, unsigned long nr_pages)
 			arch_cpu_relax();
 	}
 	progress_disarm();
-	fail_disarm();
+	fault_inject_end();
 	return 0;
 
 err_isolated:
 	page_unisolate_range(start_pfn, end);
 out:
 	progress_disarm();
-	fail_disarm();
+	fault_inject_end();
 	if (bad)
 		pr_err("offline " RANGE_FMT ": failed: %s at pfn 0x%llx (%d); range left online",
 		       RANGE_ARGS(s, e), reason, (unsigned long long)bad, rc);
@@ -353,12 +330,17 @@ int __remove_memory(phys_addr_t start, uint64_t size)
 			       RANGE_ARGS(start, start + size), i);
 			return -EBUSY;
 		}
+		if (section_get(i)->flags & SECTION_DEVICE) {
+			pr_err("hot-remove " RANGE_FMT ": section %lu is device memory (its driver "
+			       "unmaps it)", RANGE_ARGS(start, start + size), i);
+			return -EBUSY;
+		}
 	}
-	fail_arm();
+	fault_inject_begin();
 	// The only step that may allocate (splitting a 1 GiB leaf shared with memory that stays):
 	// first, so that its failure leaves everything as it was.
 	rc = directmap_unmap(start, size);
-	fail_disarm();
+	fault_inject_end();
 	if (rc) {
 		pr_err("hot-remove " RANGE_FMT ": failed: direct map (%d)", RANGE_ARGS(start, start + size), rc);
 		return rc;
@@ -386,46 +368,34 @@ unsigned long online_pages_in_range(pfn_t start_pfn, unsigned long nr_pages)
 	return n;
 }
 
-static uint64_t timed_begin(void)
-{
-	mem_hotplug_begin();
-	return arch_time_ns();
-}
-
-static void timed_end(uint64_t t0)
-{
-	mhp_stats.last_ns = arch_time_ns() - t0;
-	mem_hotplug_done();
-}
-
 int add_memory(phys_addr_t start, uint64_t size, unsigned flags)
 {
-	uint64_t t0 = timed_begin();
+	mem_hotplug_begin();
 	int rc = __add_memory(start, size, flags);
-	timed_end(t0);
+	mem_hotplug_done();
 	return rc;
 }
 
 int online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone)
 {
-	uint64_t t0 = timed_begin();
+	mem_hotplug_begin();
 	int rc = __online_pages(start_pfn, nr_pages, zone);
-	timed_end(t0);
+	mem_hotplug_done();
 	return rc;
 }
 
 int offline_pages(pfn_t start_pfn, unsigned long nr_pages)
 {
-	uint64_t t0 = timed_begin();
+	mem_hotplug_begin();
 	int rc = __offline_pages(start_pfn, nr_pages);
-	timed_end(t0);
+	mem_hotplug_done();
 	return rc;
 }
 
 int remove_memory(phys_addr_t start, uint64_t size)
 {
-	uint64_t t0 = timed_begin();
+	mem_hotplug_begin();
 	int rc = __remove_memory(start, size);
-	timed_end(t0);
+	mem_hotplug_done();
 	return rc;
 }

@@ -90,8 +90,11 @@ extern unsigned drain_gen;
 /* Free [start, end) pfns (descriptors already initialised, flags clear) as maximal blocks. */
 void __free_range(struct zone *z, pfn_t start, pfn_t end);
 
-/* Initialise the next deferred section of z. Caller holds z->lock. False if none is left. */
-bool __deferred_init_next(struct zone *z);
+/*
+ * Initialise the next deferred section of z (boot_only: skip hot-plugged ones). Caller holds
+ * z->lock. False if none is left.
+ */
+bool __deferred_init_next(struct zone *z, bool boot_only);
 
 static inline void zone_add_free(struct zone *z, int64_t n)
 {

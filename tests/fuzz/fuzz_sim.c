@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rvmm/fault_inject.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
 #include <rvmm/page_alloc.h>
@@ -27,6 +28,8 @@ int console_poll_input(void)
 	return -1;
 }
 void console_idle(void) {}
+/* dt_cmds.c's device list (kernel/device.c, libfdt): the fuzzed platform has no tree. */
+void dt_print_devices(const void *fdt __unused) {}
 
 /* Sections as boot left them. */
 static struct mem_section *boot_sec;
@@ -176,7 +179,7 @@ void fz_reset(void)
 	bool changed = true;
 	int failed = 0;
 
-	mhp_fail_nth = 0;
+	fault_inject_set(0);
 	/* A piece of ZONE_NORMAL may hold the vmemmap of a section added later: several passes. */
 	for (int pass = 0; pass < 8 && changed; pass++) {
 		changed = false;

@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
+#include <rvmm/cmdline.h>
 #include <rvmm/errno.h>
 #include <rvmm/io.h>
 #include <rvmm/irq.h>
@@ -143,18 +144,31 @@ void arch_irq_restore(unsigned long flags)
 		deliver_pending();
 }
 
-/* ---- interrupts ---- */
+/* ---- interrupts (suites that link the real kernel/irq.c build with HOST_REAL_IRQ) ---- */
 
+#ifdef HOST_REAL_IRQ
+static void deliver_pending(void) {} /* kernel/irq.c delivers */
+#else
 static struct { irq_handler_t handler; void *arg; bool pending; } irqs[1024];
 static unsigned nr_pending; /* irqs[].pending set */
 
-int irq_register(uint32_t irq, irq_handler_t handler, void *arg)
+/* One controller, HOST_IRQ_PARENT, whose lines are numbered by the specifier's one cell. */
+int irq_request(const struct irq_spec *spec, irq_handler_t handler, void *arg)
 {
-	if (irq == 0 || irq >= 1024)
+	uint32_t irq = spec->cells[0];
+
+	if (spec->parent != HOST_IRQ_PARENT)
+		return -ENODEV;
+	if (spec->nr_cells != 1 || irq == 0 || irq >= 1024)
 		return -EINVAL;
 	irqs[irq].handler = handler;
 	irqs[irq].arg = arg;
 	return 0;
+}
+
+void irq_describe(const struct irq_spec *spec, char *buf, size_t len)
+{
+	snprintf(buf, len, "host %u", spec->cells[0]);
 }
 
 // Raised with interrupts masked (under an irqsave lock), the handler runs when they are unmasked.
@@ -181,6 +195,12 @@ static void deliver_pending(void)
 			irqs_on = 1;
 		}
 }
+#endif
+
+/* ---- the command line: the defaults (kernel/cmdline.c is not linked here) ---- */
+
+struct cmdline cmdline = { .loglevel = -1, .deferred_init = true, .pci_msi = true, .pci_intx = true };
+
 
 /* ---- console helpers the command code links against ---- */
 

@@ -54,7 +54,7 @@ static void make_device(uint64_t bs, uint64_t addr, uint64_t region_size, uint64
 static int probe(void)
 {
 	struct virtio_device *vdev = NULL;
-	int rc = virtio_mmio_probe(&dev->s->plat, &vdev);
+	int rc = virtio_mmio_probe(&dev->s->slot, &vdev);
 
 	vm = rc == 0 && vdev ? vdev->priv : NULL;
 	return rc;
@@ -460,7 +460,7 @@ static int test_foreign_offline(void)
 static int test_poll_without_irq(void)
 {
 	make_device(2 * M, REGION, 8 * G, 0, 0);
-	dev->s->plat.irq = 0;
+	dev->s->slot.irq.nr_cells = 0; /* no interrupt */
 	CHECK_RC(probe());
 	CHECK(!vm->vdev->has_irq);
 	CHECK(log_has("drivers must poll"));
@@ -812,6 +812,26 @@ static int test_selftest_beside_data(void)
 	return check_agree();
 }
 
+/* Test blocks in a section the driver added (sub-blocks): checked through its mapping, no add. */
+static int test_selftest_in_added_section(void)
+{
+	make_device(2 * M, REGION, 1 * G, 0, 0);
+	vmem_dev_add_ram(dev);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(1016 * M)); /* usable: the whole region; the last section partly plugged */
+	CHECK_RC(run_cmd("vmem unplug 0x800000"));
+	unsigned adds = fake_hp.add_calls, removes = fake_hp.remove_calls;
+	log_clear();
+	CHECK_RC(run_cmd("vmem selftest"));
+	CHECK(log_has("vmem selftest: 15 passed, 0 failed, 1 skipped"));
+	CHECK(log_has("4096 KiB read back"));
+	CHECK_EQ(fake_hp.add_calls, adds);
+	CHECK_EQ(fake_hp.remove_calls, removes);
+	CHECK_EQ(dev->inaccessible_touches, 0);
+	CHECK_EQ(dev->plugged_size, 1008 * M);
+	return check_agree();
+}
+
 /* No room to plug (requested == plugged): the rules that plug are skipped, saying why. */
 static int test_selftest_no_headroom(void)
 {
@@ -899,6 +919,7 @@ static const struct test_case cases[] = {
 	CASE(test_selftest_conforming),
 	CASE(test_selftest_each_rule_broken),
 	CASE(test_selftest_beside_data),
+	CASE(test_selftest_in_added_section),
 	CASE(test_selftest_no_headroom),
 	CASE(test_fault_walk),
 };
