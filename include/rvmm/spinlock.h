@@ -5,8 +5,8 @@
  *
  * Lock order (outermost first); a debug build (LOCKDEP=1) checks it at run time:
  *   virtio-mem device lock > hotplug_lock (rw) > ioremap_lock > kpt_lock > migrate_lock
- *   > movable->lock > zone->lock > smp_call_lock > virtqueue lock > pcp (interrupts off)
- *   > printk log lock
+ *   > movable->lock > zone->lock > smp_call_lock > virtqueue lock > imsic_lock
+ *   > pcp (interrupts off) > printk log lock
  * Each lock's comment where it is defined says what it protects and who takes it;
  * docs/locking.md has the whole table.
  */
@@ -20,7 +20,7 @@
  * most one lock of a class (two zone locks, or two virtqueue locks, at once are refused).
  */
 enum lock_class {
-	LOCK_CLASS_NONE = 0, /* not checked: only for locks no two harts can contend */
+	LOCK_CLASS_NONE = 0, /* not checked: the lock tests' own locks; every kernel lock has a class */
 	LOCK_CLASS_VIRTIO_MEM,
 	LOCK_CLASS_HOTPLUG,
 	LOCK_CLASS_IOREMAP,
@@ -30,6 +30,7 @@ enum lock_class {
 	LOCK_CLASS_ZONE,
 	LOCK_CLASS_SMP_CALL,
 	LOCK_CLASS_VIRTQUEUE,
+	LOCK_CLASS_IMSIC,
 	LOCK_CLASS_LOG,
 };
 
