@@ -1,16 +1,26 @@
 // SPDX-License-Identifier: MIT
 /*
- * The serial console shell: reads a line (backspace, Ctrl-U, up/down history), splits it into
- * words and runs the command of that name from the rvmm_cmds table.
+ * The serial console shell: an input ring the console ports fill, a line editor (backspace,
+ * Ctrl-U, up/down history) reading from it, and the runner that splits a line into words and runs
+ * the command of that name from the rvmm_cmds table.
  *
- * Interface: console_loop (the boot hart's idle loop), console_run_line, help/version/poweroff.
+ * Input is never dropped here: when the ring is full a port leaves the rest in its own receive
+ * FIFO (and so in QEMU's character device, which then stops reading the host side) until the shell
+ * has read the ring empty. A pasted script of any length therefore runs every line.
+ *
+ * Interface: console_loop (the boot hart's idle loop), console_run_line, console_input_put,
+ * console_input_lost, console_input_register; help.
  */
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
+#include <rvmm/kernel.h>
 #include <rvmm/printk.h>
+#include <rvmm/spinlock.h>
 #include <string.h>
 
-#define LINE_MAX 256
+#define LINE_MAX 256 /* with its NUL: lines of at most 255 characters */
+#define RX_SIZE 1024
+#define MAX_INPUT_PORTS 4
 #define MAX_ARGS 16
 #define HISTORY 16
 
@@ -18,8 +28,57 @@ extern const struct console_command __start_rvmm_cmds[], __stop_rvmm_cmds[];
 const struct console_command *console_commands_begin(void) { return __start_rvmm_cmds; }
 const struct console_command *console_commands_end(void) { return __stop_rvmm_cmds; }
 
-int console_poll_input(void);
-void console_idle(void); /* arch: wait for an interrupt, doing background work first */
+/*
+ * The input ring. Ports put bytes at rx_head (from an interrupt handler on any hart, or from their
+ * refill function on the boot hart) under rx_lock, interrupts off; only the shell advances
+ * rx_tail, without the lock. The lock is innermost: nothing is taken while holding it.
+ */
+static char rx_ring[RX_SIZE];
+static uint32_t rx_head, rx_tail;
+static spinlock_t rx_lock = SPINLOCK_INIT("console_rx", LOCK_CLASS_CONSOLE);
+static unsigned rx_lost; /* bytes ports lost before they reached us (hardware overrun) */
+
+static void (*input_refill[MAX_INPUT_PORTS])(void);
+static unsigned nr_input_ports;
+
+bool console_input_put(char c)
+{
+	unsigned long flags = spin_lock_irqsave(&rx_lock);
+	bool room = rx_head - __atomic_load_n(&rx_tail, __ATOMIC_ACQUIRE) < RX_SIZE;
+	if (room) {
+		rx_ring[rx_head % RX_SIZE] = c;
+		__atomic_store_n(&rx_head, rx_head + 1, __ATOMIC_RELEASE);
+	}
+	spin_unlock_irqrestore(&rx_lock, flags);
+	return room;
+}
+
+void console_input_lost(unsigned n) { __atomic_fetch_add(&rx_lost, n, __ATOMIC_RELAXED); }
+
+int console_input_register(void (*refill)(void))
+{
+	if (nr_input_ports == MAX_INPUT_PORTS)
+		return -ENOSPC;
+	input_refill[nr_input_ports++] = refill;
+	return 0;
+}
+
+/* A byte of input, or -1. Once the ring is empty the ports refill it from what they hold. */
+static int console_getc(void)
+{
+	unsigned lost = __atomic_exchange_n(&rx_lost, 0, __ATOMIC_RELAXED);
+	if (lost)
+		pr_warn("console: %u byte%s of input lost by the serial port (receive overrun)", lost,
+			lost > 1 ? "s" : "");
+	if (rx_tail == __atomic_load_n(&rx_head, __ATOMIC_ACQUIRE))
+		for (unsigned i = 0; i < nr_input_ports; i++)
+			input_refill[i]();
+	if (rx_tail == __atomic_load_n(&rx_head, __ATOMIC_ACQUIRE))
+		return -1;
+	char c = rx_ring[rx_tail % RX_SIZE];
+	__atomic_store_n(&rx_tail, rx_tail + 1, __ATOMIC_RELEASE);
+	return (unsigned char)c;
+}
 
 static char history[HISTORY][LINE_MAX];
 static unsigned history_count;
@@ -70,7 +129,7 @@ int console_run_line(char *line)
 static int getc_blocking(void)
 {
 	int c;
-	while ((c = console_poll_input()) < 0)
+	while ((c = console_getc()) < 0)
 		console_idle();
 	return c;
 }
@@ -85,13 +144,36 @@ static void redraw(const char *line, size_t old_len)
 		kprintf("\b");
 }
 
-/* Read one line; \r, \n and \r\n all end it (a \n right after \r is swallowed). */
-static void read_line(char *line)
+/* Up (A) or down (B) through the history: replace the line being edited. */
+static void history_move(char *line, size_t *len, unsigned *hist, int key)
+{
+	if (!((key == 'A' && *hist > 0 && history_count - *hist < HISTORY) ||
+	      (key == 'B' && *hist < history_count)))
+		return;
+	size_t old = *len;
+	*hist += key == 'A' ? -1 : 1;
+	if (*hist == history_count)
+		line[0] = '\0';
+	else
+		strcpy(line, history[*hist % HISTORY]);
+	*len = strlen(line);
+	redraw(line, old);
+}
+
+/*
+ * Read one line; \r, \n and \r\n all end it (a \n right after \r is swallowed). Returns false
+ * if the line was longer than LINE_MAX - 1 characters: it is refused whole, never cut and run.
+ * Escape sequences: ESC [ starts a CSI sequence (parameter bytes, then one final byte; only the
+ * arrows Up/Down mean something); an ESC followed by anything else is dropped alone, so the next
+ * character still counts.
+ */
+static bool read_line(char *line)
 {
 	static bool last_was_cr;
-	size_t len = 0;
+	enum { PLAIN, ESC, CSI } state = PLAIN;
+	bool csi_params = false;
+	size_t len = 0, extra = 0; /* extra: characters typed past LINE_MAX - 1, not kept */
 	unsigned hist = history_count;
-	int esc = 0;
 
 	line[0] = '\0';
 	for (;;) {
@@ -101,33 +183,39 @@ static void read_line(char *line)
 			continue;
 		}
 		last_was_cr = c == '\r';
-		if (esc == 1) {
-			esc = c == '[' ? 2 : 0;
-			continue;
-		}
-		if (esc == 2) {
-			esc = 0;
-			if ((c == 'A' && hist > 0 && history_count - hist < HISTORY) ||
-			    (c == 'B' && hist < history_count)) {
-				size_t old = len;
-				hist += c == 'A' ? -1 : 1;
-				if (hist == history_count)
-					line[0] = '\0';
-				else
-					strcpy(line, history[hist % HISTORY]);
-				len = strlen(line);
-				redraw(line, old);
+		if (state == ESC) {
+			state = PLAIN;
+			if (c == '[') {
+				state = CSI;
+				csi_params = false;
+				continue;
 			}
-			continue;
+		} else if (state == CSI) {
+			if (c >= 0x20 && c <= 0x3f) { /* parameter and intermediate bytes */
+				csi_params = true;
+				continue;
+			}
+			state = PLAIN;
+			if (c >= 0x40 && c <= 0x7e) {
+				if (!csi_params)
+					history_move(line, &len, &hist, c);
+				continue;
+			}
+			/* a control character cuts the sequence short: it still counts */
 		}
 		if (c == '\r' || c == '\n') {
 			kprintf("\n");
-			return;
+			if (extra)
+				kprintf("line too long (%zu characters, at most %d): ignored, nothing ran\n",
+					len + extra, LINE_MAX - 1);
+			return !extra;
 		}
 		if (c == 0x1b) {
-			esc = 1;
+			state = ESC;
 		} else if (c == 0x7f || c == '\b') {
-			if (len) {
+			if (extra) {
+				extra--;
+			} else if (len) {
 				line[--len] = '\0';
 				kprintf("\b \b");
 			}
@@ -135,8 +223,13 @@ static void read_line(char *line)
 			size_t old = len;
 			len = 0;
 			line[0] = '\0';
+			extra = 0;
 			redraw(line, old);
-		} else if (c >= ' ' && c < 0x7f && len < LINE_MAX - 1) {
+		} else if (c >= ' ' && c < 0x7f) {
+			if (len == LINE_MAX - 1) {
+				extra++;
+				continue;
+			}
 			line[len++] = c;
 			line[len] = '\0';
 			kprintf("%c", c);
@@ -149,7 +242,8 @@ __noreturn void console_loop(void)
 	char line[LINE_MAX];
 	for (;;) {
 		kprintf("rvmm> ");
-		read_line(line);
+		if (!read_line(line))
+			continue;
 		if (line[0] && (history_count == 0 ||
 				strcmp(history[(history_count - 1) % HISTORY], line) != 0))
 			strcpy(history[history_count++ % HISTORY], line);

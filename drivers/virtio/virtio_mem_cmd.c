@@ -295,6 +295,9 @@ static int cmd_vmem(int argc, char **argv)
 		}
 		target -= size;
 	}
+	if (vm->auto_follow)
+		kprintf("vmem: auto off: the target is yours now, the host's requests are not followed "
+			"(`vmem auto on` follows them again)\n");
 	return vmem_set_target(vm, target, false);
 }
 CONSOLE_COMMAND(vmem, .name = "vmem",

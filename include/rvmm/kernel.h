@@ -32,9 +32,20 @@ void dmesg_print(size_t bytes);
 /* loglevel=N: show messages below Linux level N on the console (all are logged). */
 void console_loglevel_set_linux(int n);
 
+/*
+ * kernel/console.c: console input. A port hands each received byte to console_input_put (from
+ * its interrupt handler or when polled); false means the ring is full: the port keeps that byte,
+ * stops taking input (masks its receive interrupt) and waits for its refill function, which the
+ * shell calls each time it has read the ring empty. So no byte is dropped by software; bytes the
+ * hardware lost (receive overrun) are counted with console_input_lost and reported by the shell.
+ * console_input_register: 0, or -ENOSPC when every port slot is taken.
+ */
+bool console_input_put(char c);
+void console_input_lost(unsigned n);
+int console_input_register(void (*refill)(void));
+
 /* drivers/uart16550.c */
 int uart_init(const struct plat_device *dev);
-int console_poll_input(void);
 
 /* kernel/mm: the boot-time memory set-up the arch calls with what it has mapped so far. */
 int mm_boot_init(void);

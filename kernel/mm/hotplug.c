@@ -22,6 +22,7 @@
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
+#include <rvmm/memblock.h>
 #include <rvmm/migrate.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
@@ -84,20 +85,44 @@ static uint64_t sections_bytes(unsigned long count) { return (uint64_t)count << 
 #define RANGE_FMT "[0x%llx-0x%llx)"
 #define RANGE_ARGS(s, e) (unsigned long long)(s), (unsigned long long)(e)
 
+// Inside [0, max_phys), checked first so that no message prints an end that wrapped past 2^64.
+static int check_below_max_phys(const char *op, phys_addr_t start, uint64_t size)
+{
+	if (start >= mm_layout.max_phys || size > mm_layout.max_phys - start) {
+		pr_err("%s 0x%llx + 0x%llx: beyond the highest address rvmm maps (0x%llx)", op,
+		       (unsigned long long)start, (unsigned long long)size,
+		       (unsigned long long)mm_layout.max_phys);
+		return -ERANGE;
+	}
+	return 0;
+}
+
 // Section-aligned, non-empty, inside [0, max_phys). Prints why not.
 static int check_section_range(const char *op, phys_addr_t start, uint64_t size)
 {
+	int rc = check_below_max_phys(op, start, size);
+	if (rc)
+		return rc;
 	if (!size || !IS_ALIGNED(start, SECTION_SIZE) || !IS_ALIGNED(size, SECTION_SIZE)) {
 		pr_err("%s " RANGE_FMT ": not aligned to sections (128 MiB)", op,
 		       RANGE_ARGS(start, start + size));
 		return -EINVAL;
 	}
-	if (start + size < start || start + size > mm_layout.max_phys) {
-		pr_err("%s " RANGE_FMT ": beyond the highest address rvmm maps (0x%llx)", op,
-		       RANGE_ARGS(start, start + size), (unsigned long long)mm_layout.max_phys);
-		return -ERANGE;
-	}
 	return 0;
+}
+
+static void note_ram(phys_addr_t s __unused, phys_addr_t e __unused, void *found) { *(bool *)found = true; }
+
+// True if the device tree describes RAM anywhere in section nr (booted, or hidden by mem=).
+static bool section_has_ram(unsigned long nr)
+{
+	phys_addr_t s = sections_bytes(nr), e = sections_bytes(nr + 1), b;
+	uint64_t n;
+	bool found = false;
+	memblock_for_each_memory(s, e, note_ram, &found);
+	for (int i = 0; !found && memblock_hidden_get(i, &b, &n); i++)
+		found = b < e && s < b + n;
+	return found;
 }
 
 // Write the descriptors of a just-populated section: its own memmap pages reserved, the rest
@@ -205,16 +230,17 @@ out:
 // 2 MiB aligned pfn range inside [0, max_phys). Prints why not.
 static int check_pfn_range(const char *op, pfn_t start_pfn, unsigned long nr_pages)
 {
+	if (start_pfn >= PFN_DOWN(mm_layout.max_phys) ||
+	    nr_pages > PFN_DOWN(mm_layout.max_phys) - start_pfn) {
+		pr_err("%s pfn 0x%llx + %lu pages: beyond the highest address rvmm maps (0x%llx)", op,
+		       (unsigned long long)start_pfn, nr_pages, (unsigned long long)mm_layout.max_phys);
+		return -ERANGE;
+	}
 	phys_addr_t s = PFN_PHYS(start_pfn), e = PFN_PHYS(start_pfn + nr_pages);
 	if (!nr_pages || !IS_ALIGNED(start_pfn, MHP_MIN_ONLINE_PAGES) ||
 	    !IS_ALIGNED(nr_pages, MHP_MIN_ONLINE_PAGES)) {
 		pr_err("%s " RANGE_FMT ": not aligned to 2 MiB", op, RANGE_ARGS(s, e));
 		return -EINVAL;
-	}
-	if (start_pfn + nr_pages < start_pfn || e > mm_layout.max_phys) {
-		pr_err("%s " RANGE_FMT ": beyond the highest address rvmm maps (0x%llx)", op,
-		       RANGE_ARGS(s, e), (unsigned long long)mm_layout.max_phys);
-		return -ERANGE;
 	}
 	return 0;
 }
@@ -233,8 +259,9 @@ int __online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone)
 	for (unsigned long nr = pfn_to_section_nr(start_pfn); nr <= pfn_to_section_nr(start_pfn + nr_pages - 1); nr++) {
 		const struct mem_section *ms = section_get(nr);
 		if (!ms || ms->state == SECTION_ABSENT) {
-			pr_err("online " RANGE_FMT ": section %lu is not added (hot-add it first)",
-			       RANGE_ARGS(s, e), nr);
+			pr_err("online " RANGE_FMT ": section %lu is not added (%s)", RANGE_ARGS(s, e), nr,
+			       section_has_ram(nr) ? "hot-add it first"
+						   : "and cannot be: it is not RAM the device tree describes");
 			return -ENOENT;
 		}
 		if (ms->state == SECTION_ONLINE && ms->zone != zone) {

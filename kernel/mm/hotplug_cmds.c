@@ -54,11 +54,17 @@ static bool in_hidden_ram(phys_addr_t start, uint64_t size)
 	return false;
 }
 
+// ADDR SIZE and the word count. CMD_USAGE, or -ERANGE (said) for a range that wraps past 2^64.
 static int parse_range(int argc, char **argv, int min, int max, phys_addr_t *start, uint64_t *size)
 {
 	uint64_t a, s;
 	if (argc < min || argc > max || parse_u64(argv[1], &a) || parse_u64(argv[2], &s))
 		return CMD_USAGE;
+	if (a + s < a) {
+		pr_err("%s: 0x%llx + 0x%llx goes past the end of the 64-bit address space", argv[0],
+		       (unsigned long long)a, (unsigned long long)s);
+		return -ERANGE;
+	}
 	*start = a;
 	*size = s;
 	return 0;
@@ -119,14 +125,15 @@ static int cmd_hotadd(int argc, char **argv)
 	uint64_t size;
 	unsigned flags = 0;
 	struct step st;
-	if (parse_range(argc, argv, 3, 4, &start, &size))
-		return CMD_USAGE;
+	int rc = parse_range(argc, argv, 3, 4, &start, &size);
+	if (rc)
+		return rc;
 	if (argc == 4) {
 		if (strcmp(argv[3], "memmap_on_memory"))
 			return CMD_USAGE;
 		flags = MHP_MEMMAP_ON_MEMORY;
 	}
-	int rc = do_hotadd(start, size, flags, &st);
+	rc = do_hotadd(start, size, flags, &st);
 	if (rc)
 		return rc;
 	print_head("hotadd", start, size, st.ns);
@@ -153,9 +160,12 @@ static int cmd_online(int argc, char **argv)
 	uint64_t size;
 	enum zone_type zone = ZONE_MOVABLE;
 	struct step st;
-	if (parse_range(argc, argv, 3, 4, &start, &size) || (argc == 4 && parse_zone(argv[3], &zone)))
+	int rc = parse_range(argc, argv, 3, 4, &start, &size);
+	if (rc)
+		return rc;
+	if (argc == 4 && parse_zone(argv[3], &zone))
 		return CMD_USAGE;
-	int rc = do_online(start, size, zone, &st);
+	rc = do_online(start, size, zone, &st);
 	if (rc)
 		return rc;
 	print_head("online", start, size, st.ns);
@@ -170,9 +180,10 @@ static int cmd_offline(int argc, char **argv)
 	phys_addr_t start;
 	uint64_t size;
 	struct step st;
-	if (parse_range(argc, argv, 3, 3, &start, &size))
-		return CMD_USAGE;
-	int rc = do_offline(start, size, &st);
+	int rc = parse_range(argc, argv, 3, 3, &start, &size);
+	if (rc)
+		return rc;
+	rc = do_offline(start, size, &st);
 	if (rc)
 		return rc;
 	print_head("offline", start, size, st.ns);
@@ -185,9 +196,10 @@ static int cmd_hotremove(int argc, char **argv)
 	phys_addr_t start;
 	uint64_t size;
 	struct step st;
-	if (parse_range(argc, argv, 3, 3, &start, &size))
-		return CMD_USAGE;
-	int rc = do_hotremove(start, size, &st);
+	int rc = parse_range(argc, argv, 3, 3, &start, &size);
+	if (rc)
+		return rc;
+	rc = do_hotremove(start, size, &st);
 	if (rc)
 		return rc;
 	print_head("hotremove", start, size, st.ns);
@@ -202,15 +214,23 @@ static int cmd_plug(int argc, char **argv)
 	unsigned flags = 0;
 	enum zone_type zone = ZONE_MOVABLE;
 	struct step add, on;
-	if (parse_range(argc, argv, 3, 5, &start, &size))
-		return CMD_USAGE;
+	int rc = parse_range(argc, argv, 3, 5, &start, &size);
+	if (rc)
+		return rc;
+	// Each option at most once: `normal movable` contradicts itself, and takes neither.
+	bool zone_given = false;
 	for (int i = 3; i < argc; i++) {
-		if (!strcmp(argv[i], "memmap_on_memory"))
+		if (!strcmp(argv[i], "memmap_on_memory")) {
+			if (flags)
+				return CMD_USAGE;
 			flags = MHP_MEMMAP_ON_MEMORY;
-		else if (parse_zone(argv[i], &zone))
+		} else if (zone_given || parse_zone(argv[i], &zone)) {
 			return CMD_USAGE;
+		} else {
+			zone_given = true;
+		}
 	}
-	int rc = do_hotadd(start, size, flags, &add);
+	rc = do_hotadd(start, size, flags, &add);
 	if (rc) {
 		kprintf("plug: stopped at hotadd (%d)\n", rc);
 		return rc;
@@ -234,9 +254,10 @@ static int cmd_unplug(int argc, char **argv)
 	phys_addr_t start;
 	uint64_t size;
 	struct step off, rm;
-	if (parse_range(argc, argv, 3, 3, &start, &size))
-		return CMD_USAGE;
-	int rc = do_offline(start, size, &off);
+	int rc = parse_range(argc, argv, 3, 3, &start, &size);
+	if (rc)
+		return rc;
+	rc = do_offline(start, size, &off);
 	if (rc) {
 		kprintf("unplug: stopped at offline (%d)\n", rc);
 		return rc;

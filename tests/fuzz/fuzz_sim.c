@@ -5,7 +5,7 @@
  * tests/host/sim/test_main.c (test_fail) and the arch's console input.
  *
  * Interface: fz_boot, fz_snap_take, fz_snap_diff, fz_boot_piece_zone, fz_reset, fz_check_locks,
- * fz_check_buddy, fz_check_mm, test_fail, fuzz_log_tail, console_poll_input, console_idle.
+ * fz_check_buddy, fz_check_mm, test_fail, fuzz_log_tail, console_idle.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,11 +23,7 @@
 
 void (*fuzz_log_tail)(void) = sim_log_dump;
 
-/* kernel/console.c's line editor wants these from the arch; console_loop never runs here. */
-int console_poll_input(void)
-{
-	return -1;
-}
+/* kernel/console.c's line editor wants this from the arch; console_loop never runs here. */
 void console_idle(void) {}
 
 /* sim_check_buddy reports through test_fail (tests/host/sim/test.h): keep the reason. */
