@@ -10,6 +10,7 @@
 #include <asm/pte.h>
 #include <asm/sbi.h>
 #include <rvmm/arch_mm.h>
+#include <rvmm/errno.h>
 #include <rvmm/mm.h>
 #include <rvmm/printk.h>
 #include <stdio.h>
@@ -91,24 +92,33 @@ void arch_pte_set(pte_t *ptep, pte_t pte, uintptr_t va, unsigned level)
  */
 void arch_flush_tlb_local_after_map(void) { local_flush_tlb_all(); }
 
+static int remote_fence(unsigned long mask, unsigned long base, void *range)
+{
+	const uintptr_t *r = range; /* start, end */
+	int rc = sbi_remote_sfence_vma(mask, base, r[0], r[1] - r[0]);
+	if (rc)
+		pr_err("tlb: SBI remote_sfence_vma(hart_mask 0x%lx, hart_mask_base %lu) failed: %s%s",
+		       mask, base, errname(rc), rc == -ENOTSUP ? " (no SBI RFENCE extension)" : "");
+	return rc;
+}
+
 void arch_flush_tlb_kernel_range(uintptr_t start, uintptr_t end)
 {
-	unsigned long mask = 0;
-	for (unsigned i = 0; i < nr_harts_online; i++)
-		if (harts[i].state != HART_OFF && harts[i].state != HART_HALTED && i != this_hart->index)
-			mask |= 1UL << harts[i].hartid;
 	/* Large ranges: one full flush is cheaper than a page at a time. */
 	if (end - start > 64 * PAGE_SIZE)
 		local_flush_tlb_all();
 	else
 		for (uintptr_t va = start; va < end; va += PAGE_SIZE)
 			local_flush_tlb_page(va);
-	if (mask && sbi_remote_sfence_vma(mask, 0, start, end - start) < 0)
-		panic("remote TLB shootdown failed: no SBI RFENCE");
+	uintptr_t range[2] = { start, end };
+	int rc = smp_sbi_for_harts(smp_hart_is_other, remote_fence, range);
+	if (rc)
+		panic("remote TLB shootdown failed (SBI RFENCE: %s): stale kernel mappings would stay "
+		      "usable on other harts", errname(rc));
 }
 
 unsigned arch_hart_index(void) { return this_hart ? this_hart->index : 0; }
-unsigned arch_nr_harts(void) { return nr_harts_online ? nr_harts_online : 1; }
+unsigned arch_nr_harts(void) { return nr_harts ? nr_harts : 1; }
 
 unsigned long arch_irq_save(void) { return csr_read_clear(sstatus, SSTATUS_SIE) & SSTATUS_SIE; }
 void arch_irq_restore(unsigned long flags)

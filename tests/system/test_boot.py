@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
 """Boot and console: the kernel reaches the prompt, sees its RAM, and answers bad input clearly."""
+import os
 import re
+import subprocess
 
-from guest import Guest
+from guest import ROOT, Guest
 
 KB_PER_GIB = 1024 * 1024
 
@@ -76,3 +78,30 @@ def test_loglevel_and_deferred_init_off():
         info = g.meminfo()
         assert info["Deferred init"] == 0, "deferred_init=off left sections pending"
         assert "timer:" in g.cmd("dmesg"), "suppressed lines must still be in the log"
+
+
+def dumped_dtb(name, smp, mem, edits):
+    """QEMU virt's own device tree for -smp smp -m mem, edited with fdtput (device-tree-compiler)."""
+    path = os.path.join(ROOT, "build", f"{name}-{os.getpid()}.dtb")
+    subprocess.run(["qemu-system-riscv64", "-machine", f"virt,dumpdtb={path}", "-cpu", "rv64",
+                    "-smp", str(smp), "-m", mem, "-nographic", "-bios", "default"], check=True,
+                   capture_output=True, timeout=60)
+    for node, prop, value in edits:
+        subprocess.run(["fdtput", "-t", "s", path, node, prop, value], check=True, timeout=30)
+    return path
+
+
+def test_cpu0_disabled_hart_masks():
+    # Issue 12: with hart 0 absent for the firmware, an IPI mask based at 0 names a hart OpenSBI
+    # does not have. Masks based at the lowest hart id they hold work.
+    dtb = dumped_dtb("cpu0-off", 3, "4G", [("/cpus/cpu@0", "status", "disabled")])
+    try:
+        with Guest(mem="4G", smp=3, args="mem=1G", dtb=dtb).start(timeout=120) as g:
+            assert "smp: 2 harts online" in g.out, g.out[-3000:]
+            out = g.cmd("plug 0xc0000000 128M", timeout=120)
+            assert "plug: 128 MiB at 0xc0000000" in out, out
+            out = g.cmd("unplug 0xc0000000 128M", timeout=120)
+            assert "unplug: 128 MiB at 0xc0000000" in out, out
+            assert "panic" not in g.out, g.out[-3000:]
+    finally:
+        os.unlink(dtb)

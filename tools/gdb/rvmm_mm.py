@@ -520,7 +520,7 @@ zone->nr_free."""
         zs = zones(m)
         orders = array_len(zs[0][1]["free_area"])
         pcps = m.sym("pcps", "kernel/mm/page_alloc.c")
-        nharts = max(int(m.sym("nr_harts_online")), 1)
+        nharts = max(int(m.sym("nr_harts")), 1)
         gdb.write("zone     " + "".join(f"{o:>7}" for o in range(orders)) +
                   "      lists   per-hart   deferred    nr_free\n")
         for zi, (name, z) in enumerate(zs):
