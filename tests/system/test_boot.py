@@ -80,6 +80,15 @@ def test_loglevel_and_deferred_init_off():
         assert "timer:" in g.cmd("dmesg"), "suppressed lines must still be in the log"
 
 
+def test_elf_boots_like_the_flat_image():
+    # The ELF's program headers carry physical load addresses: QEMU places it where rvmm.bin goes.
+    with Guest(mem="1G", smp=2, env={"KERNEL": "build/rvmm.elf"}).start(timeout=120) as g:
+        assert "smp: 2 harts online" in g.out, g.out[-3000:]
+        total = g.meminfo()["MemTotal"]
+        assert 0.85 * KB_PER_GIB <= total <= KB_PER_GIB, f"MemTotal {total} kB"
+        assert "memtest: ok (64 MiB)" in g.cmd("memtest 64M", timeout=120)
+
+
 def dumped_dtb(name, smp, mem, edits):
     """QEMU virt's own device tree for -smp smp -m mem, edited with fdtput (device-tree-compiler)."""
     path = os.path.join(ROOT, "build", f"{name}-{os.getpid()}.dtb")
