@@ -27,11 +27,15 @@
 
 #define HART_STACK_ORDER 2 /* 16 KiB */
 /*
- * How long the boot hart waits for the harts it started: under TCG each hart is a host thread, and
- * with 100 of them on 2 busy host CPUs a hart can take seconds to get through OpenSBI's warm boot.
- * So the wait grows with the number of harts, and is bounded.
+ * How long the boot hart waits for the harts it started. Under TCG each hart is a host thread, and
+ * with 100 of them on 2 busy host CPUs a hart can take seconds to get through OpenSBI's warm boot;
+ * but a hart that OpenSBI stopped in its own boot never comes (seen with OpenSBI 1.5.1 and 48 or
+ * more harts: a few hang in sbi_init, their HSM state stays start-pending). So wait while harts
+ * keep arriving: give up after START_STALL_NS without a new one, or at the overall bound, which
+ * grows with the number of harts.
  */
-#define START_WAIT_NS 2000000000ULL          /* 2 s, */
+#define START_STALL_NS 10000000000ULL        /* 10 s without a new hart */
+#define START_WAIT_NS 2000000000ULL          /* overall: 2 s, */
 #define START_WAIT_PER_HART_NS 500000000ULL  /* plus 0.5 s a hart, */
 #define START_WAIT_MAX_NS 120000000000ULL    /* at most 2 minutes */
 
@@ -255,25 +259,28 @@ static unsigned count_starting(void)
 }
 
 /*
- * Wait, bounded, for the harts just started; sleep between looks (the tick wakes us) so that the
- * host CPU goes to the harts being started. Harts still not up at the end are given up (HART_OFF,
- * see secondary_start) and named, with what the firmware says of them.
+ * Wait, bounded (see START_STALL_NS), for the harts just started; sleep between looks (the tick
+ * wakes us) so that the host CPU goes to the harts being started. Harts still not up at the end
+ * are given up (HART_OFF, see secondary_start) and named, with what the firmware says of them.
  */
 static void wait_for_harts(unsigned started)
 {
-	uint64_t t0 = arch_time_ns();
-	uint64_t wait = MIN(START_WAIT_NS + started * START_WAIT_PER_HART_NS, START_WAIT_MAX_NS);
-	uint64_t next_note = t0 + 5000000000ULL;
-	unsigned left;
+	uint64_t t0 = arch_time_ns(), now = t0, last_arrival = t0, next_note = t0 + 5000000000ULL;
+	uint64_t bound = MIN(START_WAIT_NS + started * START_WAIT_PER_HART_NS, START_WAIT_MAX_NS);
+	unsigned left = started, was;
 
-	while ((left = count_starting()) && arch_time_ns() - t0 < wait) {
-		if (arch_time_ns() >= next_note) {
-			pr_info("smp: %u of %u harts up after %llu s, waiting (at most %llu s)",
-				started - left, started, (unsigned long long)((arch_time_ns() - t0) / 1000000000),
-				(unsigned long long)(wait / 1000000000));
+	while (left && now - t0 < bound && now - last_arrival < START_STALL_NS) {
+		wfi();
+		now = arch_time_ns();
+		was = left;
+		left = count_starting();
+		if (left < was)
+			last_arrival = now;
+		if (now >= next_note) {
+			pr_info("smp: %u of %u harts up after %llu s", started - left, started,
+				(unsigned long long)((now - t0) / 1000000000));
 			next_note += 5000000000ULL;
 		}
-		wfi();
 	}
 	for (unsigned i = 1; left && i < nr_harts; i++) {
 		enum hart_state starting = HART_STARTING;
@@ -281,8 +288,10 @@ static void wait_for_harts(unsigned started)
 						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			continue; /* up, or arrived just now */
 		long st = sbi_hart_status(harts[i].hartid);
-		pr_err("smp: hart %lu did not start within %llu ms (SBI HSM status: %s); it stays off",
-		       harts[i].hartid, (unsigned long long)(wait / 1000000),
+		pr_err("smp: hart %lu did not start (waited %llu ms, the last %llu ms without a new hart; "
+		       "SBI HSM status: %s); it stays off",
+		       harts[i].hartid, (unsigned long long)((now - t0) / 1000000),
+		       (unsigned long long)((now - last_arrival) / 1000000),
 		       st == SBI_HSM_START_PENDING ? "start pending, still in the firmware"
 		       : st == SBI_HSM_STARTED	   ? "started"
 		       : st == SBI_HSM_STOPPED	   ? "stopped"

@@ -114,3 +114,37 @@ def test_cpu0_disabled_hart_masks():
             assert "panic" not in g.out, g.out[-3000:]
     finally:
         os.unlink(dtb)
+
+
+def smp_result(out, smp):
+    """The harts the boot brought up, checked against those it named as not started."""
+    m = re.search(r"smp: (\d+) harts? online", out)
+    assert m, out[-3000:]
+    online = int(m.group(1))
+    late = re.findall(r"smp: hart (\d+) did not start", out)
+    assert online + len(late) == smp, f"{online} online + {len(late)} named late != {smp}"
+    assert "harts supported" not in out, "a hart OpenSBI started was dropped by rvmm's limit"
+    return online
+
+
+def test_smp_72_plug_unplug():
+    # 72 harts (more than the old limit of 64) and hot-unplug's cross-hart drain reaching all.
+    with Guest(mem="4G", smp=72, args="mem=1G").start(timeout=600) as g:
+        online = smp_result(g.out, 72)
+        assert online > 64, f"only {online} harts online"
+        out = g.cmd("plug 0xc0000000 3G", timeout=300)
+        assert "plug: 3072 MiB at 0xc0000000" in out, out
+        out = g.cmd("unplug 0xc0000000 1G", timeout=300)
+        assert "unplug: 1024 MiB at 0xc0000000" in out, out
+        assert "panic" not in g.out, g.out[-3000:]
+
+
+def test_smp_100():
+    # The largest count tests run (make bench times more): every hart OpenSBI lets go comes up,
+    # and every piece of work that spans harts sees exactly those.
+    with Guest(mem="2G", smp=100).start(timeout=900) as g:
+        online = smp_result(g.out, 100)
+        assert online > 64, f"only {online} harts online"
+        out = g.cmd("stress 2", timeout=600)
+        assert f"on {online} harts" in out, f"{online} online: {out}"
+        assert "memtest: ok (256 MiB)" in g.cmd("memtest 256M", timeout=300)
