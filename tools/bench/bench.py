@@ -18,7 +18,7 @@ resize timeline (requested and plugged size over host time) goes to vmem-timelin
 this one; the vmem-timeline.csv next to it too, if there is one. Both are copied to
 OUT/baseline-* before anything is measured, so FILE may be the results.txt this run replaces.
 
-  tools/bench/bench.py [--quick] [--only boot,hotplug,vmem] [--baseline FILE] [--out DIR]
+  tools/bench/bench.py [--quick] [--only boot,harts,hotplug,vmem] [--baseline FILE] [--out DIR]
 """
 import argparse
 import os
@@ -88,6 +88,23 @@ def bench_boot(sizes):
         record(f"boot.{mem}.mm_init", int(m.group(1)) / 1e6 if m else float("nan"), "s", "guest")
         record(f"boot.{mem}.descriptor_init_background", log_ms(out, r"deferred init done") / 1000,
                "s", "guest")
+
+
+def bench_harts(counts):
+    """Boot time by hart count (1 GiB): the kernel's own figure and QEMU start to prompt, both
+    host wall time (under -icount all harts would run on one host thread), and how many harts
+    came up: the firmware may keep some (docs/harts.md)."""
+    print("boot time by hart count (1 GiB)")
+    for n in counts:
+        t0 = time.monotonic()
+        with Guest(mem="1G", smp=n).start(timeout=900) as g:
+            wall = time.monotonic() - t0
+            out = g.out
+        note_kernel(out)
+        m = re.search(r"smp: (\d+) harts? online", out)
+        record(f"boot.{n}harts.qemu_start_to_prompt", wall, "s", "wall")
+        record(f"boot.{n}harts.kernel", log_ms(out, r"boot:") / 1000, "s", "wall")
+        record(f"boot.{n}harts.online", int(m.group(1)) if m else float("nan"), "harts", "wall")
 
 
 def bench_vmem(harts_list):
@@ -206,7 +223,7 @@ def main():
     global OUT
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes only (tests use this)")
-    ap.add_argument("--only", default="boot,hotplug,vmem")
+    ap.add_argument("--only", default="boot,harts,hotplug,vmem")
     ap.add_argument("--baseline", default=None)
     ap.add_argument("--out", default=OUT, help="directory for results.txt and the charts")
     a = ap.parse_args()
@@ -219,6 +236,8 @@ def main():
     QEMU_VERSION["system"] = qemu_version(os.environ.get("QEMU", "qemu-system-riscv64"))
     if "boot" in only:
         bench_boot(["1G", "4G"] if a.quick else ["1G", "4G", "16G", "256G", "1T"])
+    if "harts" in only:
+        bench_harts([8, 32] if a.quick else [8, 32, 64, 100])
     if "hotplug" in only:
         bench_hotplug(["1G"] if a.quick else ["1G", "3G"], [4] if a.quick else [1, 4])
     if "vmem" in only:
