@@ -9,6 +9,7 @@
  * Interface: uart_init.
  */
 #include <asm/csr.h>
+#include <rvmm/errno.h>
 #include <rvmm/io.h>
 #include <rvmm/irq.h>
 #include <rvmm/kernel.h>
@@ -96,11 +97,11 @@ int uart_init(const struct plat_device *dev)
 {
 	if (!dev->present) {
 		pr_warn("uart: no ns16550a in the device tree; console stays on SBI");
-		return -19;
+		return -ENODEV;
 	}
 	uart = ioremap(dev->base, MAX(dev->size, (uint64_t)PAGE_SIZE));
 	if (!uart)
-		return -12;
+		return -ENOMEM;
 	writeb(0x03, uart + LCR); /* 8N1; QEMU ignores the divisor */
 	/* Input typed (or piped) before boot waits in the receive register; turning the FIFOs on
 	 * resets them, so take it first. */

@@ -10,6 +10,8 @@
 #include <asm/trap.h>
 #include <rvmm/arch_mm.h>
 #include <rvmm/cmdline.h>
+#include <rvmm/errno.h>
+#include <rvmm/fault_inject.h>
 #include <rvmm/irq.h>
 #include <rvmm/kernel.h>
 #include <rvmm/mm.h>
@@ -27,16 +29,6 @@ extern char boot_tls[], _kimage_start[], _kimage_end[];
 extern uint8_t early_dtb[];
 extern uint32_t early_dtb_size;
 extern phys_addr_t early_dtb_pa;
-
-static bool hart_has_ext(const struct plat_hart *h, const char *ext)
-{
-	/* riscv,isa is "rv64imafdch_zicsr_..._sstc": multi-letter extensions follow underscores. */
-	size_t n = strlen(ext);
-	for (const char *p = strchr(h->isa, '_'); p; p = strchr(p + 1, '_'))
-		if (strncmp(p + 1, ext, n) == 0 && (p[1 + n] == '_' || p[1 + n] == '\0'))
-			return true;
-	return false;
-}
 
 __noreturn void start_kernel(unsigned long hartid, phys_addr_t dtb_pa, uint64_t start_ticks)
 {
@@ -63,9 +55,10 @@ __noreturn void start_kernel(unsigned long hartid, phys_addr_t dtb_pa, uint64_t 
 	if (rc)
 		panic("the device tree reserves memory rvmm is loaded in: cannot go on");
 	cmdline_parse(platform.bootargs, &cmdline);
+	fault_inject_set(cmdline.failalloc); /* failalloc=N: the first hot-plug step's Nth point */
 	if (cmdline.loglevel >= 0)
 		console_loglevel_set_linux(cmdline.loglevel);
-	timer_init(platform.timebase_hz, platform.nr_harts && hart_has_ext(&platform.harts[0], "sstc"));
+	timer_init(platform.timebase_hz, platform.nr_harts && plat_hart_has_ext(&platform.harts[0], "sstc"));
 
 	rc = mm_boot_init();
 	if (rc)
@@ -74,14 +67,21 @@ __noreturn void start_kernel(unsigned long hartid, phys_addr_t dtb_pa, uint64_t 
 		while (deferred_init_step())
 			; /* deferred_init=off: every descriptor now, as a kernel without lazy init would */
 
-	plic_init(&platform.plic, platform.plic_ndev);
+	/* Devices rvmm runs without: each driver says what it found; a failure says what is lost. */
+	rc = plic_init(&platform.plic, platform.plic_ndev);
+	if (rc && rc != -ENODEV)
+		pr_err("plic: not usable (%d): no device interrupts, the console polls", rc);
 	plic_init_hart();
-	uart_init(&platform.uart);
+	rc = uart_init(&platform.uart);
+	if (rc && rc != -ENODEV)
+		pr_err("uart: not usable (%d): the console stays on SBI", rc);
 	trap_init_hart();
 	timer_init_hart();
 	csr_set(sstatus, SSTATUS_SIE);
 	smp_boot_secondaries(&platform, cmdline.nosmp);
-	pci_init(&platform);
+	rc = pci_init(&platform);
+	if (rc < 0)
+		pr_err("pci: devices not probed (%d): no virtio-pci devices", rc);
 	virtio_mmio_probe_all(&platform);
 
 	boot_done_ns = arch_time_ns();

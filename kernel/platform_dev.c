@@ -46,6 +46,16 @@ static void copy_isa(char *dst, const char *isa)
 	}
 }
 
+bool plat_hart_has_ext(const struct plat_hart *h, const char *ext)
+{
+	// riscv,isa is "rv64imafdch_zicsr_..._sstc": multi-letter extensions follow underscores.
+	size_t n = strlen(ext);
+	for (const char *p = strchr(h->isa, '_'); p; p = strchr(p + 1, '_'))
+		if (strncmp(p + 1, ext, n) == 0 && (p[1 + n] == '_' || p[1 + n] == '\0'))
+			return true;
+	return false;
+}
+
 static void add_hart(struct platform *plat, const void *fdt, int node, int ac)
 {
 	const char *mmu = dt_string(fdt, node, "mmu-type");

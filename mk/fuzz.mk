@@ -14,7 +14,7 @@
 #                                 target (fast; `PASS: fuzz/<target>/...` lines for tests/run.py)
 #   make fuzz-seeds               regenerate tests/fuzz/corpus/dt/ from QEMU's and the fixtures'
 #                                 DTBs (tests/host/platform/platform.mk makes them)
-#   build/fuzz/fuzz_dt CRASHFILE  reproduce one input (RVMM_FUZZ_VERBOSE=1: the kernel log)
+#   build/fuzz/fuzz_dt CRASHFILE  reproduce one input (RVMM_TEST_VERBOSE=1: the kernel log)
 #
 # Included by mk/build.mk after the host fragments (it reuses HOST_MM_SRCS, HOST_SIM_SRCS and
 # the DTB rules); standalone: make -f mk/fuzz.mk fuzz. Variables are prefixed FZ_.
@@ -33,7 +33,7 @@ FZ_BUILD := build/fuzz
 FZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FZ_COV := -fsanitize=fuzzer-no-link
 FZ_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra $(FZ_SAN) $(FZ_COV) -Iinclude \
-	-Itests/host/sim -Itests/fuzz $(LIBFDT_CFLAGS) -DLOCKDEP=1 -MMD -MP
+	-Itests/host/sim -Itests/host/common -Itests/fuzz $(LIBFDT_CFLAGS) -DLOCKDEP=1 -MMD -MP
 # The virtio targets see the host tests' stand-in io.h before the kernel's (as virtio.mk does).
 FZ_VCFLAGS = $(subst -Iinclude,-Itests/host/virtio/include -Iinclude -Itests/host/virtio \
 	-Itests/host/vmem -Idrivers/virtio,$(FZ_CFLAGS))
@@ -41,18 +41,14 @@ FZ_NICE := nice -n 10
 Q ?= $(if $(filter 1,$(V)),,@)
 
 # ---- Targets and their sources ----------------------------------------------------------------
-# fuzz_vmem and fuzz_mm join once the code they drive is in the tree.
-FZ_HAVE = $(and $(wildcard $(1)),$(wildcard $(2)))
-FZ_ALL := dt cmdline console \
-	$(if $(call FZ_HAVE,tests/fuzz/fuzz_vmem.c,drivers/virtio/virtio_mem.c),vmem) \
-	$(if $(call FZ_HAVE,tests/fuzz/fuzz_mm.c,kernel/mm/hotplug.c),mm)
+FZ_ALL := dt cmdline console vmem mm
 FUZZ_TARGETS ?= $(FZ_ALL)
 
-FZ_LOG := tests/fuzz/fuzz_log.c tests/fuzz/fuzz_fail.c
+FZ_LOG := tests/host/common/printk.c tests/fuzz/fuzz_fail.c
 FZ_PLATFORM := kernel/platform.c kernel/platform_mem.c kernel/platform_dev.c kernel/platform_pci.c \
 	kernel/platform_print.c kernel/cmdline.c kernel/parse.c
 # The mm simulation without its case runner and its stand-in shell (the real console.c is used).
-FZ_SIM := $(filter-out tests/host/sim/test_main.c tests/host/common/runner.c \
+FZ_SIM := $(filter-out tests/host/common/test_main.c \
 	tests/host/sim/sim_console.c,$(HOST_SIM_SRCS))
 
 FZ_SRCS_dt := tests/fuzz/fuzz_dt.c $(FZ_LOG) $(FZ_PLATFORM)
@@ -69,7 +65,8 @@ FZ_SRCS_mm := $(sort tests/fuzz/fuzz_mm.c tests/fuzz/fuzz_sim.c tests/fuzz/fuzz_
 FZ_VSRCS_vmem := tests/fuzz/fuzz_vmem.c tests/fuzz/fuzz_fail.c drivers/virtio/virtio.c \
 	drivers/virtio/virtqueue.c drivers/virtio/virtio_mmio.c \
 	$(wildcard drivers/virtio/virtio_mem*.c) \
-	tests/host/virtio/vsim.c tests/host/virtio/host_stubs.c lib/errname.c \
+	tests/host/virtio/vsim.c tests/host/virtio/host_stubs.c tests/host/common/printk.c \
+	lib/errname.c \
 	$(filter-out %/test_vmem.c,$(wildcard tests/host/vmem/*.c))
 
 FZ_OBJS_OF = $(patsubst %.c,$(FZ_BUILD)/obj/%.o,$(FZ_SRCS_$(1))) \

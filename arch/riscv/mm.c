@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * RISC-V side of the arch interface generic mm code uses (include/rvmm/arch_mm.h): the Sv39/Sv48
- * PTE format, the root table, TLB fences on every hart, interrupt masking, and the layout of the
+ * PTE format, the root table, TLB fences on every hart (and whether Svvptc spares them), interrupt masking, and the layout of the
  * kernel address space for the paging mode early_vm.c chose.
  */
 #include <asm/csr.h>
@@ -12,6 +12,7 @@
 #include <rvmm/arch_mm.h>
 #include <rvmm/errno.h>
 #include <rvmm/mm.h>
+#include <rvmm/platform.h>
 #include <rvmm/printk.h>
 #include <stdio.h>
 
@@ -84,15 +85,26 @@ void arch_pte_set(pte_t *ptep, pte_t pte, uintptr_t va, unsigned level)
 }
 
 /*
- * RISC-V does not cache invalid entries (privileged spec: implementations may, but then the
- * sfence.vma after a new mapping is what makes it visible); a local fence after adding is cheap
- * and makes the new entries usable on this hart at once. Other harts that fault on a stale
- * "invalid" would need a fence too; rvmm's harts only touch new memory after the hotplug lock
- * hands it over, and unlocking orders that after this hart's fence, which QEMU honours.
+ * Svvptc on every hart that runs (riscv_tlb_init): a hart never caches an invalid entry, so a
+ * mapping that becomes valid needs no fence on the other harts.
  */
-void arch_flush_tlb_local_after_map(void) { local_flush_tlb_all(); }
+static bool tlb_svvptc;
 
-static int remote_fence(unsigned long mask, unsigned long base, void *range)
+void riscv_tlb_init(const struct platform *plat)
+{
+	int enabled = 0, with = 0;
+	for (int i = 0; i < plat->nr_harts; i++) {
+		if (!plat->harts[i].enabled)
+			continue;
+		enabled++;
+		with += plat_hart_has_ext(&plat->harts[i], "svvptc");
+	}
+	tlb_svvptc = enabled && with == enabled;
+	if (tlb_svvptc)
+		pr_info("mm: every hart has svvptc: new kernel mappings fence this hart only");
+}
+
+static int sbi_fence(unsigned long mask, unsigned long base, void *range)
 {
 	const uintptr_t *r = range; /* start, end */
 	int rc = sbi_remote_sfence_vma(mask, base, r[0], r[1] - r[0]);
@@ -100,6 +112,28 @@ static int remote_fence(unsigned long mask, unsigned long base, void *range)
 		pr_err("tlb: SBI remote_sfence_vma(hart_mask 0x%lx, hart_mask_base %lu) failed: %s%s",
 		       mask, base, errname(rc), rc == -ENOTSUP ? " (no SBI RFENCE extension)" : "");
 	return rc;
+}
+
+/* Fence [start, end) on every other started hart. */
+static void remote_fence(uintptr_t start, uintptr_t end)
+{
+	uintptr_t range[2] = { start, end };
+	int rc = smp_sbi_for_harts(smp_hart_is_other, sbi_fence, range);
+	if (rc)
+		panic("remote TLB shootdown failed (SBI RFENCE: %s): stale kernel mappings would stay "
+		      "usable on other harts", errname(rc));
+}
+
+/*
+ * The TLB rule (docs/locking.md): without Svvptc another hart may hold an invalid entry for the
+ * new range, cached before it was mapped, and would fault on it; one fence on every started hart
+ * after the mapping is written (Linux's riscv arch_add_memory ends with flush_tlb_all) removes it.
+ */
+void arch_flush_tlb_after_map(uintptr_t start, uintptr_t end)
+{
+	local_flush_tlb_all();
+	if (!tlb_svvptc)
+		remote_fence(start, end);
 }
 
 void arch_flush_tlb_kernel_range(uintptr_t start, uintptr_t end)
@@ -110,11 +144,7 @@ void arch_flush_tlb_kernel_range(uintptr_t start, uintptr_t end)
 	else
 		for (uintptr_t va = start; va < end; va += PAGE_SIZE)
 			local_flush_tlb_page(va);
-	uintptr_t range[2] = { start, end };
-	int rc = smp_sbi_for_harts(smp_hart_is_other, remote_fence, range);
-	if (rc)
-		panic("remote TLB shootdown failed (SBI RFENCE: %s): stale kernel mappings would stay "
-		      "usable on other harts", errname(rc));
+	remote_fence(start, end);
 }
 
 unsigned arch_hart_index(void) { return this_hart ? this_hart->index : 0; }

@@ -4,6 +4,7 @@
  * gigabyte of RAM early_vm.c already reaches through the direct map.
  */
 #include <asm/memlayout.h>
+#include <asm/setup.h>
 #include <rvmm/cmdline.h>
 #include <rvmm/kernel.h>
 #include <rvmm/mm.h>
@@ -26,5 +27,6 @@ int mm_boot_init(void)
 		.early_start = early_vm_window_pa,
 		.early_end = early_vm_window_pa + SZ_1G,
 	};
+	riscv_tlb_init(&platform);
 	return mm_init(&boot);
 }

@@ -49,11 +49,19 @@ void arch_pte_set(pte_t *ptep, pte_t pte, uintptr_t va, unsigned level);
 
 /*
  * Make every hart stop using translations for [start, end) of the kernel address space: after a
- * mapping is removed or narrowed, before the memory or table behind it is reused. Also used after
- * new entries are written (a local fence suffices for those on RISC-V: no negative caching).
+ * mapping is removed or narrowed, before the memory or table behind it is reused.
  */
 void arch_flush_tlb_kernel_range(uintptr_t start, uintptr_t end);
-void arch_flush_tlb_local_after_map(void);
+
+/*
+ * Make the kernel mappings that just became valid in [start, end) usable on every hart. The
+ * privileged spec lets a hart cache an *invalid* entry (one it looked up, even speculatively,
+ * before the mapping existed), so on RISC-V this fences this hart and every other started hart
+ * (SBI RFENCE), unless every hart has Svvptc (invalid-to-valid changes need no fence there): then
+ * only this hart fences. kpt_map_range calls it once per call; a batch of __kpt_map_range calls
+ * once for the batch. docs/locking.md, "TLB rule", says why this and not fault-and-retry.
+ */
+void arch_flush_tlb_after_map(uintptr_t start, uintptr_t end);
 
 /* This hart's id and the number of harts started, for per-hart data. */
 unsigned arch_hart_index(void);

@@ -4,8 +4,8 @@
  * actor that walks or changes what these steps change, and why it cannot race with them.
  *
  * Interface: hotplug_lock, mem_hotplug_begin/done (write), get_online_mems/put_online_mems (read);
- * add_memory, online_pages, offline_pages, remove_memory (and __ variants), online_pages_in_range;
- * mhp_fail_nth (fault injection), mhp_stats.
+ * add_memory, __add_memory_driver, online_pages, offline_pages, remove_memory (and __ variants), online_pages_in_range;
+ * mhp_stats; fault injection through fault_inject.h.
  */
 #ifndef RVMM_HOTPLUG_H
 #define RVMM_HOTPLUG_H
@@ -33,7 +33,10 @@ static inline void put_online_mems(void) { read_unlock(&hotplug_lock); }
  * was, and returns 0 or a negative errno after printing one line saying why.
  *
  *   add_memory      [start, start + size): section-aligned, every section absent and inside
- *                   [0, max_phys). Maps the direct map (largest leaves) and populates the vmemmap;
+ *                   [0, max_phys), and owned by the caller in the range registry (mem_ranges.h):
+ *                   add_memory for the kernel's RAM (the device tree's, e.g. hidden by mem=),
+ *                   __add_memory_driver for a driver's own region; anything else is -EINVAL with
+ *                   a message naming the range and its owner. Maps the direct map (largest leaves) and populates the vmemmap;
  *                   sections become present (offline). MHP_MEMMAP_ON_MEMORY: the descriptors go at
  *                   the start of the range itself (altmap) and count as used.
  *   online_pages    pfn range inside present sections, aligned to and a multiple of
@@ -52,6 +55,9 @@ static inline void put_online_mems(void) { read_unlock(&hotplug_lock); }
 
 int add_memory(phys_addr_t start, uint64_t size, unsigned flags);
 int __add_memory(phys_addr_t start, uint64_t size, unsigned flags);
+struct mem_region;
+int __add_memory_driver(const struct mem_region *owner, phys_addr_t start, uint64_t size,
+			unsigned flags);
 int online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone);
 int __online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone);
 int offline_pages(pfn_t start_pfn, unsigned long nr_pages);
@@ -63,19 +69,17 @@ int __remove_memory(phys_addr_t start, uint64_t size);
 unsigned long online_pages_in_range(pfn_t start_pfn, unsigned long nr_pages);
 
 /*
- * Fault injection: when non-zero, the next add/online/offline/remove fails its Nth failure
- * point (on the hart running it), then this goes back to 0. Failure points are the step's
- * allocations plus three that are not (-EIO): online "going online" (before anything changes),
- * offline "going offline" (before isolation) and the drain of the per-hart caches (after it).
- * Set from failalloc=N at the first step, or by host tests. Every failure point rolls back
- * completely; a failed migration target is retried (the step then succeeds).
+ * Fault injection (include/rvmm/fault_inject.h): each step is an operation under test. Its failure
+ * points are its allocations plus three that are not (-EIO): online "going online" (before
+ * anything changes), offline "going offline" (before isolation) and the drain of the per-hart
+ * caches (after it). failalloc=N arms the first step, host tests and fuzzers fault_inject_set().
+ * Every failure point rolls back completely; a failed migration target is retried (the step then
+ * succeeds).
  */
-extern unsigned long mhp_fail_nth;
 
 /* Figures for the console and the bench: written under hotplug_lock (write). */
 struct mhp_stats {
 	uint64_t desc_bytes; /* page descriptor bytes written so far by add and online */
-	uint64_t last_ns;    /* time the last locked step held hotplug_lock */
 };
 extern struct mhp_stats mhp_stats;
 

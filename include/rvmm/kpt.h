@@ -25,9 +25,15 @@ extern spinlock_t kpt_lock;
  * where a table already exists below a would-be large leaf the piece is mapped with smaller leaves
  * inside it. Takes kpt_lock. Returns 0; -EINVAL for bad arguments; -EEXIST if part of the range is
  * already mapped; -ENOMEM if a table page cannot be allocated. On failure nothing this call mapped
- * is left mapped and every table it created is freed.
+ * is left mapped and every table it created is freed. On success the mapping is usable on every
+ * hart (arch_flush_tlb_after_map).
+ *
+ * __kpt_map_range: the same without that fence, for a caller mapping many pieces (the vmemmap of
+ * a hot-added range) that calls arch_flush_tlb_after_map once over all of them before anything
+ * uses them.
  */
 int kpt_map_range(uintptr_t va, phys_addr_t pa, uint64_t size, unsigned prot);
+int __kpt_map_range(uintptr_t va, phys_addr_t pa, uint64_t size, unsigned prot);
 
 /*
  * Unmap [va, va + size) (page aligned). Unmapped holes inside it are fine. A leaf that sticks out
@@ -39,6 +45,27 @@ int kpt_map_range(uintptr_t va, phys_addr_t pa, uint64_t size, unsigned prot);
  * then nothing at all changed.
  */
 int kpt_unmap_range(uintptr_t va, uint64_t size);
+
+/*
+ * An unmap batch (Linux's mmu_gather). kpt_unmap_gather clears entries as kpt_unmap_range does
+ * but does not fence; kpt_gather_finish fences the whole span once on every hart, then frees the
+ * page tables that became empty and calls release(pa, size) for every page range handed to
+ * kpt_gather_defer (memory that was mapped there: it must not be reused before the fence). A
+ * batch also fences early when 64 freed tables pile up. The vmemmap of a removed range thus costs
+ * one fence, not one per section. Deferred ranges hold a list node in their first bytes (written
+ * through the direct map). kpt_gather_init with release NULL: no deferred pages.
+ */
+struct kpt_gather {
+	uintptr_t start, end;  /* span cleared since the last fence */
+	phys_addr_t tables[64];
+	int nr_tables;
+	phys_addr_t deferred;  /* list of deferred ranges, 0 = empty */
+	void (*release)(phys_addr_t pa, uint64_t size);
+};
+void kpt_gather_init(struct kpt_gather *g, void (*release)(phys_addr_t pa, uint64_t size));
+int kpt_unmap_gather(struct kpt_gather *g, uintptr_t va, uint64_t size);
+void kpt_gather_defer(struct kpt_gather *g, phys_addr_t pa, uint64_t size);
+void kpt_gather_finish(struct kpt_gather *g);
 
 /*
  * Find the leaf mapping va. Returns 0 and fills *pte and *level (0 = 4 KiB ... ), or -ENOENT.
@@ -57,9 +84,12 @@ int kpt_prealloc_top(uintptr_t start, uintptr_t end);
 uint64_t kpt_pgtable_pages(void);
 
 /*
- * Map all usable RAM (memblock memory) into the direct map with the largest leaves, except
- * no-map firmware ranges and the early window [win_lo, win_hi) the arch mapped already. Boot only. Returns 0 or a negative errno
- * (-ENOMEM, -EEXIST), after printing what failed.
+ * Map all usable RAM (memblock memory, and hidden RAM in a section that boot RAM shares) into the
+ * direct map with the largest leaves, except no-map firmware ranges. The early window [win_lo,
+ * win_hi) the arch mapped already keeps its leaves where they map such RAM and loses them
+ * everywhere else (hidden RAM, firmware, holes), so that hot-add finds hidden RAM unmapped. Boot
+ * only, after the sections are present. Returns 0 or a negative errno (-ENOMEM, -EEXIST), after
+ * printing what failed.
  */
 int directmap_init(phys_addr_t win_lo, phys_addr_t win_hi);
 

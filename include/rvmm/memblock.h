@@ -32,8 +32,6 @@ enum memblock_tag {
 #define MEMBLOCK_MAX_REGIONS 128
 #define MEMBLOCK_MAX_HIDDEN 64
 
-const char *memblock_tag_name(enum memblock_tag tag);
-
 /*
  * Add RAM [base, base + size), bytes. Overlapping or adjacent ranges merge. Returns 0, -EINVAL for
  * an empty or wrapping range, -ENOSPC if the table is full (nothing added then).
@@ -51,8 +49,9 @@ int memblock_reserve(phys_addr_t base, uint64_t size, enum memblock_tag tag);
 int memblock_free(phys_addr_t base, uint64_t size);
 
 /*
- * mem=: keep the lowest `bytes` of RAM (rounded down to pages) and move everything above into the
- * hidden list. Hidden RAM is known but not added; hot-add may add it later. 0 means no limit.
+ * mem=: keep the lowest `bytes` of RAM (rounded down to 2 MiB, a sub-section) and move everything
+ * above into the hidden list. Hidden RAM is known but not added; hot-add may add it later (online,
+ * for the part of a section that boot RAM shares). 0 means no limit.
  */
 void memblock_mem_limit(uint64_t bytes);
 
@@ -110,6 +109,5 @@ phys_addr_t memblock_end(void);   /* end of the highest RAM range */
 
 /* Freeze the tables: from now on the page allocator owns free memory. */
 void memblock_release(void);
-bool memblock_released(void);
 
 #endif

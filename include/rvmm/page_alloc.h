@@ -5,9 +5,10 @@
  * memory hotplug builds on (online a range, isolate it, take its free pages out, undo).
  *
  * Interface: alloc_pages, free_pages, get_free_pages/free_pages_va, page_alloc_init,
- * deferred_init_step, deferred_init_*; zone_online_range, range_online_zone, page_isolate_range,
+ * deferred_init_step, deferred_init_*; zone_online_range, zone_offline_deferred, range_online_zone,
+ * page_isolate_range,
  * page_isolated_take_free, page_unisolate_range, free_reserved_pages, page_alloc_drain_local,
- * page_alloc_drain_all, page_alloc_fail_nth, zone_* counters.
+ * page_alloc_drain_all, zone_* counters (each allocation is a should_fail() point: fault_inject.h).
  */
 #ifndef RVMM_PAGE_ALLOC_H
 #define RVMM_PAGE_ALLOC_H
@@ -77,17 +78,25 @@ bool page_alloc_ready(void);
 
 /*
  * Initialise one pending boot section (lowest first) and put its free pages on the free lists.
- * For idle harts. Returns true if it did some work, false when nothing is pending.
+ * For idle harts (hot-plugged sections wait for their first use). Returns true if it did some
+ * work, false when nothing is pending.
  */
 bool deferred_init_step(void);
 /* Make sure the descriptors of pfn's section are initialised (no-op if not deferred). */
 void deferred_init_pfn(pfn_t pfn);
-/* Sections still pending; ns spent so far; true (and *done_ns, time of completion) when done. */
+/* Sections still pending; true (and *done_ns, time of completion) when boot's are done. */
 unsigned long deferred_init_pending(void);
-uint64_t deferred_init_ns(void);
 bool deferred_init_done(uint64_t *done_ns);
-/* Descriptors written by deferred init so far (for tests and the boot line). */
+/* Descriptors written by deferred init so far: of boot sections (for tests and the boot line),
+ * and of hot-plugged ones (written after the step, not by it). */
 uint64_t deferred_init_descs(void);
+uint64_t deferred_hot_descs(void);
+/*
+ * Pages of online deferred section nr counted free without descriptors (boot: what memblock left
+ * free; hot-plugged: every online page but its own memmap); 0 if it is not deferred. Racy
+ * unless the caller holds the section's zone lock.
+ */
+uint64_t deferred_free_pages(unsigned long nr);
 
 /*
  * Range operations of memory hot(un)plug (kernel/mm/page_isolation.c). Ranges are pfns, aligned to
@@ -98,12 +107,25 @@ uint64_t deferred_init_descs(void);
 
 /*
  * Give the offline pages [start_pfn, start_pfn + nr_pages) of present sections (memmap
- * populated, descriptors initialised by hot-add) to zone: descriptors rewritten for the zone, the
- * pages freed into the buddy lists (never merging with an offline neighbour), online_map bits set,
- * sections PRESENT -> ONLINE. A section already partly online must be in the same zone. Returns 0,
- * or -EINVAL with nothing changed.
+ * populated) to zone: online_map bits set, sections PRESENT -> ONLINE. A section whose
+ * descriptors were never written (SECTION_DEFERRED: hot-added, not used yet) stays so: its pages
+ * are only counted free in the zone, and deferred init writes them when first needed. Otherwise
+ * the range's descriptors are rewritten for the zone and the pages freed into the buddy lists
+ * (never merging with an offline neighbour). A section already partly online must be in the same
+ * zone. Adds the descriptor bytes it wrote to *desc_bytes. Returns 0, or -EINVAL with nothing
+ * changed.
  */
-int zone_online_range(enum zone_type zone, pfn_t start_pfn, unsigned long nr_pages);
+int zone_online_range(enum zone_type zone, pfn_t start_pfn, unsigned long nr_pages,
+		      uint64_t *desc_bytes);
+
+/*
+ * Offline [start_pfn, end_pfn) (online, one zone) without reading or writing a descriptor, when
+ * every section of it is still deferred: none of its pages was ever handed out, so they are all
+ * free. Takes them out of the zone's counts, clears the online_map bits, sections with nothing
+ * online left go ONLINE -> PRESENT (still deferred). Returns true if it did; false (nothing
+ * changed) when a section of the range has its descriptors.
+ */
+bool zone_offline_deferred(pfn_t start_pfn, pfn_t end_pfn);
 
 /* The zone every page of [start_pfn, end_pfn) is online in, or -EINVAL (not all online, mixed). */
 int range_online_zone(pfn_t start_pfn, pfn_t end_pfn);
@@ -145,15 +167,6 @@ void page_alloc_drain_local(void);
  * holds hotplug_lock for write and no spinlock (the IPI is waited for).
  */
 void page_alloc_drain_all(void);
-
-/*
- * Fault injection: when non-zero, counts down on every alloc_pages call of page_alloc_fail_hart
- * (other harts' allocations are not the operation under test); the call that brings
- * it to zero fails (returns NULL, logs "failed on purpose"). Set by hotplug (failalloc=N, host
- * tests) around the operation under test.
- */
-extern unsigned long page_alloc_fail_nth;
-extern unsigned page_alloc_fail_hart; /* only this hart's allocations count */
 
 /* Counters (pages). */
 uint64_t zone_free_pages(enum zone_type z);

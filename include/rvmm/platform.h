@@ -117,6 +117,9 @@ int platform_check_reserved(const struct platform *plat, phys_addr_t kstart, phy
 /* Print the whole description with kprintf (the `dt` command): memory, reserved, harts, devices. */
 void platform_print(const struct platform *plat);
 
+/* Whether hart h's riscv,isa lists the multi-letter extension ext ("sstc", "svvptc"). */
+bool plat_hart_has_ext(const struct plat_hart *h, const char *ext);
+
 /* The description of the machine we run on, filled at boot. */
 extern struct platform platform;
 

@@ -22,6 +22,18 @@ __printf(1, 2) void kprintf(const char *fmt, ...);
 
 __printf(1, 2) __noreturn void panic(const char *fmt, ...);
 
+/*
+ * A step that cannot fail by construction (its memory was taken before anything changed): if it
+ * ever does, say where and go on. Evaluates to cond.
+ */
+#define WARN_ON(cond)                                                                 \
+	({                                                                            \
+		bool __warn = (cond);                                                 \
+		if (unlikely(__warn))                                                 \
+			pr_err("WARNING: %s at %s:%d", #cond, __FILE__, __LINE__);    \
+		__warn;                                                               \
+	})
+
 #define BUG_ON(cond)                                                                  \
 	do {                                                                          \
 		if (unlikely(cond))                                                   \

@@ -125,10 +125,11 @@ struct vmem_altmap {
 int vmemmap_populate(unsigned long nr, unsigned long count, struct vmem_altmap *altmap);
 
 /*
- * Unmap the descriptors of sections [nr, nr + count) and free their memory (memory from altmap is
- * left to the caller). A shared 2 MiB leaf stays while the other section still needs it. Sections
- * without a memmap are skipped. Caller holds hotplug_lock for write. Returns 0 or -ENOMEM (a
- * split failed: nothing freed for that section, still populated).
+ * Unmap the descriptors of sections [nr, nr + count) and free their memory (memory from altmap,
+ * and a memmap_on_memory section's own, is left to the caller), with one TLB fence for the whole
+ * range. A shared 2 MiB leaf stays while the other section still needs it. Sections without a
+ * memmap are skipped. Cannot fail by construction (whole leaves: no split, no allocation).
+ * Caller holds hotplug_lock for write. Returns 0, or -EINVAL for a range outside the table.
  */
 int vmemmap_depopulate(unsigned long nr, unsigned long count, struct vmem_altmap *altmap);
 

@@ -2,27 +2,28 @@
 //
 // Memory hot(un)plug: the four steps, as Linux names them.
 //
-//   add_memory     sections ABSENT -> PRESENT: direct map, vmemmap, descriptors (PG_offline)
-//   online_pages   2 MiB pieces PRESENT/partly online -> online: pages to a zone's buddy lists
+//   add_memory     sections ABSENT -> PRESENT: direct map, vmemmap (no descriptor written)
+//   online_pages   2 MiB pieces PRESENT/partly online -> online: pages to a zone (counted free;
+//                  descriptors written on first use, deferred.c, unless the section has them)
 //   offline_pages  isolate, migrate what is movable, take the free pages out; or -EBUSY, undone
 //   remove_memory  sections PRESENT -> ABSENT: vmemmap and direct map gone, tables freed, TLBs fenced
 //
 // Interface: add_memory, online_pages, offline_pages, remove_memory and their __ variants,
-// online_pages_in_range (include/rvmm/hotplug.h); mhp_fail_nth, mhp_stats.
+// online_pages_in_range (include/rvmm/hotplug.h); mhp_stats.
 //
 // Every step either completes or leaves everything as it was, and says why in one line. Each
-// allocation a step makes can fail (fault injection: failalloc=N, mhp_fail_nth), and so can the
+// allocation a step makes can fail (fault injection: failalloc=N, fault_inject_set), and so can the
 // points where Linux's memory notifier may veto (going online, going offline, the drain); the
 // goto labels are named for what is left to undo. Add, online and offline print a progress log
 // line about once a second when they run longer than that (`hotadd: 8192/32768 MiB (1.0 s)`,
 // mhp_progress).
 
 #include <rvmm/arch_mm.h>
-#include <rvmm/cmdline.h>
 #include <rvmm/errno.h>
+#include <rvmm/fault_inject.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
-#include <rvmm/memblock.h>
+#include <rvmm/mem_ranges.h>
 #include <rvmm/migrate.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
@@ -33,7 +34,6 @@
 
 #define OFFLINE_PASSES 64 /* migrate + take-free attempts before offline gives up on pinned pages */
 
-unsigned long mhp_fail_nth;
 struct mhp_stats mhp_stats;
 
 // Progress of the step in hand: armed by add, online and offline around their walk of the
@@ -49,36 +49,9 @@ void mhp_progress(const char *step, uint64_t done, uint64_t total)
 	progress_report(&mhp_prog, step, done, total);
 }
 
-// Fault injection: arm the allocator for this step (this hart only); disarm after, one-shot.
-static void fail_arm(void)
-{
-	static bool from_cmdline;
-	if (!from_cmdline) {
-		from_cmdline = true;
-		if (cmdline.failalloc)
-			mhp_fail_nth = cmdline.failalloc;
-	}
-	page_alloc_fail_hart = arch_hart_index();
-	page_alloc_fail_nth = mhp_fail_nth;
-}
-
-static void fail_disarm(void)
-{
-	if (mhp_fail_nth && !page_alloc_fail_nth)
-		mhp_fail_nth = 0; // it fired
-	page_alloc_fail_nth = 0;
-}
-
-// A failure point that is not an allocation (Linux injects these through the memory notifier,
-// MEM_GOING_ONLINE/OFFLINE): counted with the step's allocations, so failalloc=N and
-// mhp_fail_nth walk them in order. True if this one is to fail.
-static bool fail_point(const char *what)
-{
-	if (!page_alloc_fail_nth || arch_hart_index() != page_alloc_fail_hart || --page_alloc_fail_nth)
-		return false;
-	pr_warn("%s: failed on purpose (fault injection)", what);
-	return true;
-}
+// Fault injection (fault_inject.h): every step is an operation under test; its failure points are
+// its allocations and, where Linux's memory notifier may veto (MEM_GOING_ONLINE/OFFLINE), the
+// should_fail() points below, counted in order with them.
 
 static uint64_t sections_bytes(unsigned long count) { return (uint64_t)count << SECTION_SHIFT; }
 
@@ -111,32 +84,6 @@ static int check_section_range(const char *op, phys_addr_t start, uint64_t size)
 	return 0;
 }
 
-static void note_ram(phys_addr_t s __unused, phys_addr_t e __unused, void *found) { *(bool *)found = true; }
-
-// True if the device tree describes RAM anywhere in section nr (booted, or hidden by mem=).
-static bool section_has_ram(unsigned long nr)
-{
-	phys_addr_t s = sections_bytes(nr), e = sections_bytes(nr + 1), b;
-	uint64_t n;
-	bool found = false;
-	memblock_for_each_memory(s, e, note_ram, &found);
-	for (int i = 0; !found && memblock_hidden_get(i, &b, &n); i++)
-		found = b < e && s < b + n;
-	return found;
-}
-
-// Write the descriptors of a just-populated section: its own memmap pages reserved, the rest
-// offline. Returns the bytes written.
-static uint64_t init_section_descs(unsigned long nr)
-{
-	struct mem_section *ms = section_get(nr);
-	struct page *p = pfn_to_page(section_nr_to_pfn(nr));
-	for (unsigned long i = 0; i < PAGES_PER_SECTION; i++)
-		p[i] = (struct page){ .flags = i < ms->nr_vmemmap_pages ? PG_reserved | PG_vmemmap
-									 : PG_offline };
-	return PAGES_PER_SECTION * sizeof(struct page);
-}
-
 // memmap_on_memory: each section carries its own 1 MiB of descriptors at its start, so every
 // section stays independent (removable alone).
 static int populate_on_memory(unsigned long nr, unsigned long count)
@@ -146,11 +93,9 @@ static int populate_on_memory(unsigned long nr, unsigned long count)
 					  .free = PAGES_PER_SECTION * sizeof(struct page) / PAGE_SIZE };
 		int rc = vmemmap_populate(i, 1, &am);
 		if (rc) {
-			while (i-- > nr) {
-				struct vmem_altmap old = { .base_pfn = section_nr_to_pfn(i), .free = am.free };
-				vmemmap_depopulate(i, 1, &old);
+			WARN_ON(vmemmap_depopulate(nr, i - nr, NULL));
+			while (i-- > nr)
 				section_get(i)->nr_vmemmap_pages = 0;
-			}
 			return rc;
 		}
 		section_get(i)->nr_vmemmap_pages = (uint32_t)am.alloc;
@@ -158,22 +103,23 @@ static int populate_on_memory(unsigned long nr, unsigned long count)
 	return 0;
 }
 
+// Cannot fail: the range is inside the section table and vmemmap_depopulate never allocates.
 static void depopulate(unsigned long nr, unsigned long count)
 {
-	for (unsigned long i = nr; i < nr + count; i++) {
-		struct mem_section *ms = section_get(i);
-		struct vmem_altmap am = { .base_pfn = section_nr_to_pfn(i), .free = ms->nr_vmemmap_pages };
-		vmemmap_depopulate(i, 1, (ms->flags & SECTION_MEMMAP_ON_MEMORY) ? &am : NULL);
-		ms->nr_vmemmap_pages = 0;
-	}
+	WARN_ON(vmemmap_depopulate(nr, count, NULL));
+	for (unsigned long i = nr; i < nr + count; i++)
+		section_get(i)->nr_vmemmap_pages = 0;
 }
 
-int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
+static int add_owned(const struct mem_region *owner, phys_addr_t start, uint64_t size,
+		     unsigned flags)
 {
 	assert_hotplug_writer();
 	unsigned long nr = start >> SECTION_SHIFT, count = size >> SECTION_SHIFT, done = 0;
 	const char *reason;
 	int rc = check_section_range("hot-add", start, size);
+	if (!rc)
+		rc = mem_range_check("hot-add", start, size, owner);
 	if (rc)
 		return rc;
 	for (unsigned long i = nr; i < nr + count; i++)
@@ -184,7 +130,7 @@ int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
 			return -EEXIST;
 		}
 	progress_arm();
-	fail_arm();
+	fault_inject_begin();
 	rc = directmap_map(start, size);
 	if (rc) {
 		reason = "direct map";
@@ -198,7 +144,7 @@ int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
 		}
 		struct mem_section *ms = section_get(nr + done);
 		ms->zone = 0;
-		ms->flags = 0;
+		ms->flags = SECTION_DEFERRED; // no descriptor written until the section is used
 		ms->nr_vmemmap_pages = 0;
 		ms->online_map = 0;
 	}
@@ -208,23 +154,32 @@ int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
 		reason = "vmemmap";
 		goto err_sections;
 	}
-	for (unsigned long i = nr; i < nr + count; i++) {
-		mhp_stats.desc_bytes += init_section_descs(i);
-		mhp_progress("hotadd:", sections_bytes(i + 1 - nr), size);
-	}
 	progress_disarm();
-	fail_disarm();
+	fault_inject_end();
 	return 0;
 
 err_sections:
+	// Neither can fail: the sections are PRESENT (this step made them so), and the direct map of
+	// the range is leaves this step made inside it (no split, no allocation).
 	while (done-- > 0)
-		section_set_state(nr + done, SECTION_PRESENT, SECTION_ABSENT);
-	directmap_unmap(start, size);
+		WARN_ON(section_set_state(nr + done, SECTION_PRESENT, SECTION_ABSENT));
+	WARN_ON(directmap_unmap(start, size));
 out:
 	progress_disarm();
-	fail_disarm();
+	fault_inject_end();
 	pr_err("hot-add " RANGE_FMT ": failed: %s (%d)", RANGE_ARGS(start, start + size), reason, rc);
 	return rc;
+}
+
+int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
+{
+	return add_owned(NULL, start, size, flags);
+}
+
+int __add_memory_driver(const struct mem_region *owner, phys_addr_t start, uint64_t size,
+			unsigned flags)
+{
+	return owner ? add_owned(owner, start, size, flags) : -EINVAL;
 }
 
 // 2 MiB aligned pfn range inside [0, max_phys). Prints why not.
@@ -259,9 +214,8 @@ int __online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone)
 	for (unsigned long nr = pfn_to_section_nr(start_pfn); nr <= pfn_to_section_nr(start_pfn + nr_pages - 1); nr++) {
 		const struct mem_section *ms = section_get(nr);
 		if (!ms || ms->state == SECTION_ABSENT) {
-			pr_err("online " RANGE_FMT ": section %lu is not added (%s)", RANGE_ARGS(s, e), nr,
-			       section_has_ram(nr) ? "hot-add it first"
-						   : "and cannot be: it is not RAM the device tree describes");
+			pr_err("online " RANGE_FMT ": section %lu is not added (hot-add it first)",
+			       RANGE_ARGS(s, e), nr);
 			return -ENOENT;
 		}
 		if (ms->state == SECTION_ONLINE && ms->zone != zone) {
@@ -275,15 +229,16 @@ int __online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone)
 		return -EBUSY;
 	}
 	progress_arm();
-	fail_arm();
-	rc = fail_point("online: going online") ? -EIO : zone_online_range(zone, start_pfn, nr_pages);
-	fail_disarm();
+	fault_inject_begin();
+	rc = should_fail("online: going online")
+		     ? -EIO
+		     : zone_online_range(zone, start_pfn, nr_pages, &mhp_stats.desc_bytes);
+	fault_inject_end();
 	progress_disarm();
 	if (rc) {
 		pr_err("online " RANGE_FMT ": failed (%d)", RANGE_ARGS(s, e), rc);
 		return rc;
 	}
-	mhp_stats.desc_bytes += (uint64_t)nr_pages * sizeof(struct page);
 	return 0;
 }
 
@@ -306,13 +261,20 @@ int __offline_pages(pfn_t start_pfn, unsigned long nr_pages)
 		return -EINVAL;
 	}
 	progress_arm();
-	fail_arm();
-	rc = fail_point("offline: going offline") ? -EIO : page_isolate_range(start_pfn, end);
+	fault_inject_begin();
+	rc = should_fail("offline: going offline") ? -EIO : 0;
+	if (!rc && zone_offline_deferred(start_pfn, end)) { // never used: nothing to migrate or write
+		progress_disarm();
+		fault_inject_end();
+		return 0;
+	}
+	if (!rc)
+		rc = page_isolate_range(start_pfn, end);
 	if (rc) {
 		reason = "isolation";
 		goto out;
 	}
-	if (fail_point("offline: draining the per-hart caches")) {
+	if (should_fail("offline: draining the per-hart caches")) {
 		reason = "drain";
 		rc = -EIO;
 		goto err_isolated;
@@ -338,14 +300,14 @@ int __offline_pages(pfn_t start_pfn, unsigned long nr_pages)
 			arch_cpu_relax();
 	}
 	progress_disarm();
-	fail_disarm();
+	fault_inject_end();
 	return 0;
 
 err_isolated:
 	page_unisolate_range(start_pfn, end);
 out:
 	progress_disarm();
-	fail_disarm();
+	fault_inject_end();
 	if (bad)
 		pr_err("offline " RANGE_FMT ": failed: %s at pfn 0x%llx (%d); range left online",
 		       RANGE_ARGS(s, e), reason, (unsigned long long)bad, rc);
@@ -375,11 +337,11 @@ int __remove_memory(phys_addr_t start, uint64_t size)
 			return -EBUSY;
 		}
 	}
-	fail_arm();
+	fault_inject_begin();
 	// The only step that may allocate (splitting a 1 GiB leaf shared with memory that stays):
 	// first, so that its failure leaves everything as it was.
 	rc = directmap_unmap(start, size);
-	fail_disarm();
+	fault_inject_end();
 	if (rc) {
 		pr_err("hot-remove " RANGE_FMT ": failed: direct map (%d)", RANGE_ARGS(start, start + size), rc);
 		return rc;
@@ -390,7 +352,7 @@ int __remove_memory(phys_addr_t start, uint64_t size)
 		ms->flags = 0;
 		ms->online_map = 0;
 		ms->zone = 0;
-		section_set_state(i, SECTION_PRESENT, SECTION_ABSENT);
+		WARN_ON(section_set_state(i, SECTION_PRESENT, SECTION_ABSENT)); // checked PRESENT above
 	}
 	return 0;
 }
@@ -407,46 +369,34 @@ unsigned long online_pages_in_range(pfn_t start_pfn, unsigned long nr_pages)
 	return n;
 }
 
-static uint64_t timed_begin(void)
-{
-	mem_hotplug_begin();
-	return arch_time_ns();
-}
-
-static void timed_end(uint64_t t0)
-{
-	mhp_stats.last_ns = arch_time_ns() - t0;
-	mem_hotplug_done();
-}
-
 int add_memory(phys_addr_t start, uint64_t size, unsigned flags)
 {
-	uint64_t t0 = timed_begin();
+	mem_hotplug_begin();
 	int rc = __add_memory(start, size, flags);
-	timed_end(t0);
+	mem_hotplug_done();
 	return rc;
 }
 
 int online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone)
 {
-	uint64_t t0 = timed_begin();
+	mem_hotplug_begin();
 	int rc = __online_pages(start_pfn, nr_pages, zone);
-	timed_end(t0);
+	mem_hotplug_done();
 	return rc;
 }
 
 int offline_pages(pfn_t start_pfn, unsigned long nr_pages)
 {
-	uint64_t t0 = timed_begin();
+	mem_hotplug_begin();
 	int rc = __offline_pages(start_pfn, nr_pages);
-	timed_end(t0);
+	mem_hotplug_done();
 	return rc;
 }
 
 int remove_memory(phys_addr_t start, uint64_t size)
 {
-	uint64_t t0 = timed_begin();
+	mem_hotplug_begin();
 	int rc = __remove_memory(start, size);
-	timed_end(t0);
+	mem_hotplug_done();
 	return rc;
 }

@@ -1,23 +1,25 @@
 // SPDX-License-Identifier: MIT
 //
 // Console commands of memory hot(un)plug: hotadd, online, offline, hotremove, and plug / unplug
-// (two steps each, stopping at the first that fails). Thin wrappers over hotplug.c: parse, check
-// that hotadd targets RAM the device tree describes above mem=, time each step, print one line.
+// (two steps each, stopping at the first that fails). Thin wrappers over hotplug.c: parse, refuse
+// ranges a driver owns (the range registry, mem_ranges.h), time each step, print one line.
 //
 // Interface: the CONSOLE_COMMANDs hotadd, online, offline, hotremove, plug, unplug.
 //
 // Every command prints its own elapsed time (guest time under ICOUNT=1) and, for the steps that
 // write page descriptors, how many bytes they wrote per GiB, e.g.
-//   plug: 3072 MiB at 0xc0000000 in 41.210 ms (hotadd 20.1 ms, online 21.1 ms; descriptors 16384 KiB/GiB)
+//   plug: 3072 MiB at 0xc0000000 in 9.710 ms (hotadd 9.0 ms, online 0.7 ms; descriptors 0 KiB written, 0 KiB/GiB)
+// (descriptors of hot-plugged memory are written later, on first use: kernel/mm/deferred.c).
 
 #include <rvmm/arch_mm.h>
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
-#include <rvmm/memblock.h>
+#include <rvmm/mem_ranges.h>
 #include <rvmm/migrate.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
+#include <rvmm/section.h>
 #include <string.h>
 
 struct step {
@@ -43,17 +45,6 @@ static void print_desc(uint64_t desc_bytes, uint64_t size)
 		(unsigned long long)(desc_bytes * (1ULL << 20) / (size >> 10) >> 10));
 }
 
-// True if [start, start + size) lies inside one hidden RAM range (DT memory above mem=).
-static bool in_hidden_ram(phys_addr_t start, uint64_t size)
-{
-	phys_addr_t b;
-	uint64_t n;
-	for (int i = 0; memblock_hidden_get(i, &b, &n); i++)
-		if (start >= b && start + size <= b + n && start + size > start)
-			return true;
-	return false;
-}
-
 // ADDR SIZE and the word count. CMD_USAGE, or -ERANGE (said) for a range that wraps past 2^64.
 static int parse_range(int argc, char **argv, int min, int max, phys_addr_t *start, uint64_t *size)
 {
@@ -72,27 +63,33 @@ static int parse_range(int argc, char **argv, int min, int max, phys_addr_t *sta
 
 static int do_hotadd(phys_addr_t start, uint64_t size, unsigned flags, struct step *st)
 {
-	if (IS_ALIGNED(start | size, SECTION_SIZE) && size && !in_hidden_ram(start, size)) {
-		pr_err("hot-add [0x%llx-0x%llx): not RAM the device tree describes above mem= "
-		       "(`sections` lists it)", (unsigned long long)start,
-		       (unsigned long long)(start + size));
-		return -ERANGE;
-	}
 	uint64_t d0 = mhp_stats.desc_bytes, t0 = arch_time_ns();
-	int rc = add_memory(start, size, flags);
+	int rc = add_memory(start, size, flags); // refuses what the kernel does not own
 	st->ns = arch_time_ns() - t0;
 	st->desc_bytes = mhp_stats.desc_bytes - d0;
 	return rc;
 }
 
+// 2 MiB aligned, and the kernel's RAM: a range a driver owns is its driver's to change (the
+// core lets the driver chain steps there). Caller holds hotplug_lock for write.
+static int console_range(const char *op, phys_addr_t start, uint64_t size)
+{
+	if (size && !IS_ALIGNED(start | size, SZ_2M)) {
+		pr_err("%s [0x%llx-0x%llx): not aligned to 2 MiB", op, (unsigned long long)start,
+		       (unsigned long long)(start + size));
+		return -EINVAL;
+	}
+	return size ? mem_range_check(op, start, size, NULL) : 0;
+}
+
 static int do_online(phys_addr_t start, uint64_t size, enum zone_type zone, struct step *st)
 {
 	uint64_t d0 = mhp_stats.desc_bytes, t0 = arch_time_ns();
-	int rc = IS_ALIGNED(start | size, SZ_2M) || !size
-			 ? online_pages(PFN_DOWN(start), size >> PAGE_SHIFT, zone)
-			 : (pr_err("online [0x%llx-0x%llx): not aligned to 2 MiB",
-				   (unsigned long long)start, (unsigned long long)(start + size)),
-			    -EINVAL);
+	mem_hotplug_begin();
+	int rc = console_range("online", start, size);
+	if (!rc)
+		rc = __online_pages(PFN_DOWN(start), size >> PAGE_SHIFT, zone);
+	mem_hotplug_done();
 	st->ns = arch_time_ns() - t0;
 	st->desc_bytes = mhp_stats.desc_bytes - d0;
 	return rc;
@@ -101,11 +98,11 @@ static int do_online(phys_addr_t start, uint64_t size, enum zone_type zone, stru
 static int do_offline(phys_addr_t start, uint64_t size, struct step *st)
 {
 	uint64_t m0 = migrate_stats.migrated, t0 = arch_time_ns();
-	int rc = IS_ALIGNED(start | size, SZ_2M) || !size
-			 ? offline_pages(PFN_DOWN(start), size >> PAGE_SHIFT)
-			 : (pr_err("offline [0x%llx-0x%llx): not aligned to 2 MiB",
-				   (unsigned long long)start, (unsigned long long)(start + size)),
-			    -EINVAL);
+	mem_hotplug_begin();
+	int rc = console_range("offline", start, size);
+	if (!rc)
+		rc = __offline_pages(PFN_DOWN(start), size >> PAGE_SHIFT);
+	mem_hotplug_done();
 	st->ns = arch_time_ns() - t0;
 	st->migrated = migrate_stats.migrated - m0;
 	return rc;
@@ -114,7 +111,11 @@ static int do_offline(phys_addr_t start, uint64_t size, struct step *st)
 static int do_hotremove(phys_addr_t start, uint64_t size, struct step *st)
 {
 	uint64_t t0 = arch_time_ns();
-	int rc = remove_memory(start, size);
+	mem_hotplug_begin();
+	int rc = console_range("hot-remove", start, size);
+	if (!rc)
+		rc = __remove_memory(start, size);
+	mem_hotplug_done();
 	st->ns = arch_time_ns() - t0;
 	return rc;
 }
@@ -165,6 +166,11 @@ static int cmd_online(int argc, char **argv)
 		return rc;
 	if (argc == 4 && parse_zone(argv[3], &zone))
 		return CMD_USAGE;
+	// Default: the zone of a section already partly online (the part of a section mem= cut in
+	// two goes where the rest of it is), else Movable.
+	const struct mem_section *ms = section_get(start >> SECTION_SHIFT);
+	if (argc == 3 && ms && ms->state == SECTION_ONLINE)
+		zone = (enum zone_type)ms->zone;
 	rc = do_online(start, size, zone, &st);
 	if (rc)
 		return rc;
@@ -278,7 +284,7 @@ CONSOLE_COMMAND(hotadd, .name = "hotadd", .usage = "hotadd ADDR SIZE [memmap_on_
 		.summary = "add hidden RAM: direct map + memmap, sections present but offline",
 		.run = cmd_hotadd);
 CONSOLE_COMMAND(online, .name = "online", .usage = "online ADDR SIZE [movable|normal]",
-		.summary = "give added pages (2 MiB granularity) to a zone (default movable)",
+		.summary = "give added pages (2 MiB granularity) to a zone (default: its section's, else movable)",
 		.run = cmd_online);
 CONSOLE_COMMAND(offline, .name = "offline", .usage = "offline ADDR SIZE",
 		.summary = "isolate, migrate movable pages out, take the range from its zone",

@@ -4,8 +4,9 @@
  * caches, range operations) and deferred.c (boot hand-over and deferred descriptor init).
  *
  * Interface: __free_one, __free_range, del_free, add_free, pfn_online, __deferred_init_next,
+ * deferred_hot_online/offline, own_memmap_online,
  * zone_add_free, assert_hotplug_writer, assert_zone_locked, PAGEBLOCK_ORDER, drain_gen,
- * mm_early_window, mhp_progress.
+ * mhp_progress.
  */
 #ifndef RVMM_MM_INTERNAL_H
 #define RVMM_MM_INTERNAL_H
@@ -70,14 +71,30 @@ static inline bool pfn_is_own_memmap(pfn_t pfn)
 	       pfn - section_nr_to_pfn(pfn_to_section_nr(pfn)) < ms->nr_vmemmap_pages;
 }
 
+/* memmap_on_memory pages of ms that lie in an online sub-section (they all fit in the first). */
+static inline unsigned long own_memmap_online(const struct mem_section *ms)
+{
+	return (ms->online_map & 1) ? ms->nr_vmemmap_pages : 0;
+}
+
+/*
+ * Deferred descriptors (deferred.c): a hot-plugged section starts or stops being an online
+ * deferred section of z (z->lock held).
+ */
+void deferred_hot_online(struct zone *z, unsigned long nr);
+void deferred_hot_offline(struct zone *z);
+
 /* Bumped by isolation: per-hart caches drain on their next use. */
 extern unsigned drain_gen;
 
 /* Free [start, end) pfns (descriptors already initialised, flags clear) as maximal blocks. */
 void __free_range(struct zone *z, pfn_t start, pfn_t end);
 
-/* Initialise the next deferred section of z. Caller holds z->lock. False if none is left. */
-bool __deferred_init_next(struct zone *z);
+/*
+ * Initialise the next deferred section of z (boot_only: skip hot-plugged ones). Caller holds
+ * z->lock. False if none is left.
+ */
+bool __deferred_init_next(struct zone *z, bool boot_only);
 
 static inline void zone_add_free(struct zone *z, int64_t n)
 {
@@ -85,13 +102,5 @@ static inline void zone_add_free(struct zone *z, int64_t n)
 }
 
 extern bool page_alloc_is_ready;
-
-/*
- * The arch's early direct-map window [start, end) as mm_init() found it: boot keeps its leaves
- * (possibly reaching RAM hidden by mem=), so mmcheck accepts direct-map leaves inside it.
- */
-extern struct mm_early_window {
-	phys_addr_t start, end;
-} mm_early_window;
 
 #endif

@@ -31,15 +31,6 @@ static phys_addr_t win_lo, win_hi = ~(phys_addr_t)0;
 static phys_addr_t limit_pa = ~(phys_addr_t)0;
 static bool released;
 
-static const char *const tag_names[NR_MEMBLOCK_TAGS] = {
-	"memory", "firmware", "nomap", "kernel", "dtb", "pgtable", "memmap", "other",
-};
-
-const char *memblock_tag_name(enum memblock_tag tag)
-{
-	return (unsigned)tag < NR_MEMBLOCK_TAGS ? tag_names[tag] : "?";
-}
-
 static inline phys_addr_t rend(const struct mb_region *r) { return r->base + r->size; }
 
 // Insert [base, base + size) at index i (caller keeps the order), then merge with neighbours that
@@ -171,7 +162,9 @@ void memblock_mem_limit(uint64_t bytes)
 	phys_addr_t cut = ~(phys_addr_t)0;
 	for (int i = 0; i < mb_memory.cnt; i++) {
 		if (seen + mb_memory.r[i].size > bytes) {
-			cut = ALIGN_DOWN(mb_memory.r[i].base + (bytes - seen), PAGE_SIZE);
+			// At a 2 MiB boundary: the sub-section above the cut is then wholly hidden
+			// and can be onlined on its own (a section cut in two stays usable).
+			cut = ALIGN_DOWN(mb_memory.r[i].base + (bytes - seen), SZ_2M);
 			break;
 		}
 		seen += mb_memory.r[i].size;
@@ -375,4 +368,3 @@ phys_addr_t memblock_start(void) { return mb_memory.cnt ? mb_memory.r[0].base : 
 phys_addr_t memblock_end(void) { return mb_memory.cnt ? rend(&mb_memory.r[mb_memory.cnt - 1]) : 0; }
 
 void memblock_release(void) { released = true; }
-bool memblock_released(void) { return released; }

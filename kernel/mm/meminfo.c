@@ -10,17 +10,12 @@
 #include <rvmm/arch_mm.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
-#include <rvmm/memblock.h>
+#include <rvmm/mem_ranges.h>
 #include <rvmm/mm.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
 #include <rvmm/section.h>
 #include <stdio.h>
-
-static void count_free_cb(phys_addr_t s, phys_addr_t e, void *arg)
-{
-	*(uint64_t *)arg += (e - s) >> PAGE_SHIFT;
-}
 
 uint64_t (*meminfo_plugged_kb)(void);
 
@@ -62,7 +57,7 @@ void mm_print_meminfo(void)
 }
 
 // Free pages on the buddy lists per section of [lo, hi) (per-hart caches not included), or
-// NULL if there is no memory for the table. Deferred boot sections: their free count.
+// NULL if there is no memory for the table. Deferred sections: their free count.
 static uint32_t *free_per_section(unsigned long lo, unsigned long hi, unsigned *order)
 {
 	uint64_t bytes = (hi - lo) * sizeof(uint32_t);
@@ -89,12 +84,8 @@ static uint32_t *free_per_section(unsigned long lo, unsigned long hi, unsigned *
 	}
 	for (unsigned long nr = lo; nr < hi; nr++) {
 		const struct mem_section *ms = section_get(nr);
-		if (ms && (READ_ONCE(ms->flags) & SECTION_DEFERRED)) {
-			uint64_t n = 0;
-			memblock_for_each_free(PFN_PHYS(section_nr_to_pfn(nr)),
-					       PFN_PHYS(section_nr_to_pfn(nr + 1)), count_free_cb, &n);
-			f[nr - lo] = (uint32_t)n;
-		}
+		if (ms && (READ_ONCE(ms->flags) & SECTION_DEFERRED))
+			f[nr - lo] = (uint32_t)deferred_free_pages(nr);
 	}
 	return f;
 }
@@ -190,10 +181,21 @@ void mm_print_sections(bool all)
 		print_absent(hi, nr_mem_sections - 1);
 	if (free)
 		free_pages_va(free, order);
-	phys_addr_t base;
-	uint64_t size;
-	for (int i = 0; memblock_hidden_get(i, &base, &size); i++)
-		kprintf("0x%012llx-0x%012llx  RAM above mem= (hot-add can add it)\n",
-			(unsigned long long)base, (unsigned long long)(base + size));
+	struct mem_range r;
+	for (int i = 0; mem_range_get(i, &r); i++) {
+		if (r.kind != MEM_RANGE_HIDDEN)
+			continue;
+		// The part sharing a section with boot RAM is onlined into that section.
+		phys_addr_t base = r.start, head = MIN(r.end, ALIGN_UP(base, SECTION_SIZE));
+		if (base < head && section_state(base >> SECTION_SHIFT) != SECTION_ABSENT) {
+			kprintf("0x%012llx-0x%012llx  RAM above mem= in section %llu (online can add it)\n",
+				(unsigned long long)base, (unsigned long long)head,
+				(unsigned long long)(base >> SECTION_SHIFT));
+			base = head;
+		}
+		if (base < r.end)
+			kprintf("0x%012llx-0x%012llx  RAM above mem= (hot-add can add it)\n",
+				(unsigned long long)base, (unsigned long long)r.end);
+	}
 	put_online_mems();
 }

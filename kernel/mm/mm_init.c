@@ -8,6 +8,7 @@
 #include <rvmm/arch_mm.h>
 #include <rvmm/errno.h>
 #include <rvmm/kpt.h>
+#include <rvmm/mem_ranges.h>
 #include <rvmm/memblock.h>
 #include <rvmm/mm.h>
 #include <rvmm/page_alloc.h>
@@ -16,8 +17,6 @@
 #include <rvmm/section.h>
 
 #include "internal.h"
-
-struct mm_early_window mm_early_window;
 
 // RAM and the reservations from the platform, the kernel image and the dtb.
 static int memblock_setup(const struct mm_boot *b)
@@ -79,6 +78,16 @@ static void mark_present(phys_addr_t s, phys_addr_t e, void *arg)
 		}
 }
 
+// A boot section is online whole (holes are reserved pages), except in the section mem= cuts in
+// two: the sub-sections above the cut stay offline, for `online` to give them to a zone later.
+static uint64_t boot_online_map(unsigned long nr)
+{
+	phys_addr_t cut = memblock_mem_limit_pa(), lo = (phys_addr_t)nr << SECTION_SHIFT;
+	if (cut <= lo || cut >= lo + SECTION_SIZE)
+		return SUBSECTION_MAP_FULL;
+	return (1ULL << ((cut - lo) >> SUBSECTION_SHIFT)) - 1;
+}
+
 // Populate the memmap of every run of present sections (pairs share 2 MiB leaves).
 static int memmap_setup(void)
 {
@@ -105,11 +114,12 @@ int mm_init(const struct mm_boot *b)
 	if (!b || !b->plat || !mm_layout.max_phys || b->kernel_end <= b->kernel_start)
 		return -EINVAL;
 	rc = memblock_setup(b);
+	if (!rc)
+		rc = mem_ranges_boot();
 	if (rc)
 		return rc;
 	// Until the direct map is complete only the arch's early window is reachable.
 	memblock_set_window(b->early_start, b->early_end);
-	mm_early_window = (struct mm_early_window){ b->early_start, b->early_end };
 
 	rc = section_init();
 	if (rc)
@@ -142,8 +152,10 @@ int mm_init(const struct mm_boot *b)
 	unsigned long nr;
 	for_each_section_in_state(nr, SECTION_PRESENT) {
 		section_get(nr)->zone = ZONE_NORMAL;
-		section_get(nr)->online_map = SUBSECTION_MAP_FULL;
-		section_set_state(nr, SECTION_PRESENT, SECTION_ONLINE);
+		section_get(nr)->online_map = boot_online_map(nr);
+		rc = section_set_state(nr, SECTION_PRESENT, SECTION_ONLINE);
+		if (rc)
+			return rc;
 	}
 	uint64_t ram = memblock_memory_total();
 	uint64_t reserved = memblock_reserved_total(-1);

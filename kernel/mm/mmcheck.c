@@ -116,11 +116,6 @@ struct zone_sum {
 	uint64_t pcp, managed, deferred_free;
 };
 
-static void count_free_cb(phys_addr_t s, phys_addr_t e, void *arg)
-{
-	*(uint64_t *)arg += (e - s) >> PAGE_SHIFT;
-}
-
 // A block in use starting at pfn: its order, or -1 if pfn does not start one.
 static int used_block_order(pfn_t pfn, const struct page *p, uint32_t f)
 {
@@ -291,8 +286,9 @@ static void check_zone(struct check *c, int z)
 		pfn_t base = section_nr_to_pfn(nr);
 		if (ms->flags & SECTION_DEFERRED) {
 			c->deferred++;
-			memblock_for_each_free(PFN_PHYS(base), PFN_PHYS(base + PAGES_PER_SECTION),
-					       count_free_cb, &sum.deferred_free);
+			sum.deferred_free += deferred_free_pages(nr);
+			if (!(ms->flags & SECTION_BOOT))
+				sum.managed += own_memmap_online(ms); // managed, in use, never free
 			continue;
 		}
 		// Runs of sub-sections alike: a 4 MiB block spans two online ones.
@@ -316,6 +312,10 @@ static void check_present_pages(struct check *c)
 	unsigned long nr;
 	for_each_section_in_state(nr, SECTION_PRESENT) {
 		const struct mem_section *ms = section_get(nr);
+		if (ms->flags & SECTION_DEFERRED) {
+			c->deferred++; // descriptors never written: nothing to check
+			continue;
+		}
 		if (ms->flags & SECTION_MEMMAP)
 			check_offline_pages(c, section_nr_to_pfn(nr),
 					    section_nr_to_pfn(nr) + PAGES_PER_SECTION);
@@ -329,11 +329,6 @@ struct walk {
 	uint64_t tables, memmap_bytes;
 };
 
-static bool in_early_window(phys_addr_t s, phys_addr_t e)
-{
-	return s >= mm_early_window.start && e <= mm_early_window.end;
-}
-
 static void check_leaf(struct walk *w, uintptr_t va, pte_t pte, unsigned level)
 {
 	uint64_t size = LEVEL_SIZE(level);
@@ -343,8 +338,6 @@ static void check_leaf(struct walk *w, uintptr_t va, pte_t pte, unsigned level)
 		if (pa != va - l->page_offset)
 			problem(w->c, "direct map: va 0x%lx maps pa 0x%llx", (unsigned long)va,
 				(unsigned long long)pa);
-		if (in_early_window(pa, pa + size))
-			return;
 		for (unsigned long nr = pa >> SECTION_SHIFT; nr <= (pa + size - 1) >> SECTION_SHIFT; nr++)
 			if (section_state(nr) == SECTION_ABSENT) {
 				problem(w->c, "direct map: %s leaf at pa 0x%llx reaches absent section %lu",

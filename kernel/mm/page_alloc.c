@@ -4,7 +4,7 @@
 // per-hart caches of single pages, and the range operations hot(un)plug needs.
 //
 // Interface: alloc_pages, free_pages, get_free_pages, free_pages_va, free_reserved_pages,
-// page_alloc_drain_local, page_alloc_drain_all, page_alloc_fail_nth, zone counters
+// page_alloc_drain_local, page_alloc_drain_all, zone counters
 // (include/rvmm/page_alloc.h); del_free, add_free, __free_one, pfn_online (internal.h).
 //
 // A page is in exactly one of these states: reserved (PG_reserved), free on a list (head has
@@ -22,6 +22,7 @@
 
 #include <rvmm/arch_mm.h>
 #include <rvmm/errno.h>
+#include <rvmm/fault_inject.h>
 #include <rvmm/printk.h>
 
 #include "internal.h"
@@ -43,9 +44,6 @@ static struct pcp pcps[MAX_HARTS][NR_ZONES];
 unsigned drain_gen;
 // Filled by each hart's drain IPI, emptied by page_alloc_drain_all's caller afterwards.
 static struct list_head drain_handoff[MAX_HARTS][NR_ZONES];
-
-unsigned long page_alloc_fail_nth;
-unsigned page_alloc_fail_hart;
 
 bool page_alloc_is_ready;
 
@@ -143,7 +141,7 @@ static struct page *rmqueue_deferred(struct zone *z, unsigned order)
 {
 	for (;;) {
 		struct page *p = rmqueue(z, order);
-		if (p || !z->nr_deferred || !__deferred_init_next(z))
+		if (p || !z->nr_deferred || !__deferred_init_next(z, false))
 			return p;
 	}
 }
@@ -310,10 +308,8 @@ struct page *alloc_pages(unsigned order, unsigned gfp)
 
 	if (order > MAX_ORDER || !page_alloc_is_ready)
 		return NULL;
-	if (page_alloc_fail_nth && arch_hart_index() == page_alloc_fail_hart && !--page_alloc_fail_nth) {
-		pr_warn("alloc_pages: order %u: failed on purpose (fault injection)", order);
+	if (should_fail("alloc_pages"))
 		return NULL;
-	}
 	for (int i = 0; i < nz && !p; i++) {
 		struct zone *z = &zones[zl[i]];
 		if (!READ_ONCE(z->nr_free))

@@ -4,7 +4,7 @@
 // sub-section) granularity: give an offline range to a zone, isolate an online range so nothing
 // in it is handed out again, take its free pages out of the zone, or undo the isolation.
 //
-// Interface: zone_online_range, page_isolate_range, page_isolated_take_free,
+// Interface: zone_online_range, zone_offline_deferred, page_isolate_range, page_isolated_take_free,
 // page_unisolate_range, range_online_zone (include/rvmm/page_alloc.h).
 //
 // Granularity against MAX_ORDER: buddy blocks go up to 4 MiB, ranges down to 2 MiB. A range
@@ -65,7 +65,32 @@ int range_online_zone(pfn_t start, pfn_t end)
 
 #define is_vmemmap pfn_is_own_memmap
 
-int zone_online_range(enum zone_type zone, pfn_t start, unsigned long nr_pages)
+// A hot-plugged section whose descriptors were never written: give [s, e) of it to z by count
+// only (deferred init writes them when first needed). False, with nothing changed, if its
+// descriptors exist (then the caller writes them). z->lock is what deferred init holds, so the
+// flag is checked and the counts change under it.
+static bool online_deferred(struct zone *z, enum zone_type zone, unsigned long nr, pfn_t s, pfn_t e)
+{
+	struct mem_section *ms = section_get(nr);
+	spin_lock(&z->lock);
+	if (!(ms->flags & SECTION_DEFERRED) || (ms->flags & SECTION_BOOT)) {
+		spin_unlock(&z->lock);
+		return false;
+	}
+	uint64_t own_before = own_memmap_online(ms);
+	if (ms->state == SECTION_PRESENT) {
+		ms->zone = (uint8_t)zone;
+		WARN_ON(section_set_state(nr, SECTION_PRESENT, SECTION_ONLINE)); // checked present
+		deferred_hot_online(z, nr);
+	}
+	WRITE_ONCE(ms->online_map, ms->online_map | subsection_mask(nr, s, e));
+	z->managed += e - s; // own memmap pages count as managed and in use
+	spin_unlock(&z->lock);
+	zone_add_free(z, (int64_t)(e - s) - (int64_t)(own_memmap_online(ms) - own_before));
+	return true;
+}
+
+int zone_online_range(enum zone_type zone, pfn_t start, unsigned long nr_pages, uint64_t *desc_bytes)
 {
 	assert_hotplug_writer();
 	pfn_t end = start + nr_pages;
@@ -85,6 +110,12 @@ int zone_online_range(enum zone_type zone, pfn_t start, unsigned long nr_pages)
 	for_each_section_part(nr, s, e, start, end) {
 		struct mem_section *ms = section_get(nr);
 		uint64_t freed = 0;
+		if (online_deferred(z, zone, nr, s, e)) {
+			mhp_progress("online:", PFN_PHYS(e - start), PFN_PHYS(end - start));
+			continue;
+		}
+		deferred_init_pfn(s); // a boot section cut by mem=: its descriptors first
+		*desc_bytes += (e - s) * sizeof(struct page);
 		for (pfn_t pfn = s; pfn < e; pfn++) {
 			struct page *p = pfn_to_page(pfn);
 			if (is_vmemmap(pfn))
@@ -94,7 +125,7 @@ int zone_online_range(enum zone_type zone, pfn_t start, unsigned long nr_pages)
 		}
 		if (ms->state == SECTION_PRESENT) {
 			ms->zone = (uint8_t)zone;
-			section_set_state(nr, SECTION_PRESENT, SECTION_ONLINE);
+			WARN_ON(section_set_state(nr, SECTION_PRESENT, SECTION_ONLINE)); // checked above
 		}
 		spin_lock(&z->lock);
 		// The online_map bit goes up under the zone lock: free_pages() of a neighbour's page
@@ -117,6 +148,41 @@ int zone_online_range(enum zone_type zone, pfn_t start, unsigned long nr_pages)
 		mhp_progress("online:", PFN_PHYS(e - start), PFN_PHYS(end - start));
 	}
 	return 0;
+}
+
+bool zone_offline_deferred(pfn_t start, pfn_t end)
+{
+	assert_hotplug_writer();
+	int zn = range_online_zone(start, end);
+	if (zn < 0)
+		return false;
+	struct zone *z = &zones[zn];
+	unsigned long nr;
+	pfn_t s, e;
+	uint64_t freed = 0;
+	spin_lock(&z->lock);
+	for_each_section_part(nr, s, e, start, end) {
+		const struct mem_section *ms = section_get(nr);
+		if (!(ms->flags & SECTION_DEFERRED) || (ms->flags & SECTION_BOOT)) {
+			spin_unlock(&z->lock);
+			return false;
+		}
+	}
+	for_each_section_part(nr, s, e, start, end) {
+		struct mem_section *ms = section_get(nr);
+		uint64_t own_before = own_memmap_online(ms);
+		WRITE_ONCE(ms->online_map, ms->online_map & ~subsection_mask(nr, s, e));
+		freed += (e - s) - (own_before - own_memmap_online(ms));
+		z->managed -= e - s;
+		if (!ms->online_map) {
+			WARN_ON(section_set_state(nr, SECTION_ONLINE, SECTION_PRESENT)); // it is online
+			ms->zone = 0;
+			deferred_hot_offline(z);
+		}
+	}
+	spin_unlock(&z->lock);
+	zone_add_free(z, -(int64_t)freed);
+	return true;
 }
 
 // Take the free block with head p (order o, not isolated) off the lists and hold the part of it
@@ -232,7 +298,7 @@ int page_isolated_take_free(pfn_t start, pfn_t end, unsigned long *nr_busy)
 	spin_unlock(&z->lock);
 	for_each_section_part(nr, s, e, start, end)
 		if (!section_get(nr)->online_map) {
-			section_set_state(nr, SECTION_ONLINE, SECTION_PRESENT);
+			WARN_ON(section_set_state(nr, SECTION_ONLINE, SECTION_PRESENT)); // it is online
 			section_get(nr)->zone = 0;
 		}
 	return 0;

@@ -3,7 +3,7 @@
 // The kernel page tables: map and unmap ranges of the one kernel tree, with the largest leaves that
 // fit, splitting leaves that stick out of an unmapped range and freeing tables that became empty.
 //
-// Interface: kpt_map_range, kpt_unmap_range, kpt_lookup, kpt_prealloc_top, kpt_pgtable_pages
+// Interface: kpt_map_range, __kpt_map_range, kpt_unmap_range, kpt_gather_*, kpt_unmap_gather, kpt_lookup, kpt_prealloc_top, kpt_pgtable_pages
 // (include/rvmm/kpt.h).
 //
 // Levels (arch_mm.h): a table has 512 entries; level 0 holds 4 KiB leaves, level 1 2 MiB, level 2
@@ -133,20 +133,43 @@ err_tables:
 	return rc;
 }
 
-// Tables unlinked by an unmap, freed after the TLB flush that makes them unreachable.
-struct table_batch {
-	phys_addr_t pa[64];
-	int n;
-	uintptr_t start, end;
+// A gather's deferred page: a node written into the page itself (through the direct map), so a
+// batch of any size needs no memory of its own.
+struct deferred_node {
+	phys_addr_t next;
+	uint64_t size;
 };
 
-static void batch_flush(struct table_batch *b)
+void kpt_gather_init(struct kpt_gather *g, void (*release)(phys_addr_t pa, uint64_t size))
 {
-	arch_flush_tlb_kernel_range(b->start, b->end);
-	for (int i = 0; i < b->n; i++)
-		table_free(b->pa[i]);
-	b->n = 0;
+	*g = (struct kpt_gather){ .start = ~(uintptr_t)0, .release = release };
 }
+
+void kpt_gather_defer(struct kpt_gather *g, phys_addr_t pa, uint64_t size)
+{
+	struct deferred_node *n = __va(pa);
+	*n = (struct deferred_node){ g->deferred, size };
+	g->deferred = pa;
+}
+
+// One fence over everything cleared so far on every hart, then the tables and pages behind it go.
+static void gather_flush(struct kpt_gather *g)
+{
+	if (g->start < g->end)
+		arch_flush_tlb_kernel_range(g->start, g->end);
+	g->start = ~(uintptr_t)0;
+	g->end = 0;
+	for (int i = 0; i < g->nr_tables; i++)
+		table_free(g->tables[i]);
+	g->nr_tables = 0;
+	while (g->deferred) {
+		struct deferred_node n = *(struct deferred_node *)__va(g->deferred);
+		g->release(g->deferred, n.size);
+		g->deferred = n.next;
+	}
+}
+
+void kpt_gather_finish(struct kpt_gather *g) { gather_flush(g); }
 
 static bool table_empty(const pte_t *t)
 {
@@ -157,7 +180,7 @@ static bool table_empty(const pte_t *t)
 }
 
 // Clear every entry of t (level l) inside [va, end); true if t is empty afterwards.
-static bool unmap_level(pte_t *t, unsigned l, uintptr_t va, uintptr_t end, struct table_batch *b)
+static bool unmap_level(pte_t *t, unsigned l, uintptr_t va, uintptr_t end, struct kpt_gather *b)
 {
 	uint64_t sz = LEVEL_SIZE(l);
 	bool keep_children = l == top_level() && arch_pgtable_levels() >= 4;
@@ -173,9 +196,9 @@ static bool unmap_level(pte_t *t, unsigned l, uintptr_t va, uintptr_t end, struc
 			bool empty = unmap_level(table_va(ent), l - 1, cur, ee && ee < end ? ee : end, b);
 			if (empty && !keep_children) {
 				arch_pte_set(e, 0, es, l);
-				if (b->n == ARRAY_SIZE(b->pa))
-					batch_flush(b);
-				b->pa[b->n++] = arch_pte_pa(ent);
+				if (b->nr_tables == ARRAY_SIZE(b->tables))
+					gather_flush(b);
+				b->tables[b->nr_tables++] = arch_pte_pa(ent);
 			}
 		}
 		if (ee == 0)
@@ -271,14 +294,14 @@ static bool range_ok(uintptr_t va, uint64_t size)
 	       (va + size > va || va + size == 0);
 }
 
-static void __kpt_unmap(uintptr_t va, uintptr_t end)
+static void __kpt_unmap(struct kpt_gather *g, uintptr_t va, uintptr_t end)
 {
-	struct table_batch b = { .n = 0, .start = va, .end = end };
-	unmap_level(__va(arch_kpt_root()), top_level(), va, end, &b);
-	batch_flush(&b);
+	g->start = MIN(g->start, va);
+	g->end = end == 0 ? ~(uintptr_t)0 : MAX(g->end, end); // end 0: the top of the space
+	unmap_level(__va(arch_kpt_root()), top_level(), va, end, g);
 }
 
-int kpt_map_range(uintptr_t va, phys_addr_t pa, uint64_t size, unsigned prot)
+int __kpt_map_range(uintptr_t va, phys_addr_t pa, uint64_t size, unsigned prot)
 {
 	if (!range_ok(va, size) || !IS_ALIGNED(pa, PAGE_SIZE) || !(prot & PROT_READ))
 		return -EINVAL;
@@ -292,14 +315,24 @@ int kpt_map_range(uintptr_t va, phys_addr_t pa, uint64_t size, unsigned prot)
 			break;
 		cur += mapped;
 	}
+	struct kpt_gather g;
+	kpt_gather_init(&g, NULL);
 	if (rc && cur != va)
-		__kpt_unmap(va, cur); // exactly what this call mapped
+		__kpt_unmap(&g, va, cur); // exactly what this call mapped
+	kpt_gather_finish(&g);
 	spin_unlock(&kpt_lock);
-	arch_flush_tlb_local_after_map();
 	return rc;
 }
 
-int kpt_unmap_range(uintptr_t va, uint64_t size)
+int kpt_map_range(uintptr_t va, phys_addr_t pa, uint64_t size, unsigned prot)
+{
+	int rc = __kpt_map_range(va, pa, size, prot);
+	if (!rc)
+		arch_flush_tlb_after_map(va, va + size);
+	return rc;
+}
+
+int kpt_unmap_gather(struct kpt_gather *g, uintptr_t va, uint64_t size)
 {
 	if (!range_ok(va, size))
 		return -EINVAL;
@@ -320,10 +353,19 @@ int kpt_unmap_range(uintptr_t va, uint64_t size)
 		split_at(va, &pool);
 		if (end)
 			split_at(end, &pool);
-		__kpt_unmap(va, end);
+		__kpt_unmap(g, va, end);
 	}
 	pool_release(&pool);
 	spin_unlock(&kpt_lock);
+	return rc;
+}
+
+int kpt_unmap_range(uintptr_t va, uint64_t size)
+{
+	struct kpt_gather g;
+	kpt_gather_init(&g, NULL);
+	int rc = kpt_unmap_gather(&g, va, size);
+	kpt_gather_finish(&g);
 	return rc;
 }
 

@@ -9,60 +9,27 @@
 //                     0       1G      2G      3G      4G      5G      6G      7G
 //   0x000000000000                    NNNNNNNNvMMMom...................
 //
-// The span runs from the lowest to the highest section that is present, hidden RAM (above
-// mem=) or inside a device region (virtio-mem registers its region here, and says which of its
-// sections it gave up on: '!').
+// The span runs from the lowest to the highest section that is present or in a range of the
+// registry (include/rvmm/mem_ranges.h: RAM, hidden RAM, device regions; a device's driver says
+// which of its sections it gave up on: '!').
 //
-// Interface: mem_region_register, mem_region_unregister, section_map_span, section_map_char,
-// mm_print_section_map (include/rvmm/section_map.h).
+// Interface: section_map_span, section_map_char, mm_print_section_map
+// (include/rvmm/section_map.h).
 
 #include <rvmm/charmap.h>
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
-#include <rvmm/memblock.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
 #include <rvmm/section.h>
 #include <rvmm/section_map.h>
 
-// Registered device regions; slots are written by their drivers (probe, remove) and read racily.
-static const struct mem_region *regions[MAX_MEM_REGIONS];
-
-int mem_region_register(const struct mem_region *r)
-{
-	for (int i = 0; i < MAX_MEM_REGIONS; i++) {
-		const struct mem_region *none = NULL;
-		if (__atomic_compare_exchange_n(&regions[i], &none, r, false, __ATOMIC_RELEASE,
-						__ATOMIC_RELAXED))
-			return 0;
-	}
-	return -ENOSPC;
-}
-
-void mem_region_unregister(const struct mem_region *r)
-{
-	for (int i = 0; i < MAX_MEM_REGIONS; i++)
-		if (regions[i] == r)
-			__atomic_store_n(&regions[i], NULL, __ATOMIC_RELEASE);
-}
-
-static const struct mem_region *region_of(unsigned long nr)
+// The registry's range holding section nr (its first byte), if any.
+static bool range_of(unsigned long nr, struct mem_range *r)
 {
 	phys_addr_t pa = (phys_addr_t)nr << SECTION_SHIFT;
-	for (int i = 0; i < MAX_MEM_REGIONS; i++) {
-		const struct mem_region *r = __atomic_load_n(&regions[i], __ATOMIC_ACQUIRE);
-		if (r && pa >= r->start && pa < r->end)
-			return r;
-	}
-	return NULL;
-}
-
-static bool in_hidden_ram(unsigned long nr)
-{
-	phys_addr_t s = (phys_addr_t)nr << SECTION_SHIFT, e = s + SECTION_SIZE, b;
-	uint64_t n;
-	for (int i = 0; memblock_hidden_get(i, &b, &n); i++)
-		if (b < e && b + n > s)
+	for (int i = 0; mem_range_get(i, r); i++)
+		if (pa < r->end && pa + SECTION_SIZE > r->start)
 			return true;
 	return false;
 }
@@ -92,26 +59,21 @@ bool section_map_span(unsigned long *lo, unsigned long *hi)
 		*lo = MIN(*lo, first);
 		*hi = MAX(*hi, last + 1);
 	}
-	phys_addr_t b;
-	uint64_t n;
-	for (int i = 0; memblock_hidden_get(i, &b, &n); i++)
-		widen(lo, hi, b, b + n);
-	for (int i = 0; i < MAX_MEM_REGIONS; i++) {
-		const struct mem_region *r = __atomic_load_n(&regions[i], __ATOMIC_ACQUIRE);
-		if (r)
-			widen(lo, hi, r->start, r->end);
-	}
+	struct mem_range r;
+	for (int i = 0; mem_range_get(i, &r); i++)
+		widen(lo, hi, r.start, r.end);
 	return *lo < *hi;
 }
 
 char section_map_char(unsigned long nr)
 {
 	const struct mem_section *ms = section_get(nr);
-	const struct mem_region *r = region_of(nr);
-	if (r && r->section_failed && r->section_failed(r, nr))
+	struct mem_range r;
+	bool owned = range_of(nr, &r);
+	if (owned && r.region && r.region->section_failed && r.region->section_failed(r.region, nr))
 		return '!';
 	if (!ms || ms->state == SECTION_ABSENT)
-		return r || in_hidden_ram(nr) ? '.' : '-';
+		return owned ? '.' : '-';
 	if (ms->flags & SECTION_MEMMAP_ON_MEMORY)
 		return 'v';
 	if (ms->state == SECTION_PRESENT)
@@ -182,13 +144,12 @@ void mm_print_section_map(void)
 		(unsigned long long)(online[ZONE_MOVABLE] >> 20),
 		(unsigned long long)((added - on) >> 20),
 		(unsigned long long)(total_managed_pages() << (PAGE_SHIFT - 10)));
-	for (int i = 0; i < MAX_MEM_REGIONS; i++) {
-		const struct mem_region *r = __atomic_load_n(&regions[i], __ATOMIC_ACQUIRE);
-		if (r)
+	struct mem_range r;
+	for (int i = 0; mem_range_get(i, &r); i++)
+		if (r.region)
 			kprintf("device region %s: 0x%012llx-0x%012llx (sections %llu-%llu)\n",
-				r->name, (unsigned long long)r->start, (unsigned long long)r->end,
-				(unsigned long long)(r->start >> SECTION_SHIFT),
-				(unsigned long long)((r->end >> SECTION_SHIFT) - 1));
-	}
+				r.region->name, (unsigned long long)r.start, (unsigned long long)r.end,
+				(unsigned long long)(r.start >> SECTION_SHIFT),
+				(unsigned long long)((r.end >> SECTION_SHIFT) - 1));
 	put_online_mems();
 }

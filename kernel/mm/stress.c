@@ -24,7 +24,7 @@
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
-#include <rvmm/memblock.h>
+#include <rvmm/mem_ranges.h>
 #include <rvmm/migrate.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
@@ -180,10 +180,14 @@ static void worker_finish(struct stress_worker *w)
 // so it ends plugged as it began). *plugged says which.
 static bool cycle_range(phys_addr_t *start, uint64_t *size, bool *plugged)
 {
-	phys_addr_t b;
-	uint64_t n;
-	if (!memblock_hidden_get(0, &b, &n))
+	struct mem_range r;
+	int i = 0;
+	while (mem_range_get(i, &r) && r.kind != MEM_RANGE_HIDDEN)
+		i++;
+	if (!mem_range_get(i, &r))
 		return false;
+	phys_addr_t b = r.start;
+	uint64_t n = r.end - r.start;
 	*start = ALIGN_UP(b, SECTION_SIZE);
 	if (b + n <= *start + SECTION_SIZE)
 		return false;
@@ -288,7 +292,9 @@ int stress_run(unsigned seconds, struct stress_result *r)
 	struct stress_worker *me = &workers[arch_hart_index() % STRESS_HARTS];
 	phys_addr_t start = 0;
 	uint64_t size = 0;
+	get_online_mems(); // the range registry and section states
 	bool plugged = false, cycling = cycle_range(&start, &size, &plugged);
+	put_online_mems();
 	struct progress pr;
 	progress_start(&pr);
 	while (arch_time_ns() < run.deadline_ns && !r->rc) {

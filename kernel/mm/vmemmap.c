@@ -69,14 +69,9 @@ static bool from_altmap(phys_addr_t pa, const struct vmem_altmap *altmap)
 	return altmap && pfn >= altmap->base_pfn && pfn < altmap->base_pfn + altmap->free;
 }
 
-static void memmap_free(phys_addr_t pa, uint64_t size, struct vmem_altmap *altmap)
+// Give back descriptor memory that nothing maps any more (kpt_gather release, or never mapped).
+static void memmap_release(phys_addr_t pa, uint64_t size)
 {
-	if (from_altmap(pa, altmap)) {
-		// Handed back only if it was the last piece given out (rollback of a failed populate).
-		if (PFN_DOWN(pa) + (size >> PAGE_SHIFT) == altmap->base_pfn + altmap->alloc)
-			altmap->alloc -= size >> PAGE_SHIFT;
-		return;
-	}
 	if (!page_alloc_ready()) {
 		memblock_free(pa, size);
 		return;
@@ -88,6 +83,17 @@ static void memmap_free(phys_addr_t pa, uint64_t size, struct vmem_altmap *altma
 		free_reserved_pages(pfn, size >> PAGE_SHIFT);
 	else
 		free_pages(p, order_of(size));
+}
+
+static void memmap_free(phys_addr_t pa, uint64_t size, struct vmem_altmap *altmap)
+{
+	if (from_altmap(pa, altmap)) {
+		// Handed back only if it was the last piece given out (rollback of a failed populate).
+		if (PFN_DOWN(pa) + (size >> PAGE_SHIFT) == altmap->base_pfn + altmap->alloc)
+			altmap->alloc -= size >> PAGE_SHIFT;
+		return;
+	}
+	memmap_release(pa, size);
 }
 
 static int populate_one(unsigned long nr, bool pair_in_range, struct vmem_altmap *altmap)
@@ -103,7 +109,7 @@ static int populate_one(unsigned long nr, bool pair_in_range, struct vmem_altmap
 	if (!(nr & 1) && pair_in_range && !has_memmap(nr + 1)) {
 		pa = memmap_alloc(SZ_2M, altmap);
 		if (pa) {
-			rc = kpt_map_range(block_va(nr), pa, SZ_2M, PROT_KERNEL_RW);
+			rc = __kpt_map_range(block_va(nr), pa, SZ_2M, PROT_KERNEL_RW);
 			if (rc) {
 				memmap_free(pa, SZ_2M, altmap);
 				return rc;
@@ -116,7 +122,7 @@ static int populate_one(unsigned long nr, bool pair_in_range, struct vmem_altmap
 	pa = memmap_alloc(SECTION_MEMMAP_SIZE, altmap);
 	if (!pa)
 		return -ENOMEM;
-	rc = kpt_map_range(section_memmap_va(nr), pa, SECTION_MEMMAP_SIZE, PROT_KERNEL_RW);
+	rc = __kpt_map_range(section_memmap_va(nr), pa, SECTION_MEMMAP_SIZE, PROT_KERNEL_RW);
 	if (rc) {
 		memmap_free(pa, SECTION_MEMMAP_SIZE, altmap);
 		return rc;
@@ -129,38 +135,36 @@ done:
 	return 0;
 }
 
-static int depopulate_one(unsigned long nr, struct vmem_altmap *altmap)
+// Unmap section nr's descriptors into g. Their memory is freed after g's fence, unless it is the
+// section's own (memmap_on_memory: the caller's) or altmap's (given back to it now: nothing else
+// can take it before the fence).
+static void depopulate_one(struct kpt_gather *g, unsigned long nr, struct vmem_altmap *altmap)
 {
 	struct mem_section *ms = section_get(nr);
 	pte_t pte;
 	unsigned level;
-	int rc;
 
 	if (!ms || !(ms->flags & SECTION_MEMMAP))
-		return 0;
+		return;
 	if (kpt_lookup(section_memmap_va(nr), &pte, &level)) {
 		pr_err("vmemmap: section %lu marked populated but not mapped", nr);
-		ms->flags &= (uint8_t)~(SECTION_MEMMAP | SECTION_MEMMAP_ON_MEMORY);
-		return 0;
+		goto done;
 	}
-	if (level == 1) {
-		if (has_memmap(nr ^ 1))
-			goto done; // shared: the neighbour still needs the block
-		rc = kpt_unmap_range(block_va(nr), SZ_2M);
-		if (rc)
-			return rc;
-		memmap_free(arch_pte_pa(pte), SZ_2M, altmap);
-		memmap_bytes -= SZ_2M;
-	} else {
-		rc = kpt_unmap_range(section_memmap_va(nr), SECTION_MEMMAP_SIZE);
-		if (rc)
-			return rc;
-		memmap_free(arch_pte_pa(pte), SECTION_MEMMAP_SIZE, altmap);
-		memmap_bytes -= SECTION_MEMMAP_SIZE;
-	}
+	if (level == 1 && has_memmap(nr ^ 1))
+		goto done; // shared: the neighbour still needs the block
+	uintptr_t va = level == 1 ? block_va(nr) : section_memmap_va(nr);
+	uint64_t size = level == 1 ? SZ_2M : SECTION_MEMMAP_SIZE;
+	phys_addr_t pa = arch_pte_pa(pte);
+	// Whole leaves this file mapped: no split, no allocation, so this cannot fail.
+	if (WARN_ON(kpt_unmap_gather(g, va, size)))
+		return;
+	if (from_altmap(pa, altmap))
+		memmap_free(pa, size, altmap);
+	else if (!(ms->flags & SECTION_MEMMAP_ON_MEMORY))
+		kpt_gather_defer(g, pa, size);
+	memmap_bytes -= size;
 done:
 	ms->flags &= (uint8_t)~(SECTION_MEMMAP | SECTION_MEMMAP_ON_MEMORY);
-	return 0;
 }
 
 int vmemmap_populate(unsigned long nr, unsigned long count, struct vmem_altmap *altmap)
@@ -180,11 +184,16 @@ int vmemmap_populate(unsigned long nr, unsigned long count, struct vmem_altmap *
 		if (rc) {
 			pr_err("vmemmap: populating section %lu failed (%d)", i, rc);
 			// Undo from the top so shared 2 MiB leaves go when their last user does.
+			struct kpt_gather g;
+			kpt_gather_init(&g, memmap_release);
 			while (i-- > nr)
-				depopulate_one(i, altmap);
+				depopulate_one(&g, i, altmap);
+			kpt_gather_finish(&g);
 			return rc;
 		}
 	}
+	// One fence for the whole range (TLB rule, docs/locking.md): no hart uses these yet.
+	arch_flush_tlb_after_map(block_va(nr), block_va(nr + count + 1));
 	return 0;
 }
 
@@ -193,10 +202,10 @@ int vmemmap_depopulate(unsigned long nr, unsigned long count, struct vmem_altmap
 	assert_hotplug_writer();
 	if (!count || nr >= nr_mem_sections || count > nr_mem_sections - nr)
 		return -EINVAL;
-	for (unsigned long i = nr; i < nr + count; i++) {
-		int rc = depopulate_one(i, altmap);
-		if (rc)
-			return rc;
-	}
+	struct kpt_gather g;
+	kpt_gather_init(&g, memmap_release);
+	for (unsigned long i = nr; i < nr + count; i++)
+		depopulate_one(&g, i, altmap);
+	kpt_gather_finish(&g); // one fence for the range
 	return 0;
 }

@@ -8,7 +8,7 @@
  * like an ASan report would.
  *
  * Interface: fuzz_fail, FUZZ_CHECK, struct fuzz_in with fin_u8/fin_u16/fin_u32/fin_u64/fin_bytes/
- * fin_pick, fuzz_log_tail (a target's hook for the report).
+ * fin_pick.
  */
 #ifndef RVMM_FUZZ_H
 #define RVMM_FUZZ_H
@@ -18,11 +18,8 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Print "fuzz: invariant: <what>" and the log tail, then abort(). */
+/* Print the log tail and "fuzz: invariant: <what>", then abort(). */
 __attribute__((format(printf, 1, 2), noreturn)) void fuzz_fail(const char *fmt, ...);
-
-/* Prints the target's captured kernel log for fuzz_fail (set by its printk stand-in). */
-extern void (*fuzz_log_tail)(void);
 
 #define FUZZ_CHECK(cond, ...)                                                                      \
 	do {                                                                                       \

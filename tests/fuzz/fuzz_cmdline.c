@@ -18,8 +18,8 @@
 #include <rvmm/errno.h>
 
 #include "fuzz.h"
+#include "log.h"
 
-void fuzz_log_clear(void);
 
 #define MAX_LEN	 4096 /* CMDLINE_MAX_LEN */
 #define WORD_LEN 128  /* CMDLINE_WORD_LEN */
@@ -175,7 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool terminated = memchr(data, '\0', size) != NULL;
 	char *s;
 
-	fuzz_log_clear();
+	log_clear();
 	if (size > MAX_LEN && !terminated) {
 		s = malloc(size);
 		memcpy(s, data, size);

@@ -29,8 +29,8 @@
 #include <rvmm/platform.h>
 
 #include "fuzz.h"
+#include "log.h"
 
-void fuzz_log_clear(void);
 
 struct platform platform; /* main.c's on the target; platform_print reads its argument only */
 
@@ -98,7 +98,7 @@ static void parse_blob(const void *blob, size_t size)
 	int rc;
 
 	memcpy(copy, blob, size);
-	fuzz_log_clear();
+	log_clear();
 	rc = platform_parse(&plat, copy, size);
 	check_platform(&plat, rc);
 	if (rc == 0) {

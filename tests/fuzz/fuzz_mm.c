@@ -17,7 +17,7 @@
  *   offline    offline_pages(2 MiB pieces of the hot area): migrates the movable slots in it
  *   bad        one of the four steps on a range that must be refused: unaligned, empty,
  *              wrapping, beyond max_phys, over boot memory, holding the kernel image
- *   failnth    fault injection: the next step fails its Nth allocation (mhp_fail_nth)
+ *   failnth    fault injection: the next step fails its Nth allocation (fault_inject_set)
  *   hart       run on another (simulated) hart: a different per-hart page cache
  *
  * The model (struct model) knows which hot sections are present, which pieces are online and in
@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include <rvmm/errno.h>
+#include <rvmm/fault_inject.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/migrate.h>
 #include <rvmm/page_alloc.h>
@@ -330,9 +331,9 @@ static void hot_step(enum step st, int first, int n, int zone, bool mom)
 		 st == ADD && mom ? " memmap_on_memory" : "");
 	must = predict(st, first, n, zone, &busy_ok);
 	fz_snap_take(&before);
-	mhp_fail_nth = fail_nth;
+	fault_inject_set(fail_nth);
 	rc = run_step(st, pa, (uint64_t)n * unit, zone, mom ? MHP_MEMMAP_ON_MEMORY : 0);
-	mhp_fail_nth = 0;
+	fault_inject_set(0);
 	if (!must)
 		FUZZ_CHECK(rc < 0, "%s succeeded; the model says it must fail", what);
 	else if (rc)
@@ -493,7 +494,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = {data, size};
 
-	sim_log_clear();
+	log_clear();
 	fail_nth = 0;
 	for (int k = 0; k < MAX_STEPS && !fin_empty(&in); k++)
 		step(&in);

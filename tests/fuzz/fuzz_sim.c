@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
  * Boot-once, reset-after-every-input for the fuzz targets over the mm simulation (fuzz_sim.h),
- * the invariant checks they share, and the stand-ins those targets need instead of
- * tests/host/sim/test_main.c (test_fail) and the arch's console input.
+ * the invariant checks they share, and the stand-ins those targets need for the arch's console
+ * input.
  *
  * Interface: fz_boot, fz_snap_take, fz_snap_diff, fz_boot_piece_zone, fz_reset, fz_check_locks,
- * fz_check_buddy, fz_check_mm, test_fail, fuzz_log_tail, console_idle.
+ * fz_check_buddy, fz_check_mm, console_idle.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <rvmm/fault_inject.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
 #include <rvmm/page_alloc.h>
@@ -21,23 +22,8 @@
 #include "fuzz_sim.h"
 #include "test.h"
 
-void (*fuzz_log_tail)(void) = sim_log_dump;
-
 /* kernel/console.c's line editor wants this from the arch; console_loop never runs here. */
 void console_idle(void) {}
-
-/* sim_check_buddy reports through test_fail (tests/host/sim/test.h): keep the reason. */
-static char reason[1024];
-
-void test_fail(const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-	int n = snprintf(reason, sizeof(reason), "%s:%d: ", file, line);
-
-	va_start(ap, fmt);
-	vsnprintf(reason + n, sizeof(reason) - (size_t)n, fmt, ap);
-	va_end(ap);
-}
 
 /* Sections as boot left them. */
 static struct mem_section *boot_sec;
@@ -91,7 +77,7 @@ const char *fz_snap_diff(const struct fz_snap *a, const struct fz_snap *b)
 void fz_boot(const struct sim_config *cfg)
 {
 	if (sim_boot(cfg)) {
-		sim_log_dump();
+		log_dump();
 		fprintf(stderr, "fuzz: sim_boot failed\n");
 		exit(1);
 	}
@@ -173,7 +159,7 @@ void fz_reset(void)
 	bool changed = true;
 	int failed = 0;
 
-	mhp_fail_nth = 0;
+	fault_inject_set(0);
 	/* A piece of ZONE_NORMAL may hold the vmemmap of a section added later: several passes. */
 	for (int pass = 0; pass < 8 && changed; pass++) {
 		changed = false;
@@ -201,8 +187,8 @@ void fz_check_locks(const char *after)
 
 void fz_check_buddy(const char *after)
 {
-	reason[0] = '\0';
-	FUZZ_CHECK(sim_check_buddy(NULL, 0, 0) == 0, "after %s: %s", after, reason);
+	/* A broken invariant ends in test_fail (fuzz_fail.c), which aborts with the reason. */
+	FUZZ_CHECK(sim_check_buddy(NULL, 0, 0) == 0, "after %s", after);
 }
 
 void fz_check_mm(const char *after)

@@ -51,27 +51,6 @@ extern const struct virtio_driver virtio_mem_driver;
 const struct virtio_driver *const virtio_drivers[] = {&virtio_mem_driver};
 const size_t virtio_nr_drivers = 1;
 
-/* host_main.c's, which is not linked: the stubs report through it. */
-void host_fail(const char *file, int line, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fuzz_fail("%s:%d: %s", file, line, msg);
-}
-
-static void print_log(void)
-{
-	const char *log = host_log();
-	size_t n = strlen(log);
-
-	fprintf(stderr, "---- kernel log (tail) ----\n%s\n----\n", n > 8192 ? log + n - 8192 : log);
-}
-void (*fuzz_log_tail)(void) = print_log;
-
 static struct vmem_dev *dev;
 static struct virtio_device *vdev;
 static struct fuzz_in in; /* the input: events, and the lies told in on_notify */
@@ -169,7 +148,7 @@ static void check(const char *after)
 		   fake_hp.first_violation);
 	FUZZ_CHECK(!rw_is_held(&hotplug_lock), "after %s: hotplug_lock held", after);
 	/* Memory plugged before the driver came is the device's until UNPLUG_ALL is through. */
-	if (!vm || !truthful || vm->running || vm->unplug_all_pending)
+	if (!vm || !truthful || spin_is_locked(&vm->lock) || vm->unplug_all_pending)
 		return;
 	FUZZ_CHECK(vmem_plugged_blocks(vm) == vmem_dev_plugged_blocks(dev),
 		   "after %s: driver has %u blocks plugged, the device %lu", after,
@@ -344,7 +323,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	long pages = host_pages_in_use();
 
 	in = (struct fuzz_in){data, size};
-	host_log_clear();
+	log_clear();
 	configure();
 	if (virtio_register_device(vdev) == 0 && bound()) {
 		for (int k = 0; k < MAX_EVENTS && !fin_empty(&in); k++)

@@ -16,17 +16,18 @@ HOST_MM_SRCS := kernel/lock.c kernel/mm/memblock.c kernel/mm/pgtable.c kernel/mm
 	kernel/mm/mm_init.c kernel/mm/hotplug_lock.c kernel/mm/ptdump.c kernel/mm/meminfo.c \
 	kernel/mm/memtest.c kernel/mm/mm_cmds.c kernel/mm/hotplug.c kernel/mm/page_isolation.c \
 	kernel/mm/migrate.c kernel/mm/hotplug_cmds.c kernel/mm/stress.c kernel/mm/mmcheck.c \
-	kernel/mm/section_map.c \
-	kernel/cmdline.c
+	kernel/mm/section_map.c kernel/mm/mem_ranges.c \
+	kernel/cmdline.c kernel/fault_inject.c
 HM_PARSE_SRC := kernel/parse.c
 HOST_SIM_SRCS := tests/host/sim/sim_arch.c tests/host/sim/sim_boot.c \
-	tests/host/sim/sim_printk.c tests/host/sim/sim_console.c tests/host/sim/sim_check.c \
-	tests/host/sim/test_main.c tests/host/common/runner.c lib/errname.c $(HM_PARSE_SRC)
+	tests/host/common/printk.c tests/host/sim/sim_console.c tests/host/sim/sim_check.c \
+	tests/host/common/test_main.c lib/errname.c $(HM_PARSE_SRC)
 
 HM_CC ?= gcc
 HM_BUILD := build/host/mm
 HM_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HM_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(HM_SANITIZE) -Iinclude -Itests/host/sim \
+	-Itests/host/common \
 	-DLOCKDEP=1 -MMD -MP
 HM_OBJS := $(patsubst %.c,$(HM_BUILD)/obj/%.o,$(HOST_MM_SRCS) $(HOST_SIM_SRCS))
 HM_TESTS := test_lock test_memblock test_kpt test_vmemmap test_buddy test_deferred test_report \

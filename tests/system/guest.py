@@ -18,6 +18,11 @@ class GuestError(Exception):
     pass
 
 
+class Skip(Exception):
+    """Raised by a system test that cannot run here; the message says why. tests/run.py reports
+    it as `SKIP: name: why` and counts it apart from passes and failures."""
+
+
 class Guest:
     def __init__(self, mem="1G", smp=1, args="", extra="", env=None, vmem=None, dtb=None,
                  icount=False, qemu=None):

@@ -14,7 +14,7 @@ import tempfile
 import time
 
 from guest import ROOT, Guest
-from vmem_guest import patched_qemu
+from vmem_guest import require_patched_qemu
 
 GDB = "gdb-multiarch"
 OBJCOPY = "riscv64-unknown-elf-objcopy"
@@ -253,9 +253,7 @@ def test_help_and_usage():
 
 
 def test_vmem_matches_console():
-    if not patched_qemu():
-        print("SKIP: gdb/vmem: the patched QEMU is not built (make qemu)")
-        return
+    require_patched_qemu()
     with tempfile.TemporaryDirectory(prefix="rvmm-gdb-") as d:
         env = {"VMEM_REQUESTED": "512M", "QMP_SOCK": f"{d}/qmp.sock", "MON_SOCK": f"{d}/mon.sock"}
         with start(vmem="1G", env=env) as g:

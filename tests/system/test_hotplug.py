@@ -108,7 +108,7 @@ BAD = [
     (f"hotadd 0xc0001000 128M", "not aligned to sections"),
     (f"hotadd {HOT} 100M", "not aligned to sections"),
     ("hotadd 0x200000000 128M", "not RAM the device tree describes"),
-    ("hotadd 0x80000000 128M", "not RAM the device tree describes"),
+    ("hotadd 0x80000000 128M", "section 16 at 0x80000000 is already added"),
     (f"hotadd {HOT} 256M", "is already added"),
     ("hotremove 0xd0000000 128M", "is not added"),
     (f"hotremove {HOT} 128M", "is online (offline it first)"),
@@ -131,8 +131,9 @@ def test_bad_ranges_change_nothing():
             out = g.cmd(line)
             assert msg in out, f"{line}: {out}"
             assert figures(g) == before, line
-            assert re.sub(r"\s+\d+\s+(boot|hotplug)", "", g.cmd("sections")) == \
-                re.sub(r"\s+\d+\s+(boot|hotplug)", "", sections), line
+            # Free counts move, and idle harts write deferred descriptors meanwhile.
+            strip = r"\s+\d+\s+(boot|hotplug)( deferred)?"
+            assert re.sub(strip, "", g.cmd("sections")) == re.sub(strip, "", sections), line
 
 
 def test_failalloc_rolls_back():
@@ -147,3 +148,100 @@ def test_failalloc_rolls_back():
         assert "hotadd: 128 MiB" in g.cmd(f"hotadd {HOT} 128M")
         assert "hotremove: 128 MiB" in g.cmd(f"hotremove {HOT} 128M")
         assert figures(g) == before
+
+
+def hidden_round_trip(mem):
+    """-m 4G, mem=MEM: every byte of hidden RAM goes online (the part of a section mem= cut in two
+    into that section, the rest hot-added), is memtested, comes back out; every figure returns and
+    the section map's online total is the RAM mem= kept (rounded down to 2 MiB)."""
+    with Guest(mem="4G", smp=2, args=f"mem={mem}").start(timeout=120) as g:
+        before = settled(g)
+        out = g.cmd("sections")
+        tail = [(int(a, 16), int(b, 16)) for a, b in
+                re.findall(r"0x([0-9a-f]+)-0x([0-9a-f]+)  RAM above mem= in section", out)]
+        hot = [(int(a, 16), int(b, 16)) for a, b in
+               re.findall(r"0x([0-9a-f]+)-0x([0-9a-f]+)  RAM above mem= \(hot-add", out)]
+        assert hot and hot[-1][1] == 0x180000000, out
+        cut = (tail or hot)[0][0]
+        kept = (cut - 0x80000000) >> 20
+        m = re.search(r"online (\d+) MiB \(Normal (\d+), Movable 0\)", g.cmd("sections --map"))
+        assert m and int(m.group(1)) == kept, (kept, m and m.group(0))
+        for s, e in tail:
+            out = g.cmd(f"online {s:#x} {e - s:#x}")
+            assert re.search(r"online: \d+ MiB at .* to Normal", out), out
+        for s, e in hot:
+            out = g.cmd(f"plug {s:#x} {e - s:#x}", timeout=120)
+            assert re.search(r"plug: \d+ MiB at", out), out
+        plugged = figures(g)
+        assert plugged["MemTotal"] - before["MemTotal"] == (0x180000000 - cut) >> 10, (before, plugged)
+        assert "added but offline 0 MiB" in g.cmd("sections --map")
+        out = g.cmd("memtest", timeout=300)
+        assert re.search(r"memtest: ok \((\d+) MiB\)", out), out
+        assert "mmcheck: ok" in g.cmd("mmcheck", timeout=120)
+        for s, e in hot:
+            out = g.cmd(f"unplug {s:#x} {e - s:#x}", timeout=120)
+            assert re.search(r"unplug: \d+ MiB at", out), out
+        for s, e in tail:
+            out = g.cmd(f"offline {s:#x} {e - s:#x}")
+            assert re.search(r"offline: \d+ MiB at", out), out
+        assert figures(g) == before
+        assert "mmcheck: ok" in g.cmd("mmcheck", timeout=120)
+
+
+def test_hidden_ram_mem_512m():
+    hidden_round_trip("512M")  # the early 1 GiB window reaches hidden RAM
+
+
+def test_hidden_ram_mem_700m():
+    hidden_round_trip("700M")  # section 21 cut in two
+
+
+def test_hidden_ram_mem_1536m():
+    hidden_round_trip("1536M")
+
+
+def test_hidden_ram_mem_3073m():
+    hidden_round_trip("3073M")  # 3G + 1M: cut at 2 MiB
+
+
+def test_tlb_rule_svvptc_or_fence():
+    """The TLB rule (docs/locking.md): QEMU's default hart has Svvptc, so new mappings fence only the
+    hart that made them; without it every hart is fenced through SBI RFENCE after hot-add. Both
+    ways, the other harts then use the new memory (stress runs on all of them) and mmcheck is clean."""
+    for cpu, svvptc in (("rv64", True), ("rv64,svvptc=false", False)):
+        with Guest(mem="4G", smp=4, args="mem=1G", env={"CPU": cpu}).start(timeout=120) as g:
+            assert ("mm: every hart has svvptc" in g.cmd("dmesg")) == svvptc, cpu
+            out = g.cmd(f"plug {HOT} 1G", timeout=120)
+            assert re.search(r"plug: 1024 MiB at 0xc0000000", out), out
+            out = g.cmd("stress 3", timeout=120)
+            assert re.search(r"stress: ok: \d+ s on 4 harts: [1-9]\d* operations", out), (cpu, out)
+            out = g.cmd(f"unplug {HOT} 1G", timeout=120)
+            assert re.search(r"unplug: 1024 MiB at 0xc0000000", out), out
+            assert "mmcheck: ok (8 sections" in g.cmd("mmcheck", timeout=120)
+
+
+def test_console_refuses_driver_ranges():
+    """The range registry under QEMU: with virtio-mem plugged to 1 GiB, the console refuses to
+    offline, hot-remove, online or hot-add any of the device's region, naming its owner, and
+    nothing changes (the issue's reproduction: `offline 0x13fe00000 2M` used to succeed and block
+    the whole GiB for good); the host then gets its memory back."""
+    from vmem_guest import GiB, VmemGuest, patched_qemu
+    if not patched_qemu():
+        print("SKIP: console_refuses_driver_ranges: the patched QEMU is not built (make qemu)")
+        return
+    with VmemGuest(mem="2G", smp=2) as v:
+        g = v.g
+        v.resize(1 * GiB)
+        m = re.search(r"device region (.+?): 0x([0-9a-f]+)-", g.cmd("sections --map"))
+        assert m, g.cmd("sections --map")
+        owner, base = m.group(1), int(m.group(2), 16)
+        before = g.meminfo()
+        top = base + GiB - (2 << 20)
+        for line in (f"offline {top:#x} 2M", f"hotremove {base:#x} 128M", f"online {base:#x} 2M",
+                     f"hotadd {base + GiB:#x} 128M", f"unplug {base:#x} 128M"):
+            out = g.cmd(line)
+            assert f"belongs to {owner} (its driver plugs and unplugs it)" in out, (line, out)
+        assert g.meminfo()["MemTotal"] == before["MemTotal"]
+        v.resize(0)
+        assert v.size() == 0 and v.plugged_kb() == 0
+        assert "mmcheck: ok" in g.cmd("mmcheck", timeout=120)

@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 from guest import ROOT, Guest
-from vmem_guest import GiB, MiB, VmemGuest, patched_qemu
+from vmem_guest import GiB, MiB, VmemGuest, patched_qemu, require_patched_qemu
 
 SECTION_SHIFT = 27
 LOG_LINE = re.compile(r"^\[\s*\d+\.\d{6}\] ", re.M)
@@ -154,9 +154,7 @@ def test_section_map_1t_is_a_screenful():
 
 
 def test_vmem_map_agrees_with_vmem():
-    if not patched_qemu():
-        print("SKIP: vmem map: the patched QEMU is not built (make qemu)")
-        return
+    require_patched_qemu()
     with VmemGuest(block="2M", smp=2) as v:
         v.resize(1 * GiB + 64 * MiB)
         out = v.g.cmd("vmem map")

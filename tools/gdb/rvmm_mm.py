@@ -22,6 +22,7 @@ PG_FLAGS = ["reserved", "buddy", "movable", "isolated", "pgtable", "offline", "v
             "pcp", "handle"]  # include/rvmm/mm.h, bit 0 upwards
 SECTION_FLAGS = {"memmap": 1 << 0, "memmap_on_memory": 1 << 1, "deferred": 1 << 2,
                  "boot": 1 << 3}  # include/rvmm/section.h
+SUBSECTION_PAGES = 512  # 2 MiB of 4 KiB pages: one online_map bit (include/rvmm/section.h)
 LEAF_NAMES = ["4K", "2M", "1G", "512G"]
 SZ_1G = 1 << 30
 
@@ -188,7 +189,8 @@ def memblock_free_pages(m, lo, hi):
 
 def free_per_section(m, secs, shift, lo, hi):
     """{section nr: free pages on the buddy lists} for [lo, hi), as meminfo.c's
-    free_per_section (per-hart caches not included; deferred sections: memblock's free count)."""
+    free_per_section (per-hart caches not included; deferred sections: their free count, as
+    deferred_free_pages)."""
     page_t = gdb.lookup_type("struct page")
     lru_off = next(f.bitpos // 8 for f in page_t.fields() if f.name is None or f.name == "lru")
     vmemmap = m.layout("vmemmap_base")
@@ -209,8 +211,18 @@ def free_per_section(m, secs, shift, lo, hi):
                     free[nr] += 1 << o
                 node, seen = m.u64(node), seen + 1
     for nr, v in secs.items():
-        if lo <= nr < hi and int(v["flags"]) & SECTION_FLAGS["deferred"]:
+        flags = int(v["flags"])
+        if not (lo <= nr < hi and flags & SECTION_FLAGS["deferred"]):
+            continue
+        if flags & SECTION_FLAGS["boot"]:
             free[nr] = memblock_free_pages(m, nr << shift, (nr + 1) << shift)
+        elif enum_names("enum section_state", "SECTION_").get(int(v["state"])) == "online":
+            # hot-plugged, never used: every online page but its own memmap (deferred.c)
+            online_map = int(v["online_map"]) & U64
+            own = int(v["nr_vmemmap_pages"]) if online_map & 1 else 0
+            free[nr] = bin(online_map).count("1") * SUBSECTION_PAGES - own
+        else:
+            free[nr] = 0
     return free
 
 

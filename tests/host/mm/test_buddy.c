@@ -106,7 +106,7 @@ static int random_run(uint64_t seed, int ops, bool movable_zone)
 	if (sim_check_buddy(map, base, end))
 		return 1;
 	// Fully coalesced: every initialised free range is made of max-order blocks where aligned.
-	CHECK(!sim_log_has("<err>"));
+	CHECK(!log_has("<err>"));
 	free(map);
 	free(blocks);
 	return 0;
@@ -144,11 +144,11 @@ static int double_free(void)
 	free_pages(p, 2);
 	uint64_t free1 = total_free_pages();
 	struct page saved = *p;
-	sim_log_clear();
+	log_clear();
 	free_pages(p, 2);
 	char want[96];
 	snprintf(want, sizeof(want), "double free of pfn 0x%llx", (unsigned long long)pfn);
-	CHECK(sim_log_has(want));
+	CHECK(log_has(want));
 	CHECK_EQ(total_free_pages(), free1);
 	CHECK(!memcmp(&saved, p, sizeof(saved)));
 
@@ -156,18 +156,18 @@ static int double_free(void)
 	struct page *q = alloc_pages(0, GFP_KERNEL);
 	free_pages(q, 0);
 	free1 = total_free_pages();
-	sim_log_clear();
+	log_clear();
 	free_pages(q, 0);
-	CHECK(sim_log_has("double free"));
+	CHECK(log_has("double free"));
 	CHECK_EQ(total_free_pages(), free1);
 
 	// Wrong order, and a tail page.
 	struct page *r = alloc_pages(3, GFP_KERNEL);
-	sim_log_clear();
+	log_clear();
 	free_pages(r, 2);
-	CHECK(sim_log_has("freed as order 2, allocated as order 3"));
+	CHECK(log_has("freed as order 2, allocated as order 3"));
 	free_pages(r + 1, 0);
-	CHECK(sim_log_has("double free"));
+	CHECK(log_has("double free"));
 	free_pages(r, 3);
 	return sim_check_buddy(NULL, 0, 0);
 }
@@ -177,18 +177,18 @@ static int free_reserved(void)
 	CHECK_RC(boot_default());
 	uint64_t free1 = total_free_pages();
 	pfn_t kpfn = SIM_KERNEL_PA >> PAGE_SHIFT;
-	sim_log_clear();
+	log_clear();
 	free_pages(pfn_to_page(kpfn), 0);
 	char want[96];
 	snprintf(want, sizeof(want), "pfn 0x%llx is reserved", (unsigned long long)kpfn);
-	CHECK(sim_log_has(want));
+	CHECK(log_has(want));
 	CHECK_EQ(total_free_pages(), free1);
 	CHECK(pfn_to_page(kpfn)->flags & PG_reserved);
 	// Firmware range, and a pfn in an absent section (descriptor not even mapped).
 	free_pages(pfn_to_page(SIM_RAM_BASE >> PAGE_SHIFT), 0);
-	CHECK(sim_log_has("pfn 0x80000 is reserved"));
+	CHECK(log_has("pfn 0x80000 is reserved"));
 	free_pages(pfn_to_page(GiB(64) >> PAGE_SHIFT), 0);
-	CHECK(sim_log_has("pfn 0x1000000 is not in online memory"));
+	CHECK(log_has("pfn 0x1000000 is not in online memory"));
 	CHECK_EQ(total_free_pages(), free1);
 	return sim_check_buddy(NULL, 0, 0);
 }
@@ -289,6 +289,11 @@ static int memmap_on_memory_online(void)
 	// Each section's first 256 pages hold its descriptors: managed, in use, never free.
 	CHECK_EQ(zone_managed_pages(ZONE_MOVABLE), 2 * PAGES_PER_SECTION);
 	CHECK_EQ(zone_free_pages(ZONE_MOVABLE), 2 * PAGES_PER_SECTION - 512);
+	// Descriptors deferred until something needs them: here.
+	CHECK(section_get(pa >> SECTION_SHIFT)->flags & SECTION_DEFERRED);
+	deferred_init_pfn(PFN_DOWN(pa));
+	deferred_init_pfn(PFN_DOWN(pa) + PAGES_PER_SECTION);
+	CHECK_EQ(zone_free_pages(ZONE_MOVABLE), 2 * PAGES_PER_SECTION - 512);
 	CHECK(pfn_to_page(PFN_DOWN(pa) + PAGES_PER_SECTION + 255)->flags & PG_vmemmap);
 	CHECK(!(pfn_to_page(PFN_DOWN(pa) + PAGES_PER_SECTION + 256)->flags & PG_reserved));
 	CHECK(pfn_to_page(PFN_DOWN(pa))->flags & PG_vmemmap);
@@ -304,18 +309,18 @@ static int memmap_on_memory_online(void)
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
-		{ random_long, "random_long" },
-		{ random_seed2, "random_seed2" },
-		{ random_seed3, "random_seed3" },
-		{ random_seed4, "random_seed4" },
-		{ random_two_zones, "random_two_zones" },
-		{ coalesce_full, "coalesce_full" },
-		{ double_free, "double_free" },
-		{ free_reserved, "free_reserved" },
-		{ gfp_zones, "gfp_zones" },
-		{ exhaust_null, "exhaust_null" },
-		{ isolate_offline, "isolate_offline" },
-		{ memmap_on_memory_online, "memmap_on_memory_online" },
+		CASE(random_long),
+		CASE(random_seed2),
+		CASE(random_seed3),
+		CASE(random_seed4),
+		CASE(random_two_zones),
+		CASE(coalesce_full),
+		CASE(double_free),
+		CASE(free_reserved),
+		CASE(gfp_zones),
+		CASE(exhaust_null),
+		CASE(isolate_offline),
+		CASE(memmap_on_memory_online),
 	};
 	return test_main("buddy", cases, ARRAY_SIZE(cases), argc, argv);
 }

@@ -79,7 +79,7 @@ static int step_completes(void)
 	CHECK_EQ(deferred_init_pending(), 0);
 	uint64_t when;
 	CHECK(deferred_init_done(&when));
-	CHECK(sim_log_has("mm: deferred init done: 16 sections (16 MiB of descriptors) in "));
+	CHECK(log_has("mm: deferred init done: 16 sections (16 MiB of descriptors) in "));
 	CHECK_EQ(total_free_pages(), free0);
 	CHECK(!deferred_init_step());
 	CHECK(pfn_to_page(PFN_DOWN(0xb0004000))->flags & PG_reserved);
@@ -164,12 +164,12 @@ static int boot_time_scaling(void)
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
-		{ boot_untouched, "boot_untouched" },
-		{ alloc_triggers, "alloc_triggers" },
-		{ step_completes, "step_completes" },
-		{ pfn_on_demand, "pfn_on_demand" },
-		{ boot_1t, "boot_1t" },
-		{ boot_time_scaling, "boot_time_scaling" },
+		CASE(boot_untouched),
+		CASE(alloc_triggers),
+		CASE(step_completes),
+		CASE(pfn_on_demand),
+		CASE(boot_1t),
+		CASE(boot_time_scaling),
 	};
 	return test_main("deferred", cases, ARRAY_SIZE(cases), argc, argv);
 }

@@ -186,10 +186,12 @@ static spinlock_t l_zone = SPINLOCK_INIT("zone", LOCK_CLASS_ZONE);
 static spinlock_t l_zone2 = SPINLOCK_INIT("zone2", LOCK_CLASS_ZONE);
 static spinlock_t l_io = SPINLOCK_INIT("ioremap", LOCK_CLASS_VMEM);
 static rwlock_t l_hotplug = RWLOCK_INIT("hotplug", LOCK_CLASS_HOTPLUG);
+static spinlock_t l_virtio_mem = SPINLOCK_INIT("virtio-mem", LOCK_CLASS_VIRTIO_MEM);
 
 static void take_lock(int i)
 {
-	spinlock_t *s[] = { NULL, &l_kpt_, &l_migrate, &l_movable, &l_zone, &l_zone2, &l_io };
+	spinlock_t *s[] = { NULL,     &l_kpt_, &l_migrate, &l_movable, &l_zone,
+			    &l_zone2, &l_io,   NULL,       &l_virtio_mem };
 	if (i == 0)
 		read_lock(&l_hotplug);
 	else if (i == 7)
@@ -200,13 +202,15 @@ static void take_lock(int i)
 
 static void on_abort(int sig __unused)
 {
-	_exit(sim_log_has("lockdep: taking") ? 42 : 1);
+	_exit(log_has("lockdep: taking") ? 42 : 1);
 }
 
 static int lockdep_table(void)
 {
-	enum { HP_R = 0, KPT = 1, MIG = 2, MOV = 3, ZONE = 4, ZONE2 = 5, IO = 6, HP_W = 7 };
+	enum { HP_R = 0, KPT = 1, MIG = 2, MOV = 3, ZONE = 4, ZONE2 = 5, IO = 6, HP_W = 7, VMEM = 8 };
 	static const struct order_case cases[] = {
+		{ "virtio-mem > hotplug(write)", VMEM, HP_W, false },
+		{ "hotplug(write) > virtio-mem", HP_W, VMEM, true },
 		{ "hotplug(read) > kpt", HP_R, KPT, false },
 		{ "hotplug(write) > zone", HP_W, ZONE, false },
 		{ "ioremap > kpt", IO, KPT, false },
@@ -227,7 +231,7 @@ static int lockdep_table(void)
 		pid_t pid = fork();
 		if (pid == 0) {
 			signal(SIGABRT, on_abort);
-			sim_log_clear();
+			log_clear();
 			take_lock(cases[i].outer);
 			take_lock(cases[i].inner);
 			_exit(0);
@@ -290,7 +294,7 @@ static int allocator_threads(void)
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_join(t[i], NULL);
 	CHECK(!bad);
-	CHECK(!sim_log_has("<err>"));
+	CHECK(!log_has("<err>"));
 	CHECK_EQ(total_free_pages(), free0);
 	return sim_check_buddy(NULL, 0, 0);
 }
@@ -298,13 +302,13 @@ static int allocator_threads(void)
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
-		{ spin_exclusion, "spin_exclusion" },
-		{ trylock, "trylock" },
-		{ rw_exclusion, "rw_exclusion" },
-		{ writer_preference, "writer_preference" },
-		{ lockdep_order, "lockdep_order" },
-		{ lockdep_table, "lockdep_table" },
-		{ allocator_threads, "allocator_threads" },
+		CASE(spin_exclusion),
+		CASE(trylock),
+		CASE(rw_exclusion),
+		CASE(writer_preference),
+		CASE(lockdep_order),
+		CASE(lockdep_table),
+		CASE(allocator_threads),
 	};
 	return test_main("lock", cases, ARRAY_SIZE(cases), argc, argv);
 }

@@ -131,8 +131,8 @@ static int boot_nothing_lost(void)
 		.mem_limit = MiB(1800),
 	};
 	CHECK_RC(sim_boot(&cfg));
-	CHECK_EQ(memblock_memory_total(), MiB(1800) - 0x800); // cut at a page boundary
-	CHECK_EQ(memblock_mem_limit_pa(), 0x100000000 + MiB(800) - PAGE_SIZE);
+	CHECK_EQ(memblock_memory_total(), MiB(1798) + 0x800); // cut at a 2 MiB boundary
+	CHECK_EQ(memblock_mem_limit_pa(), 0x100000000 + MiB(798));
 	CHECK_EQ(memblock_hidden_count(), 1);
 	uint64_t expect = memblock_free_pages();
 	CHECK_EQ(expect, (memblock_memory_total() - 0x800 - memblock_reserved_total(-1)) >> PAGE_SHIFT);
@@ -178,11 +178,11 @@ static int boot_errors(void)
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
-		{ add_merge, "add_merge" },
-		{ alloc_topdown, "alloc_topdown" },
-		{ mem_limit_hidden, "mem_limit_hidden" },
-		{ boot_nothing_lost, "boot_nothing_lost" },
-		{ boot_errors, "boot_errors" },
+		CASE(add_merge),
+		CASE(alloc_topdown),
+		CASE(mem_limit_hidden),
+		CASE(boot_nothing_lost),
+		CASE(boot_errors),
 	};
 	return test_main("memblock", cases, ARRAY_SIZE(cases), argc, argv);
 }

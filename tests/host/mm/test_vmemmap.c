@@ -41,9 +41,9 @@ static int state_setter(void)
 	CHECK_EQ(n, 4);
 	for_each_section_in_state(nr, SECTION_PRESENT)
 		return test_fail(__FILE__, __LINE__, "present section %lu", nr), 1;
-	sim_log_clear();
+	log_clear();
 	CHECK_EQ(section_set_state(16, SECTION_PRESENT, SECTION_ABSENT), -EBUSY);
-	CHECK(sim_log_has("section 16: invalid state online"));
+	CHECK(log_has("section 16: invalid state online"));
 	CHECK_EQ(section_state(16), SECTION_ONLINE);
 	CHECK_EQ(section_count(SECTION_ONLINE), online);
 	CHECK_EQ(section_set_state(nr_mem_sections, SECTION_ABSENT, SECTION_PRESENT), -EINVAL);
@@ -213,13 +213,13 @@ static int unlocked_panics(void)
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
-		{ state_setter, "state_setter" },
-		{ boot_leaves, "boot_leaves" },
-		{ hot_sections_no_leak, "hot_sections_no_leak" },
-		{ shared_2m, "shared_2m" },
-		{ altmap, "altmap" },
-		{ touch_unpopulated_faults, "touch_unpopulated_faults" },
-		{ unlocked_panics, "unlocked_panics" },
+		CASE(state_setter),
+		CASE(boot_leaves),
+		CASE(hot_sections_no_leak),
+		CASE(shared_2m),
+		CASE(altmap),
+		CASE(touch_unpopulated_faults),
+		CASE(unlocked_panics),
 	};
 	return test_main("vmemmap", cases, ARRAY_SIZE(cases), argc, argv);
 }

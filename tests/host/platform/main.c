@@ -3,15 +3,16 @@
  * Host tests for the platform layer: parse_u64, the command line, platform_parse on QEMU's and
  * hand-written DTBs, broken blobs and fuzzing, and the dt/bootargs commands.
  *
- *     platform-tests [DTB_DIR]     (default build/host/dtb; `make platform-tests` fills it)
+ *     PLATFORM_DTB_DIR=build/host/dtb platform-tests [case | suite/case]
  *
- * Prints PASS:/FAIL: lines; exits 1 if any case failed.
+ * (`make platform-tests` makes the DTBs and runs it.) Prints PASS:/FAIL: lines; exits 1 if any
+ * case failed.
  */
 #include "harness.h"
 
 #include <rvmm/platform.h>
 
-#include <stdio.h>
+#include <stdlib.h>
 
 const char *dtb_dir = "build/host/dtb";
 
@@ -20,13 +21,11 @@ struct platform platform;
 
 int main(int argc, char **argv)
 {
-	if (argc > 1)
-		dtb_dir = argv[1];
-	run_parse_tests();
-	run_cmdline_tests();
-	run_platform_tests();
-	run_malformed_tests();
-	run_cmds_tests();
-	printf("platform-tests: %d passed, %d failed\n", t_nr_passed, t_nr_failed);
-	return t_nr_failed ? 1 : 0;
+	const struct test_suite suites[] = {parse_u64_suite, cmdline_suite, platform_suite,
+					    fixture_suite,   bad_dtb_suite, malformed_suite,
+					    cmds_suite};
+
+	if (getenv("PLATFORM_DTB_DIR"))
+		dtb_dir = getenv("PLATFORM_DTB_DIR");
+	return test_main_suites(suites, ARRAY_SIZE(suites), argc, argv);
 }

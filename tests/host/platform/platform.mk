@@ -20,16 +20,18 @@ PT_DTC ?= dtc
 
 .PHONY: platform-tests platform-dtbs
 platform-tests: $(PT_BIN) platform-dtbs
-	$(PT_BIN) $(PT_DTB)
+	PLATFORM_DTB_DIR=$(PT_DTB) $(PT_BIN)
 
 include lib/libfdt.mk
 
 PT_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-PT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(PT_SANITIZE) -Iinclude $(LIBFDT_CFLAGS) \
+PT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(PT_SANITIZE) -Iinclude \
+	-Itests/host/common $(LIBFDT_CFLAGS) \
 	-MMD -MP
 PT_SRCS := kernel/platform.c kernel/platform_mem.c kernel/platform_dev.c kernel/platform_pci.c \
 	kernel/platform_print.c kernel/cmdline.c kernel/parse.c kernel/dt_cmds.c \
-	$(wildcard tests/host/platform/*.c) tests/host/common/runner.c
+	$(wildcard tests/host/platform/*.c) tests/host/common/test_main.c \
+	tests/host/common/printk.c
 PT_OBJS := $(patsubst %.c,$(PT_OBJ)/%.o,$(PT_SRCS))
 PT_FDT_OBJS := $(patsubst $(LIBFDT_DIR)/%.c,$(PT_OBJ)/libfdt/%.o,$(LIBFDT_SRCS))
 

@@ -12,121 +12,175 @@
 
 static struct cmdline cl;
 
-static void expect_defaults_except(const char *what)
+static int expect_defaults_except(const char *what)
 {
 	if (!strstr(what, "mem"))
-		EXPECT(cl.mem == 0, "mem = 0x%lx", cl.mem);
+		CHECK_MSG(cl.mem == 0, "mem = 0x%lx", cl.mem);
 	if (!strstr(what, "failalloc"))
-		EXPECT(cl.failalloc == 0, "failalloc = %lu", cl.failalloc);
+		CHECK_MSG(cl.failalloc == 0, "failalloc = %lu", cl.failalloc);
 	if (!strstr(what, "loglevel"))
-		EXPECT(cl.loglevel == -1, "loglevel = %d", cl.loglevel);
+		CHECK_MSG(cl.loglevel == -1, "loglevel = %d", cl.loglevel);
 	if (!strstr(what, "nosmp"))
-		EXPECT(!cl.nosmp, "nosmp set");
+		CHECK_MSG(!cl.nosmp, "nosmp set");
 	if (!strstr(what, "deferred"))
-		EXPECT(cl.deferred_init, "deferred_init off");
+		CHECK_MSG(cl.deferred_init, "deferred_init off");
+	return 0;
 }
 
-// One option with a bad value: rc 1, one message containing msg, the field stays at its default.
-static void bad_case(const char *name, const char *args, const char *msg)
-{
-	t_start("cmdline", name);
-	int rc = cmdline_parse(args, &cl);
-	EXPECT(rc == 1, "rc %d, want 1", rc);
-	EXPECT(cl.nr_bad == 1 && cl.nr_unknown == 0, "nr_bad %d nr_unknown %d", cl.nr_bad,
-	       cl.nr_unknown);
-	EXPECT(log_find(LOG_WARN, msg) >= 0, "no warning \"%s\"", msg);
-	EXPECT(log_lines() == 1, "%d lines printed, want 1", log_lines());
-	expect_defaults_except("");
-	t_finish();
-}
-
-void run_cmdline_tests(void)
+static int cmdline_null_and_empty(void)
 {
 	int rc;
 
-	t_start("cmdline", "null_and_empty");
 	rc = cmdline_parse(NULL, &cl);
-	EXPECT(rc == 0, "NULL: rc %d", rc);
-	expect_defaults_except("");
+	CHECK_MSG(rc == 0, "NULL: rc %d", rc);
+	CHECK_RC(expect_defaults_except(""));
 	rc = cmdline_parse("", &cl);
-	EXPECT(rc == 0, "\"\": rc %d", rc);
-	expect_defaults_except("");
+	CHECK_MSG(rc == 0, "\"\": rc %d", rc);
+	CHECK_RC(expect_defaults_except(""));
 	rc = cmdline_parse("   \t ", &cl);
-	EXPECT(rc == 0, "blanks: rc %d", rc);
-	EXPECT(log_lines() == 0, "printed %d lines", log_lines());
-	t_finish();
+	CHECK_MSG(rc == 0, "blanks: rc %d", rc);
+	CHECK_MSG(log_lines() == 0, "printed %d lines", log_lines());
+	return 0;
+}
 
-	t_start("cmdline", "all_known");
+static int cmdline_all_known(void)
+{
+	int rc;
+
 	rc = cmdline_parse("mem=512M failalloc=100 loglevel=7 nosmp deferred_init=off", &cl);
-	EXPECT(rc == 0, "rc %d", rc);
-	EXPECT(cl.mem == 512UL << 20, "mem 0x%lx", cl.mem);
-	EXPECT(cl.failalloc == 100, "failalloc %lu", cl.failalloc);
-	EXPECT(cl.loglevel == 7, "loglevel %d", cl.loglevel);
-	EXPECT(cl.nosmp, "nosmp not set");
-	EXPECT(!cl.deferred_init, "deferred_init still on");
-	EXPECT(log_lines() == 0, "printed %d lines", log_lines());
-	t_finish();
+	CHECK_MSG(rc == 0, "rc %d", rc);
+	CHECK_MSG(cl.mem == 512UL << 20, "mem 0x%lx", cl.mem);
+	CHECK_MSG(cl.failalloc == 100, "failalloc %lu", cl.failalloc);
+	CHECK_MSG(cl.loglevel == 7, "loglevel %d", cl.loglevel);
+	CHECK_MSG(cl.nosmp, "nosmp not set");
+	CHECK_MSG(!cl.deferred_init, "deferred_init still on");
+	CHECK_MSG(log_lines() == 0, "printed %d lines", log_lines());
+	return 0;
+}
 
-	t_start("cmdline", "hex_and_spacing");
+static int cmdline_hex_and_spacing(void)
+{
+	int rc;
+
 	rc = cmdline_parse("  mem=0x80000000\t\tdeferred_init=on  \n", &cl);
-	EXPECT(rc == 0 && cl.mem == 0x80000000UL && cl.deferred_init, "rc %d mem 0x%lx", rc, cl.mem);
-	t_finish();
+	CHECK_MSG(rc == 0 && cl.mem == 0x80000000UL && cl.deferred_init, "rc %d mem 0x%lx", rc,
+		  cl.mem);
+	return 0;
+}
 
-	t_start("cmdline", "last_one_wins");
+static int cmdline_last_one_wins(void)
+{
+	int rc;
+
 	rc = cmdline_parse("mem=1G mem=2G", &cl);
-	EXPECT(rc == 0 && cl.mem == 2UL << 30, "rc %d mem 0x%lx", rc, cl.mem);
-	t_finish();
+	CHECK_MSG(rc == 0 && cl.mem == 2UL << 30, "rc %d mem 0x%lx", rc, cl.mem);
+	return 0;
+}
 
-	bad_case("mem_garbage", "mem=12x", "cmdline: mem=12x: not a size, ignored");
-	bad_case("mem_overflow", "mem=99999999999999999999",
-		 "cmdline: mem=99999999999999999999: out of range, ignored");
-	bad_case("mem_empty", "mem=", "cmdline: mem=: not a size, ignored");
-	bad_case("mem_no_value", "mem", "cmdline: mem: not a size, ignored");
-	bad_case("loglevel_range", "loglevel=8", "cmdline: loglevel=8: out of range, ignored");
-	bad_case("failalloc_garbage", "failalloc=abc", "cmdline: failalloc=abc: not a number, ignored");
-	bad_case("nosmp_value", "nosmp=1", "cmdline: nosmp=1: takes no value, ignored");
-	bad_case("deferred_bad", "deferred_init=maybe",
-		 "cmdline: deferred_init=maybe: not on or off, ignored");
+// Options with a bad value: rc 1, one message containing msg, the field stays at its default.
+static int cmdline_bad_values(void)
+{
+	static const struct {
+		const char *args, *msg;
+	} bad[] = {
+	    {"mem=12x", "cmdline: mem=12x: not a size, ignored"},
+	    {"mem=99999999999999999999",
+	     "cmdline: mem=99999999999999999999: out of range, ignored"},
+	    {"mem=", "cmdline: mem=: not a size, ignored"},
+	    {"mem", "cmdline: mem: not a size, ignored"},
+	    {"loglevel=8", "cmdline: loglevel=8: out of range, ignored"},
+	    {"failalloc=abc", "cmdline: failalloc=abc: not a number, ignored"},
+	    {"nosmp=1", "cmdline: nosmp=1: takes no value, ignored"},
+	    {"deferred_init=maybe", "cmdline: deferred_init=maybe: not on or off, ignored"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		log_clear();
+		int rc = cmdline_parse(bad[i].args, &cl);
+		CHECK_MSG(rc == 1, "%s: rc %d, want 1", bad[i].args, rc);
+		CHECK_MSG(cl.nr_bad == 1 && cl.nr_unknown == 0, "%s: nr_bad %d nr_unknown %d",
+			  bad[i].args, cl.nr_bad, cl.nr_unknown);
+		CHECK_MSG(log_find(LOG_WARN, bad[i].msg) >= 0, "no warning \"%s\"", bad[i].msg);
+		CHECK_MSG(log_lines() == 1, "%s: %d lines printed, want 1", bad[i].args,
+			  log_lines());
+		CHECK_RC(expect_defaults_except(""));
+	}
+	return 0;
+}
 
-	t_start("cmdline", "bad_value_keeps_others");
+static int cmdline_bad_value_keeps_others(void)
+{
+	int rc;
+
 	rc = cmdline_parse("loglevel=3 mem=12x nosmp", &cl);
-	EXPECT(rc == 1 && cl.loglevel == 3 && cl.nosmp && cl.mem == 0, "rc %d", rc);
-	t_finish();
+	CHECK_MSG(rc == 1 && cl.loglevel == 3 && cl.nosmp && cl.mem == 0, "rc %d", rc);
+	return 0;
+}
 
-	t_start("cmdline", "unknown_reported_once");
+static int cmdline_unknown_reported_once(void)
+{
+	int rc;
+
 	rc = cmdline_parse("foo mem=1G bar=2 foo foo=3", &cl);
-	EXPECT(rc == 2, "rc %d, want 2", rc);
-	EXPECT(cl.nr_unknown == 2, "nr_unknown %d", cl.nr_unknown);
-	EXPECT(strcmp(cl.unknown[0], "foo") == 0 && strcmp(cl.unknown[1], "bar") == 0,
-	       "unknown names '%s' '%s'", cl.unknown[0], cl.unknown[1]);
-	EXPECT(log_count("cmdline: unknown option 'foo' ignored") == 1, "foo reported %d times",
-	       log_count("unknown option 'foo'"));
-	EXPECT(log_find(LOG_WARN, "cmdline: unknown option 'bar' ignored") >= 0, "bar not reported");
-	EXPECT(cl.mem == 1UL << 30, "mem 0x%lx", cl.mem);
-	t_finish();
+	CHECK_MSG(rc == 2, "rc %d, want 2", rc);
+	CHECK_MSG(cl.nr_unknown == 2, "nr_unknown %d", cl.nr_unknown);
+	CHECK_MSG(strcmp(cl.unknown[0], "foo") == 0 && strcmp(cl.unknown[1], "bar") == 0,
+		  "unknown names '%s' '%s'", cl.unknown[0], cl.unknown[1]);
+	CHECK_MSG(log_count("cmdline: unknown option 'foo' ignored") == 1, "foo reported %d times",
+		  log_count("unknown option 'foo'"));
+	CHECK_MSG(log_find(LOG_WARN, "cmdline: unknown option 'bar' ignored") >= 0,
+		  "bar not reported");
+	CHECK_MSG(cl.mem == 1UL << 30, "mem 0x%lx", cl.mem);
+	return 0;
+}
 
-	t_start("cmdline", "many_unknown");
+static int cmdline_many_unknown(void)
+{
+	int rc;
+
 	rc = cmdline_parse("a b c d e f g h i j", &cl);
-	EXPECT(rc == 10 && cl.nr_unknown == 10, "rc %d nr_unknown %d", rc, cl.nr_unknown);
-	EXPECT(strcmp(cl.unknown[CMDLINE_MAX_UNKNOWN - 1], "h") == 0, "last kept '%s'",
-	       cl.unknown[CMDLINE_MAX_UNKNOWN - 1]);
-	EXPECT(log_lines() == 10, "%d lines", log_lines());
-	t_finish();
+	CHECK_MSG(rc == 10 && cl.nr_unknown == 10, "rc %d nr_unknown %d", rc, cl.nr_unknown);
+	CHECK_MSG(strcmp(cl.unknown[CMDLINE_MAX_UNKNOWN - 1], "h") == 0, "last kept '%s'",
+		  cl.unknown[CMDLINE_MAX_UNKNOWN - 1]);
+	CHECK_MSG(log_lines() == 10, "%d lines", log_lines());
+	return 0;
+}
 
-	t_start("cmdline", "long_option");
+static int cmdline_long_option(void)
+{
+	int rc;
+
 	{
 		char args[400];
 		memset(args, 'x', 300);
 		strcpy(args + 300, " nosmp");
 		rc = cmdline_parse(args, &cl);
-		EXPECT(rc == 1 && cl.nr_bad == 1 && cl.nosmp, "rc %d", rc);
-		EXPECT(log_find(LOG_WARN, "option too long") >= 0, "no 'too long' message");
+		CHECK_MSG(rc == 1 && cl.nr_bad == 1 && cl.nosmp, "rc %d", rc);
+		CHECK_MSG(log_find(LOG_WARN, "option too long") >= 0, "no 'too long' message");
 	}
-	t_finish();
-
-	t_start("cmdline", "long_unknown_name");
-	rc = cmdline_parse("abcdefghijklmnopqrstuvwxyzabcdefghijklmnop=1", &cl);
-	EXPECT(rc == 1 && strlen(cl.unknown[0]) == CMDLINE_NAME_LEN - 1, "rc %d name '%s'", rc,
-	       cl.unknown[0]);
-	t_finish();
+	return 0;
 }
+
+static int cmdline_long_unknown_name(void)
+{
+	int rc;
+
+	rc = cmdline_parse("abcdefghijklmnopqrstuvwxyzabcdefghijklmnop=1", &cl);
+	CHECK_MSG(rc == 1 && strlen(cl.unknown[0]) == CMDLINE_NAME_LEN - 1, "rc %d name '%s'", rc,
+		  cl.unknown[0]);
+	return 0;
+}
+
+static const struct test_case cases[] = {
+    CASE(cmdline_null_and_empty),
+    CASE(cmdline_all_known),
+    CASE(cmdline_hex_and_spacing),
+    CASE(cmdline_last_one_wins),
+    CASE(cmdline_bad_values),
+    CASE(cmdline_bad_value_keeps_others),
+    CASE(cmdline_unknown_reported_once),
+    CASE(cmdline_many_unknown),
+    CASE(cmdline_long_option),
+    CASE(cmdline_long_unknown_name),
+};
+
+const struct test_suite cmdline_suite = SUITE("cmdline", cases);

@@ -38,34 +38,50 @@ static int run(const char *line)
 	return c->run(argc, argv);
 }
 
-void run_cmds_tests(void)
+// The platform both commands print: the multi-mem fixture.
+static int parse_multi_mem(void)
 {
 	char path[512];
 	size_t size;
-	void *fdt;
 
 	snprintf(path, sizeof(path), "%s/fx/multi-mem.dtb", dtb_dir);
-	fdt = load_file(path, &size);
-
-	t_start("cmds", "dt");
-	EXPECT(fdt && platform_parse(&platform, fdt, size) == 0, "cannot parse %s", path);
-	EXPECT(find("dt") && find("bootargs"), "commands not in rvmm_cmds");
-	EXPECT(run("dt") == 0, "dt failed");
-	EXPECT(strstr(out_text(), "memory: 4 ranges, 1920 MiB") &&
-	       strstr(out_text(), "[0x80000000, 0x90000000) 256 MiB  /memory@80000000") &&
-	       strstr(out_text(), "hart 1: disabled riscv,sv48") &&
-	       strstr(out_text(), "uart: 0x10001000 size 0x100 irq 11"), "output:\n%s", out_text());
-	EXPECT(run("dt x") == CMD_USAGE, "dt x accepted");
-	t_finish();
-
-	t_start("cmds", "bootargs");
-	cmdline_parse(platform.bootargs, &cmdline);
-	out_clear();
-	EXPECT(run("bootargs") == 0, "bootargs failed");
-	EXPECT(strstr(out_text(), "bootargs: \"mem=1G loglevel=7 foo\"") &&
-	       strstr(out_text(), "mem=0x40000000") && strstr(out_text(), "loglevel=7") &&
-	       strstr(out_text(), "unknown, ignored: foo"), "output:\n%s", out_text());
-	EXPECT(run("bootargs 1") == CMD_USAGE, "bootargs 1 accepted");
-	t_finish();
+	void *fdt = load_file(path, &size);
+	CHECK_MSG(fdt && platform_parse(&platform, fdt, size) == 0, "cannot parse %s", path);
 	free(fdt);
+	return 0;
 }
+
+static int cmds_dt(void)
+{
+	CHECK_RC(parse_multi_mem());
+	CHECK_MSG(find("dt") && find("bootargs"), "commands not in rvmm_cmds");
+	log_clear();
+	CHECK_MSG(run("dt") == 0, "dt failed");
+	CHECK_MSG(log_has("memory: 4 ranges, 1920 MiB") &&
+		      log_has("[0x80000000, 0x90000000) 256 MiB  /memory@80000000") &&
+		      log_has("hart 1: disabled riscv,sv48") &&
+		      log_has("uart: 0x10001000 size 0x100 irq 11"),
+		  "output:\n%s", log_text());
+	CHECK_MSG(run("dt x") == CMD_USAGE, "dt x accepted");
+	return 0;
+}
+
+static int cmds_bootargs(void)
+{
+	CHECK_RC(parse_multi_mem());
+	cmdline_parse(platform.bootargs, &cmdline);
+	log_clear();
+	CHECK_MSG(run("bootargs") == 0, "bootargs failed");
+	CHECK_MSG(log_has("bootargs: \"mem=1G loglevel=7 foo\"") && log_has("mem=0x40000000") &&
+		      log_has("loglevel=7") && log_has("unknown, ignored: foo"),
+		  "output:\n%s", log_text());
+	CHECK_MSG(run("bootargs 1") == CMD_USAGE, "bootargs 1 accepted");
+	return 0;
+}
+
+static const struct test_case cases[] = {
+    CASE(cmds_dt),
+    CASE(cmds_bootargs),
+};
+
+const struct test_suite cmds_suite = SUITE("cmds", cases);

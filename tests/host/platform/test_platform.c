@@ -17,22 +17,20 @@
 
 static struct platform plat;
 
-// Parse dir/name into plat. Returns the rc, or 1 (after a failure) if the file is missing.
-static int parse_file(const char *dir, const char *name)
+// Parse name (a path under the DTB directory) into plat. Returns the rc, or 1 (after a failure)
+// if the file is missing.
+static int parse_file(const char *name)
 {
 	char path[512];
 	size_t size;
 	void *fdt;
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", dtb_dir, name);
 	fdt = load_file(path, &size);
-	if (!fdt) {
-		EXPECT(0, "cannot read %s (make platform-tests generates it)", path);
-		return 1;
-	}
+	CHECK_MSG(fdt, "cannot read %s (make platform-tests generates it)", path);
 	rc = platform_parse(&plat, fdt, size);
-	free(fdt);   /* platform keeps no pointer into the blob */
+	free(fdt); /* platform keeps no pointer into the blob */
 	return rc;
 }
 
@@ -46,28 +44,33 @@ static uint64_t total_ram(void)
 }
 
 // What every parse result must satisfy, good tree or not.
-static void expect_invariants(void)
+static int expect_invariants(void)
 {
-	EXPECT(plat.nr_mem >= 1 && plat.nr_mem <= PLAT_MAX_MEM, "nr_mem %d", plat.nr_mem);
+	CHECK_MSG(plat.nr_mem >= 1 && plat.nr_mem <= PLAT_MAX_MEM, "nr_mem %d", plat.nr_mem);
 	for (int i = 0; i < plat.nr_mem; i++) {
 		const struct plat_range *r = &plat.mem[i];
 
-		EXPECT(r->size > 0, "mem[%d] empty", i);
-		EXPECT(IS_ALIGNED(r->base, PAGE_SIZE) && IS_ALIGNED(r->size, PAGE_SIZE),
-		       "mem[%d] [0x%lx, +0x%lx) not page aligned", i, r->base, r->size);
-		EXPECT(r->base + r->size <= PLAT_PHYS_LIMIT, "mem[%d] ends above 16 TiB", i);
-		EXPECT(i == 0 || plat.mem[i - 1].base + plat.mem[i - 1].size <= r->base,
-		       "mem[%d] overlaps or is out of order", i);
-		EXPECT(memchr(r->name, '\0', sizeof(r->name)) != NULL, "mem[%d] name unterminated", i);
+		CHECK_MSG(r->size > 0, "mem[%d] empty", i);
+		CHECK_MSG(IS_ALIGNED(r->base, PAGE_SIZE) && IS_ALIGNED(r->size, PAGE_SIZE),
+			  "mem[%d] [0x%lx, +0x%lx) not page aligned", i, r->base, r->size);
+		CHECK_MSG(r->base + r->size <= PLAT_PHYS_LIMIT, "mem[%d] ends above 16 TiB", i);
+		CHECK_MSG(i == 0 || plat.mem[i - 1].base + plat.mem[i - 1].size <= r->base,
+			  "mem[%d] overlaps or is out of order", i);
+		CHECK_MSG(memchr(r->name, '\0', sizeof(r->name)) != NULL,
+			  "mem[%d] name unterminated", i);
 	}
-	EXPECT(plat.nr_reserved >= 0 && plat.nr_reserved <= PLAT_MAX_RESERVED, "nr_reserved %d",
-	       plat.nr_reserved);
-	EXPECT(plat.nr_harts >= 0 && plat.nr_harts <= PLAT_MAX_HARTS, "nr_harts %d", plat.nr_harts);
-	EXPECT(plat.nr_virtio_mmio >= 0 && plat.nr_virtio_mmio <= PLAT_MAX_VIRTIO_MMIO,
-	       "nr_virtio_mmio %d", plat.nr_virtio_mmio);
-	EXPECT(plat.pci.nr_ranges >= 0 && plat.pci.nr_ranges <= PLAT_MAX_PCI_RANGES, "pci ranges");
-	EXPECT(plat.pci.nr_imap >= 0 && plat.pci.nr_imap <= PLAT_MAX_IMAP, "pci imap");
-	EXPECT(memchr(plat.bootargs, '\0', sizeof(plat.bootargs)) != NULL, "bootargs unterminated");
+	CHECK_MSG(plat.nr_reserved >= 0 && plat.nr_reserved <= PLAT_MAX_RESERVED, "nr_reserved %d",
+		  plat.nr_reserved);
+	CHECK_MSG(plat.nr_harts >= 0 && plat.nr_harts <= PLAT_MAX_HARTS, "nr_harts %d",
+		  plat.nr_harts);
+	CHECK_MSG(plat.nr_virtio_mmio >= 0 && plat.nr_virtio_mmio <= PLAT_MAX_VIRTIO_MMIO,
+		  "nr_virtio_mmio %d", plat.nr_virtio_mmio);
+	CHECK_MSG(plat.pci.nr_ranges >= 0 && plat.pci.nr_ranges <= PLAT_MAX_PCI_RANGES,
+		  "pci ranges");
+	CHECK_MSG(plat.pci.nr_imap >= 0 && plat.pci.nr_imap <= PLAT_MAX_IMAP, "pci imap");
+	CHECK_MSG(memchr(plat.bootargs, '\0', sizeof(plat.bootargs)) != NULL,
+		  "bootargs unterminated");
+	return 0;
 }
 
 /* ---- QEMU virt ------------------------------------------------------------------------------ */
@@ -77,344 +80,477 @@ static const struct {
 	uint64_t ram;
 	int smp;
 } qemu[] = {
-	{ "qemu-1g-1.dtb", 1UL << 30, 1 },
-	{ "qemu-3g-4.dtb", 3UL << 30, 4 },
-	{ "qemu-16g-2.dtb", 16UL << 30, 2 },
-	{ "qemu-256g-8.dtb", 256UL << 30, 8 },
+    {"qemu-1g-1.dtb", 1UL << 30, 1},
+    {"qemu-3g-4.dtb", 3UL << 30, 4},
+    {"qemu-16g-2.dtb", 16UL << 30, 2},
+    {"qemu-256g-8.dtb", 256UL << 30, 8},
 };
 
-static void check_qemu(uint64_t ram, int smp)
+static int check_qemu(uint64_t ram, int smp)
 {
 	const struct plat_pci_host *pci = &plat.pci;
-	bool seen[4][5] = { { false } };
+	bool seen[4][5] = {{false}};
 
-	expect_invariants();
-	EXPECT(plat.nr_warnings == 0, "%d warnings", plat.nr_warnings);
-	EXPECT(log_count("device tree:") == 0, "printed a device tree problem");
-	EXPECT(plat.nr_mem == 1 && plat.mem[0].base == 0x80000000UL && plat.mem[0].size == ram,
-	       "RAM [0x%lx, +0x%lx) x%d, want [0x80000000, +0x%lx)", plat.mem[0].base,
-	       plat.mem[0].size, plat.nr_mem, ram);
-	EXPECT(strcmp(plat.mem[0].name, "/memory@80000000") == 0, "name '%s'", plat.mem[0].name);
-	EXPECT(plat.nr_reserved == 0, "%d reserved", plat.nr_reserved);
-	EXPECT(plat.timebase_hz == 10000000, "timebase %lu", plat.timebase_hz);
+	CHECK_RC(expect_invariants());
+	CHECK_MSG(plat.nr_warnings == 0, "%d warnings", plat.nr_warnings);
+	CHECK_MSG(log_count("device tree:") == 0, "printed a device tree problem");
+	CHECK_MSG(plat.nr_mem == 1 && plat.mem[0].base == 0x80000000UL && plat.mem[0].size == ram,
+		  "RAM [0x%lx, +0x%lx) x%d, want [0x80000000, +0x%lx)", plat.mem[0].base,
+		  plat.mem[0].size, plat.nr_mem, ram);
+	CHECK_MSG(strcmp(plat.mem[0].name, "/memory@80000000") == 0, "name '%s'", plat.mem[0].name);
+	CHECK_MSG(plat.nr_reserved == 0, "%d reserved", plat.nr_reserved);
+	CHECK_MSG(plat.timebase_hz == 10000000, "timebase %lu", plat.timebase_hz);
 
-	EXPECT(plat.nr_harts == smp, "%d harts, want %d", plat.nr_harts, smp);
+	CHECK_MSG(plat.nr_harts == smp, "%d harts, want %d", plat.nr_harts, smp);
 	for (int i = 0; i < plat.nr_harts; i++) {
 		const struct plat_hart *h = &plat.harts[i];
 
-		EXPECT(h->hartid == (uint32_t)i && h->enabled, "hart[%d]: id %u enabled %d", i,
-		       h->hartid, h->enabled);
-		EXPECT(strcmp(h->mmu, "riscv,sv57") == 0, "hart %d mmu '%s'", i, h->mmu);
-		EXPECT(strncmp(h->isa, "rv64imafdc", 10) == 0 && strstr(h->isa, "_sstc"),
-		       "hart %d isa '%s' (want rv64imafdc..._sstc..., whole)", i, h->isa);
+		CHECK_MSG(h->hartid == (uint32_t)i && h->enabled, "hart[%d]: id %u enabled %d", i,
+			  h->hartid, h->enabled);
+		CHECK_MSG(strcmp(h->mmu, "riscv,sv57") == 0, "hart %d mmu '%s'", i, h->mmu);
+		CHECK_MSG(strncmp(h->isa, "rv64imafdc", 10) == 0 && strstr(h->isa, "_sstc"),
+			  "hart %d isa '%s' (want rv64imafdc..._sstc..., whole)", i, h->isa);
 	}
 
-	EXPECT(plat.uart.present && plat.uart.base == 0x10000000 && plat.uart.size == 0x100 &&
-	       plat.uart.irq == 10, "uart %d 0x%lx +0x%lx irq %u", plat.uart.present, plat.uart.base,
-	       plat.uart.size, plat.uart.irq);
-	EXPECT(strcmp(plat.uart.name, "/soc/serial@10000000") == 0, "uart '%s'", plat.uart.name);
-	EXPECT(plat.plic.present && plat.plic.base == 0xc000000 && plat.plic.size == 0x600000 &&
-	       plat.plic_ndev == 95 && plat.plic.irq == 95, "plic 0x%lx +0x%lx ndev %u",
-	       plat.plic.base, plat.plic.size, plat.plic_ndev);
-	EXPECT(plat.syscon_poweroff.present && plat.syscon_poweroff.base == 0x100000 &&
-	       plat.syscon_poweroff_value == 0x5555, "poweroff 0x%lx value 0x%x",
-	       plat.syscon_poweroff.base, plat.syscon_poweroff_value);
+	CHECK_MSG(plat.uart.present && plat.uart.base == 0x10000000 && plat.uart.size == 0x100 &&
+		      plat.uart.irq == 10,
+		  "uart %d 0x%lx +0x%lx irq %u", plat.uart.present, plat.uart.base, plat.uart.size,
+		  plat.uart.irq);
+	CHECK_MSG(strcmp(plat.uart.name, "/soc/serial@10000000") == 0, "uart '%s'", plat.uart.name);
+	CHECK_MSG(plat.plic.present && plat.plic.base == 0xc000000 && plat.plic.size == 0x600000 &&
+		      plat.plic_ndev == 95 && plat.plic.irq == 95,
+		  "plic 0x%lx +0x%lx ndev %u", plat.plic.base, plat.plic.size, plat.plic_ndev);
+	CHECK_MSG(plat.syscon_poweroff.present && plat.syscon_poweroff.base == 0x100000 &&
+		      plat.syscon_poweroff_value == 0x5555,
+		  "poweroff 0x%lx value 0x%x", plat.syscon_poweroff.base,
+		  plat.syscon_poweroff_value);
 
-	EXPECT(pci->present && pci->ecam_base == 0x30000000 && pci->ecam_size == 0x10000000,
-	       "pci ECAM 0x%lx +0x%lx", pci->ecam_base, pci->ecam_size);
-	EXPECT(pci->bus_start == 0 && pci->bus_end == 255, "buses %u..%u", pci->bus_start,
-	       pci->bus_end);
-	EXPECT(pci->nr_ranges == 3, "%d pci ranges", pci->nr_ranges);
+	CHECK_MSG(pci->present && pci->ecam_base == 0x30000000 && pci->ecam_size == 0x10000000,
+		  "pci ECAM 0x%lx +0x%lx", pci->ecam_base, pci->ecam_size);
+	CHECK_MSG(pci->bus_start == 0 && pci->bus_end == 255, "buses %u..%u", pci->bus_start,
+		  pci->bus_end);
+	CHECK_MSG(pci->nr_ranges == 3, "%d pci ranges", pci->nr_ranges);
 	if (pci->nr_ranges == 3) {
 		const struct plat_pci_range *r = pci->ranges;
 
-		EXPECT(r[0].space == 1 && r[0].pci_addr == 0 && r[0].cpu_addr == 0x3000000 &&
-		       r[0].size == 0x10000, "io window");
-		EXPECT(r[1].space == 2 && !r[1].prefetchable && r[1].pci_addr == 0x40000000 &&
-		       r[1].cpu_addr == 0x40000000 && r[1].size == 0x40000000, "mem32 window");
-		EXPECT(r[2].space == 3 && r[2].cpu_addr == r[2].pci_addr && r[2].size >= 1UL << 32 &&
-		       r[2].cpu_addr >= 0x80000000UL + ram, "mem64 window 0x%lx +0x%lx below RAM end",
-		       r[2].cpu_addr, r[2].size);
+		CHECK_MSG(r[0].space == 1 && r[0].pci_addr == 0 && r[0].cpu_addr == 0x3000000 &&
+			      r[0].size == 0x10000,
+			  "io window");
+		CHECK_MSG(r[1].space == 2 && !r[1].prefetchable && r[1].pci_addr == 0x40000000 &&
+			      r[1].cpu_addr == 0x40000000 && r[1].size == 0x40000000,
+			  "mem32 window");
+		CHECK_MSG(r[2].space == 3 && r[2].cpu_addr == r[2].pci_addr &&
+			      r[2].size >= 1UL << 32 && r[2].cpu_addr >= 0x80000000UL + ram,
+			  "mem64 window 0x%lx +0x%lx below RAM end", r[2].cpu_addr, r[2].size);
 	}
-	EXPECT(pci->nr_imap == 16 && pci->imap_mask_devfn == 0x18 && pci->imap_mask_pin == 7,
-	       "imap %d rows, mask 0x%x/0x%x", pci->nr_imap, pci->imap_mask_devfn, pci->imap_mask_pin);
+	CHECK_MSG(pci->nr_imap == 16 && pci->imap_mask_devfn == 0x18 && pci->imap_mask_pin == 7,
+		  "imap %d rows, mask 0x%x/0x%x", pci->nr_imap, pci->imap_mask_devfn,
+		  pci->imap_mask_pin);
 	for (int i = 0; i < pci->nr_imap; i++) {
 		uint32_t slot = pci->imap[i].devfn >> 3, pin = pci->imap[i].pin;
 
 		if (slot > 3 || pin < 1 || pin > 4 || (pci->imap[i].devfn & 7)) {
-			EXPECT(0, "imap[%d]: devfn 0x%x pin %u", i, pci->imap[i].devfn, pin);
+			CHECK_MSG(0, "imap[%d]: devfn 0x%x pin %u", i, pci->imap[i].devfn, pin);
 			continue;
 		}
-		EXPECT(!seen[slot][pin], "slot %u pin %u twice", slot, pin);
+		CHECK_MSG(!seen[slot][pin], "slot %u pin %u twice", slot, pin);
 		seen[slot][pin] = true;
 		/* QEMU virt swizzles: slot s, INTx pin p -> PLIC 32 + (s + p - 1) % 4 */
-		EXPECT(pci->imap[i].irq == 32 + (slot + pin - 1) % 4, "slot %u pin %u -> irq %u", slot,
-		       pin, pci->imap[i].irq);
+		CHECK_MSG(pci->imap[i].irq == 32 + (slot + pin - 1) % 4, "slot %u pin %u -> irq %u",
+			  slot, pin, pci->imap[i].irq);
 	}
 
-	EXPECT(plat.nr_virtio_mmio == 8, "%d virtio-mmio", plat.nr_virtio_mmio);
+	CHECK_MSG(plat.nr_virtio_mmio == 8, "%d virtio-mmio", plat.nr_virtio_mmio);
 	for (int i = 0; i < plat.nr_virtio_mmio; i++)
-		EXPECT(plat.virtio_mmio[i].base == 0x10001000UL + 0x1000UL * i &&
-		       plat.virtio_mmio[i].size == 0x1000 && plat.virtio_mmio[i].irq == (uint32_t)i + 1,
-		       "virtio[%d] 0x%lx irq %u", i, plat.virtio_mmio[i].base, plat.virtio_mmio[i].irq);
-	EXPECT(plat.dtb_size > 0 && plat.dtb_pa == 0, "dtb_size %u dtb_pa 0x%lx", plat.dtb_size,
-	       plat.dtb_pa);
-	EXPECT(plat.bootargs[0] == '\0', "bootargs '%s'", plat.bootargs);
+		CHECK_MSG(plat.virtio_mmio[i].base == 0x10001000UL + 0x1000UL * i &&
+			      plat.virtio_mmio[i].size == 0x1000 &&
+			      plat.virtio_mmio[i].irq == (uint32_t)i + 1,
+			  "virtio[%d] 0x%lx irq %u", i, plat.virtio_mmio[i].base,
+			  plat.virtio_mmio[i].irq);
+	CHECK_MSG(plat.dtb_size > 0 && plat.dtb_pa == 0, "dtb_size %u dtb_pa 0x%lx", plat.dtb_size,
+		  plat.dtb_pa);
+	CHECK_MSG(plat.bootargs[0] == '\0', "bootargs '%s'", plat.bootargs);
 
-	EXPECT(platform_check_reserved(&plat, 0x80200000, 0x80400000) == 0,
-	       "kernel at 0x80200000 rejected");
-	EXPECT(platform_check_reserved(&plat, 0x1000, 0x2000) == -EINVAL &&
-	       log_find(LOG_ERR, "device tree: /: no memory range holds the kernel image [0x1000, "
-			"0x2000)") >= 0, "kernel outside RAM accepted");
+	CHECK_MSG(platform_check_reserved(&plat, 0x80200000, 0x80400000) == 0,
+		  "kernel at 0x80200000 rejected");
+	CHECK_MSG(platform_check_reserved(&plat, 0x1000, 0x2000) == -EINVAL &&
+		      log_find(LOG_ERR,
+			       "device tree: /: no memory range holds the kernel image [0x1000, "
+			       "0x2000)") >= 0,
+		  "kernel outside RAM accepted");
 
-	out_clear();
+	log_clear();
 	platform_print(&plat);
-	EXPECT(strstr(out_text(), "virtio-mmio: 8") && strstr(out_text(), "ECAM 0x30000000") &&
-	       strstr(out_text(), "hart 0: enabled"), "platform_print output:\n%s", out_text());
+	CHECK_MSG(log_has("virtio-mmio: 8") && log_has("ECAM 0x30000000") &&
+		      log_has("hart 0: enabled"),
+		  "platform_print output:\n%s", log_text());
+	return 0;
 }
 
-static void qemu_tests(void)
+static int qemu_case(size_t i)
 {
-	char name[64];
+	CHECK_MSG(parse_file(qemu[i].file) == 0, "platform_parse failed");
+	return check_qemu(qemu[i].ram, qemu[i].smp);
+}
 
-	for (size_t i = 0; i < sizeof(qemu) / sizeof(qemu[0]); i++) {
-		snprintf(name, sizeof(name), "%.*s", (int)(strlen(qemu[i].file) - 4), qemu[i].file);
-		t_start("platform", name);
-		if (parse_file(dtb_dir, qemu[i].file) == 0)
-			check_qemu(qemu[i].ram, qemu[i].smp);
-		else
-			EXPECT(0, "platform_parse failed");
-		t_finish();
-	}
+static int qemu_1g_1(void)
+{
+	return qemu_case(0);
+}
+static int qemu_3g_4(void)
+{
+	return qemu_case(1);
+}
+static int qemu_16g_2(void)
+{
+	return qemu_case(2);
+}
+static int qemu_256g_8(void)
+{
+	return qemu_case(3);
 }
 
 /* ---- Fixtures ------------------------------------------------------------------------------- */
-
-static char fx_dir[512];
 
 static bool mem_is(int i, uint64_t base, uint64_t size)
 {
 	return i < plat.nr_mem && plat.mem[i].base == base && plat.mem[i].size == size;
 }
 
-static void fixture_tests(void)
+static int fixture_multi_mem(void)
 {
 	int rc;
 
-	snprintf(fx_dir, sizeof(fx_dir), "%s/fx", dtb_dir);
+	rc = parse_file("fx/multi-mem.dtb");
+	CHECK_MSG(rc == 0, "rc %d", rc);
+	CHECK_RC(expect_invariants());
+	CHECK_MSG(plat.nr_mem == 4 && mem_is(0, 0x80000000, 0x10000000) &&
+		      mem_is(1, 0xc0000000, 0x20000000) && mem_is(2, 0x100000000, 0x40000000) &&
+		      mem_is(3, 0x200000000, 0x8000000),
+		  "RAM not the 4 sorted ranges (%d)", plat.nr_mem);
+	CHECK_MSG(strcmp(plat.mem[0].name, "/memory@80000000") == 0 &&
+		      strcmp(plat.mem[2].name, "/memory@100000000") == 0,
+		  "names");
+	CHECK_MSG(plat.nr_warnings == 0, "%d warnings", plat.nr_warnings);
+	CHECK_MSG(strcmp(plat.bootargs, "mem=1G loglevel=7 foo") == 0, "bootargs '%s'",
+		  plat.bootargs);
+	CHECK_MSG(plat.uart.present && plat.uart.base == 0x10001000 && plat.uart.irq == 11,
+		  "uart 0x%lx (stdout-path alias with options)", plat.uart.base);
+	CHECK_MSG(plat.nr_harts == 3 && plat.harts[0].enabled && !plat.harts[1].enabled &&
+		      !plat.harts[2].enabled,
+		  "harts %d: %d %d %d", plat.nr_harts, plat.harts[0].enabled, plat.harts[1].enabled,
+		  plat.harts[2].enabled);
+	CHECK_MSG(strcmp(plat.harts[0].isa, "rv64imafdc_sstc") == 0, "isa '%s'", plat.harts[0].isa);
+	CHECK_MSG(plat.timebase_hz == 1000000, "timebase %lu (from cpu@0)", plat.timebase_hz);
+	CHECK_MSG(!plat.plic.present && !plat.pci.present && plat.nr_virtio_mmio == 0, "devices");
+	return 0;
+}
 
-	t_start("fixture", "multi-mem");
-	rc = parse_file(fx_dir, "multi-mem.dtb");
-	EXPECT(rc == 0, "rc %d", rc);
-	expect_invariants();
-	EXPECT(plat.nr_mem == 4 && mem_is(0, 0x80000000, 0x10000000) &&
-	       mem_is(1, 0xc0000000, 0x20000000) && mem_is(2, 0x100000000, 0x40000000) &&
-	       mem_is(3, 0x200000000, 0x8000000), "RAM not the 4 sorted ranges (%d)", plat.nr_mem);
-	EXPECT(strcmp(plat.mem[0].name, "/memory@80000000") == 0 &&
-	       strcmp(plat.mem[2].name, "/memory@100000000") == 0, "names");
-	EXPECT(plat.nr_warnings == 0, "%d warnings", plat.nr_warnings);
-	EXPECT(strcmp(plat.bootargs, "mem=1G loglevel=7 foo") == 0, "bootargs '%s'", plat.bootargs);
-	EXPECT(plat.uart.present && plat.uart.base == 0x10001000 && plat.uart.irq == 11,
-	       "uart 0x%lx (stdout-path alias with options)", plat.uart.base);
-	EXPECT(plat.nr_harts == 3 && plat.harts[0].enabled && !plat.harts[1].enabled &&
-	       !plat.harts[2].enabled, "harts %d: %d %d %d", plat.nr_harts, plat.harts[0].enabled,
-	       plat.harts[1].enabled, plat.harts[2].enabled);
-	EXPECT(strcmp(plat.harts[0].isa, "rv64imafdc_sstc") == 0, "isa '%s'", plat.harts[0].isa);
-	EXPECT(plat.timebase_hz == 1000000, "timebase %lu (from cpu@0)", plat.timebase_hz);
-	EXPECT(!plat.plic.present && !plat.pci.present && plat.nr_virtio_mmio == 0, "devices");
-	t_finish();
+static int fixture_reserved(void)
+{
+	int rc;
 
-	t_start("fixture", "reserved");
-	rc = parse_file(fx_dir, "reserved.dtb");
-	EXPECT(rc == 0, "rc %d", rc);
-	expect_invariants();
-	EXPECT(plat.nr_reserved == 5, "%d reserved, want 5", plat.nr_reserved);
+	rc = parse_file("fx/reserved.dtb");
+	CHECK_MSG(rc == 0, "rc %d", rc);
+	CHECK_RC(expect_invariants());
+	CHECK_MSG(plat.nr_reserved == 5, "%d reserved, want 5", plat.nr_reserved);
 	if (plat.nr_reserved == 5) {
 		const struct plat_range *r = plat.reserved;
 
-		EXPECT(r[0].base == 0x80000000 && r[0].size == 0x40000 && r[0].nomap &&
-		       strcmp(r[0].name, "/reserved-memory/mmode_resv0@80000000") == 0,
-		       "reserved[0] 0x%lx +0x%lx %s nomap %d", r[0].base, r[0].size, r[0].name, r[0].nomap);
-		EXPECT(r[1].base == 0x80000000 && r[1].size == 0x80000 && !r[1].nomap &&
-		       strcmp(r[1].name, "/memreserve/") == 0, "reserved[1] %s", r[1].name);
-		EXPECT(r[2].base == 0x87000000 && r[2].size == 0x1000, "reserved[2]");
-		EXPECT(r[3].base == 0x90000000 && r[4].base == 0x90200000 && r[4].size == 0x100000 &&
-		       strcmp(r[4].name, "/reserved-memory/fw@90000000") == 0, "fw entries");
+		CHECK_MSG(r[0].base == 0x80000000 && r[0].size == 0x40000 && r[0].nomap &&
+			      strcmp(r[0].name, "/reserved-memory/mmode_resv0@80000000") == 0,
+			  "reserved[0] 0x%lx +0x%lx %s nomap %d", r[0].base, r[0].size, r[0].name,
+			  r[0].nomap);
+		CHECK_MSG(r[1].base == 0x80000000 && r[1].size == 0x80000 && !r[1].nomap &&
+			      strcmp(r[1].name, "/memreserve/") == 0,
+			  "reserved[1] %s", r[1].name);
+		CHECK_MSG(r[2].base == 0x87000000 && r[2].size == 0x1000, "reserved[2]");
+		CHECK_MSG(r[3].base == 0x90000000 && r[4].base == 0x90200000 &&
+			      r[4].size == 0x100000 &&
+			      strcmp(r[4].name, "/reserved-memory/fw@90000000") == 0,
+			  "fw entries");
 	}
-	EXPECT(plat.nr_warnings == 1 &&
-	       log_find(LOG_WARN, "device tree: /reserved-memory/empty@b0000000: reserved range at "
-			"0xb0000000 size 0x0 is empty, dropped") >= 0, "%d warnings", plat.nr_warnings);
-	EXPECT(log_find(LOG_INFO, "device tree: /reserved-memory/dynamic: no reg") >= 0,
-	       "dynamic reservation not noted");
-	EXPECT(platform_check_reserved(&plat, 0x80200000, 0x80400000) == 0, "kernel clash");
+	CHECK_MSG(plat.nr_warnings == 1 &&
+		      log_find(LOG_WARN,
+			       "device tree: /reserved-memory/empty@b0000000: reserved range at "
+			       "0xb0000000 size 0x0 is empty, dropped") >= 0,
+		  "%d warnings", plat.nr_warnings);
+	CHECK_MSG(log_find(LOG_INFO, "device tree: /reserved-memory/dynamic: no reg") >= 0,
+		  "dynamic reservation not noted");
+	CHECK_MSG(platform_check_reserved(&plat, 0x80200000, 0x80400000) == 0, "kernel clash");
 	log_clear();
-	EXPECT(platform_check_reserved(&plat, 0x90100000, 0x90300000) == -EINVAL, "no clash found");
-	EXPECT(log_find(LOG_ERR, "device tree: /reserved-memory/fw@90000000: reserved [0x90200000, "
-			"0x90300000) overlaps the kernel image [0x90100000, 0x90300000)") >= 0,
-	       "clash message");
-	EXPECT(log_lines() == 1, "%d lines, want 1 ([0x90000000, +1M) ends at the kernel start)",
-	       log_lines());
-	t_finish();
+	CHECK_MSG(platform_check_reserved(&plat, 0x90100000, 0x90300000) == -EINVAL,
+		  "no clash found");
+	CHECK_MSG(log_find(LOG_ERR,
+			   "device tree: /reserved-memory/fw@90000000: reserved [0x90200000, "
+			   "0x90300000) overlaps the kernel image [0x90100000, 0x90300000)") >= 0,
+		  "clash message");
+	CHECK_MSG(log_lines() == 1, "%d lines, want 1 ([0x90000000, +1M) ends at the kernel start)",
+		  log_lines());
+	return 0;
+}
 
-	t_start("fixture", "no-memory");
-	rc = parse_file(fx_dir, "no-memory.dtb");
-	EXPECT(rc == -EINVAL, "rc %d", rc);
-	EXPECT(log_find(LOG_ERR, "device tree: /: no memory node") >= 0, "message");
-	t_finish();
+static int fixture_no_memory(void)
+{
+	int rc;
 
-	t_start("fixture", "reg-length");
-	rc = parse_file(fx_dir, "reg-length.dtb");
-	EXPECT(rc == 0, "rc %d", rc);
-	EXPECT(log_find(LOG_WARN, "device tree: /memory@80000000: reg length 12 is not a multiple "
-			"of 16") >= 0, "message");
-	EXPECT(plat.nr_warnings == 1 && plat.nr_mem == 1 && mem_is(0, 0x100000000, 0x40000000),
-	       "%d warnings, %d ranges", plat.nr_warnings, plat.nr_mem);
-	t_finish();
+	rc = parse_file("fx/no-memory.dtb");
+	CHECK_MSG(rc == -EINVAL, "rc %d", rc);
+	CHECK_MSG(log_find(LOG_ERR, "device tree: /: no memory node") >= 0, "message");
+	return 0;
+}
 
-	t_start("fixture", "reg-length-only");
-	rc = parse_file(fx_dir, "reg-length-only.dtb");
-	EXPECT(rc == -EINVAL, "rc %d", rc);
-	EXPECT(log_find(LOG_WARN, "device tree: /memory@80000000: reg length 12 is not a multiple "
-			"of 16") == 0, "first message");
-	EXPECT(log_find(LOG_ERR, "device tree: /: no usable memory left") == 1, "second message");
-	t_finish();
+static int fixture_reg_length(void)
+{
+	int rc;
 
-	t_start("fixture", "overlap");
-	rc = parse_file(fx_dir, "overlap.dtb");
-	EXPECT(rc == 0, "rc %d", rc);
-	expect_invariants();
-	EXPECT(plat.nr_mem == 2 && mem_is(0, 0x80000000, 0x40000000) &&
-	       mem_is(1, 0xc0000000, 0x20000000), "%d ranges", plat.nr_mem);
-	EXPECT(log_find(LOG_WARN, "device tree: /memory@90000000: [0x90000000, 0xa0000000) overlaps "
-			"/memory@80000000 [0x80000000, 0xc0000000), dropped") >= 0, "inside message");
-	EXPECT(log_find(LOG_WARN, "device tree: /memory@a0000000: [0xa0000000, 0xe0000000) overlaps "
-			"/memory@80000000 [0x80000000, 0xc0000000), trimmed") >= 0, "trim message");
-	EXPECT(plat.nr_warnings == 2, "%d warnings", plat.nr_warnings);
-	t_finish();
+	rc = parse_file("fx/reg-length.dtb");
+	CHECK_MSG(rc == 0, "rc %d", rc);
+	CHECK_MSG(log_find(LOG_WARN,
+			   "device tree: /memory@80000000: reg length 12 is not a multiple "
+			   "of 16") >= 0,
+		  "message");
+	CHECK_MSG(plat.nr_warnings == 1 && plat.nr_mem == 1 && mem_is(0, 0x100000000, 0x40000000),
+		  "%d warnings, %d ranges", plat.nr_warnings, plat.nr_mem);
+	return 0;
+}
 
-	t_start("fixture", "zero-size");
-	rc = parse_file(fx_dir, "zero-size.dtb");
-	EXPECT(rc == 0 && plat.nr_mem == 1 && mem_is(0, 0x90000000, 0x10000000), "rc %d", rc);
-	EXPECT(log_find(LOG_WARN, "device tree: /memory@80000000: reg entry 0 at 0x80000000 has "
-			"size 0, dropped") >= 0 && plat.nr_warnings == 1, "message");
-	t_finish();
+static int fixture_reg_length_only(void)
+{
+	int rc;
 
-	t_start("fixture", "cells3");
-	rc = parse_file(fx_dir, "cells3.dtb");
-	EXPECT(rc == -EINVAL, "rc %d", rc);
-	EXPECT(log_find(LOG_ERR, "device tree: /: #address-cells 3 / #size-cells 2 not supported "
-			"for memory") >= 0, "message");
-	t_finish();
+	rc = parse_file("fx/reg-length-only.dtb");
+	CHECK_MSG(rc == -EINVAL, "rc %d", rc);
+	CHECK_MSG(log_find(LOG_WARN,
+			   "device tree: /memory@80000000: reg length 12 is not a multiple "
+			   "of 16") == 0,
+		  "first message");
+	CHECK_MSG(log_find(LOG_ERR, "device tree: /: no usable memory left") == 1,
+		  "second message");
+	return 0;
+}
 
-	t_start("fixture", "cells1");
-	rc = parse_file(fx_dir, "cells1.dtb");
-	EXPECT(rc == 0 && plat.nr_mem == 1 && mem_is(0, 0x80000000, 0x10000000), "rc %d", rc);
-	EXPECT(plat.uart.present && plat.uart.base == 0x10000000 && plat.uart.irq == 10 &&
-	       strcmp(plat.uart.name, "/bus@10000000/serial@0") == 0, "uart 0x%lx %s",
-	       plat.uart.base, plat.uart.name);
-	EXPECT(log_find(LOG_WARN, "device tree: /bus@10000000/serial@2000000: address 0x2000000 size "
-			"0x100 not covered by the ranges of /bus@10000000") >= 0, "message");
-	EXPECT(plat.nr_warnings == 1, "%d warnings", plat.nr_warnings);
-	EXPECT(plat.nr_harts == 1 && plat.harts[0].enabled, "sv39 hart not enabled");
-	t_finish();
+static int fixture_overlap(void)
+{
+	int rc;
 
-	t_start("fixture", "beyond-16t");
-	rc = parse_file(fx_dir, "beyond-16t.dtb");
-	EXPECT(rc == 0, "rc %d", rc);
-	expect_invariants();
-	EXPECT(plat.nr_mem == 3 && mem_is(0, 0x80000000, 0x40000000) &&
-	       mem_is(1, 0x100001000, 0xf000) && mem_is(2, 0xfffc0000000, 0x40000000),
-	       "%d ranges", plat.nr_mem);
-	EXPECT(log_find(LOG_WARN, "reg entry 1 [0xfffc0000000, 0x100040000000) clipped at 16 TiB") >= 0,
-	       "clip message");
-	EXPECT(log_find(LOG_WARN, "reg entry 2 [0x200000000000, 0x200040000000) is above the 16 TiB "
-			"rvmm supports, dropped") >= 0, "drop message");
-	EXPECT(log_find(LOG_WARN, "reg entry 3 [0x100000800, 0x100010800) is not page aligned, "
-			"trimmed to [0x100001000, 0x100010000)") >= 0, "align message");
-	EXPECT(plat.nr_warnings == 3, "%d warnings", plat.nr_warnings);
-	t_finish();
+	rc = parse_file("fx/overlap.dtb");
+	CHECK_MSG(rc == 0, "rc %d", rc);
+	CHECK_RC(expect_invariants());
+	CHECK_MSG(plat.nr_mem == 2 && mem_is(0, 0x80000000, 0x40000000) &&
+		      mem_is(1, 0xc0000000, 0x20000000),
+		  "%d ranges", plat.nr_mem);
+	CHECK_MSG(log_find(LOG_WARN,
+			   "device tree: /memory@90000000: [0x90000000, 0xa0000000) overlaps "
+			   "/memory@80000000 [0x80000000, 0xc0000000), dropped") >= 0,
+		  "inside message");
+	CHECK_MSG(log_find(LOG_WARN,
+			   "device tree: /memory@a0000000: [0xa0000000, 0xe0000000) overlaps "
+			   "/memory@80000000 [0x80000000, 0xc0000000), trimmed") >= 0,
+		  "trim message");
+	CHECK_MSG(plat.nr_warnings == 2, "%d warnings", plat.nr_warnings);
+	return 0;
+}
 
-	t_start("fixture", "cpus-bad");
-	rc = parse_file(fx_dir, "cpus-bad.dtb");
-	EXPECT(rc == 0, "rc %d", rc);
-	EXPECT(plat.nr_harts == 1 && plat.harts[0].hartid == 0 && plat.harts[0].enabled,
-	       "%d harts", plat.nr_harts);
-	EXPECT(log_find(LOG_WARN, "device tree: /cpus/cpu@1: reg length 0 is not one hart id of 1 "
-			"cells, dropped") >= 0, "no-reg message");
-	EXPECT(log_find(LOG_WARN, "device tree: /cpus/cpu@2: hart id 0 appears twice, dropped") >= 0,
-	       "duplicate message");
-	EXPECT(log_find(LOG_WARN, "device tree: /cpus/cpu@3: reg length 8") >= 0, "2-cell message");
-	EXPECT(log_find(LOG_WARN, "device tree: /cpus: no timebase-frequency") >= 0, "timebase");
-	EXPECT(plat.nr_warnings == 4, "%d warnings", plat.nr_warnings);
-	t_finish();
+static int fixture_zero_size(void)
+{
+	int rc;
 
-	t_start("fixture", "pci-imap");
-	rc = parse_file(fx_dir, "pci-imap.dtb");
-	EXPECT(rc == 0, "rc %d", rc);
-	EXPECT(plat.plic.present && plat.plic_ndev == 31, "plic");
-	EXPECT(plat.pci.present && plat.pci.bus_end == 1 && plat.pci.ecam_size == 0x200000, "pci");
-	EXPECT(plat.pci.nr_ranges == 3 && plat.pci.ranges[2].space == 3 &&
-	       plat.pci.ranges[2].prefetchable && plat.pci.ranges[2].cpu_addr == 0x400000000UL &&
-	       plat.pci.ranges[2].size == 0x400000000UL, "%d ranges", plat.pci.nr_ranges);
-	EXPECT(plat.pci.nr_imap == 2 && plat.pci.imap[0].devfn == 0 && plat.pci.imap[0].pin == 1 &&
-	       plat.pci.imap[0].irq == 0x20 && plat.pci.imap[1].devfn == 8 &&
-	       plat.pci.imap[1].pin == 2 && plat.pci.imap[1].irq == 0x22, "imap %d rows",
-	       plat.pci.nr_imap);
-	EXPECT(log_find(LOG_WARN, "ranges entry 3 (configuration space) ignored") >= 0, "config");
-	EXPECT(log_find(LOG_WARN, "interrupt-map row 2: parent is not the PLIC, ignored") >= 0,
-	       "other parent");
-	EXPECT(log_find(LOG_WARN, "interrupt-map row 3: parent 0x77 names no node, rest ignored") >= 0,
-	       "bad phandle");
-	EXPECT(plat.nr_warnings == 3, "%d warnings", plat.nr_warnings);
-	t_finish();
+	rc = parse_file("fx/zero-size.dtb");
+	CHECK_MSG(rc == 0 && plat.nr_mem == 1 && mem_is(0, 0x90000000, 0x10000000), "rc %d", rc);
+	CHECK_MSG(log_find(LOG_WARN, "device tree: /memory@80000000: reg entry 0 at 0x80000000 has "
+				     "size 0, dropped") >= 0 &&
+		      plat.nr_warnings == 1,
+		  "message");
+	return 0;
+}
+
+static int fixture_cells3(void)
+{
+	int rc;
+
+	rc = parse_file("fx/cells3.dtb");
+	CHECK_MSG(rc == -EINVAL, "rc %d", rc);
+	CHECK_MSG(log_find(LOG_ERR,
+			   "device tree: /: #address-cells 3 / #size-cells 2 not supported "
+			   "for memory") >= 0,
+		  "message");
+	return 0;
+}
+
+static int fixture_cells1(void)
+{
+	int rc;
+
+	rc = parse_file("fx/cells1.dtb");
+	CHECK_MSG(rc == 0 && plat.nr_mem == 1 && mem_is(0, 0x80000000, 0x10000000), "rc %d", rc);
+	CHECK_MSG(plat.uart.present && plat.uart.base == 0x10000000 && plat.uart.irq == 10 &&
+		      strcmp(plat.uart.name, "/bus@10000000/serial@0") == 0,
+		  "uart 0x%lx %s", plat.uart.base, plat.uart.name);
+	CHECK_MSG(log_find(LOG_WARN,
+			   "device tree: /bus@10000000/serial@2000000: address 0x2000000 size "
+			   "0x100 not covered by the ranges of /bus@10000000") >= 0,
+		  "message");
+	CHECK_MSG(plat.nr_warnings == 1, "%d warnings", plat.nr_warnings);
+	CHECK_MSG(plat.nr_harts == 1 && plat.harts[0].enabled, "sv39 hart not enabled");
+	return 0;
+}
+
+static int fixture_beyond_16t(void)
+{
+	int rc;
+
+	rc = parse_file("fx/beyond-16t.dtb");
+	CHECK_MSG(rc == 0, "rc %d", rc);
+	CHECK_RC(expect_invariants());
+	CHECK_MSG(plat.nr_mem == 3 && mem_is(0, 0x80000000, 0x40000000) &&
+		      mem_is(1, 0x100001000, 0xf000) && mem_is(2, 0xfffc0000000, 0x40000000),
+		  "%d ranges", plat.nr_mem);
+	CHECK_MSG(log_find(LOG_WARN,
+			   "reg entry 1 [0xfffc0000000, 0x100040000000) clipped at 16 TiB") >= 0,
+		  "clip message");
+	CHECK_MSG(log_find(LOG_WARN,
+			   "reg entry 2 [0x200000000000, 0x200040000000) is above the 16 TiB "
+			   "rvmm supports, dropped") >= 0,
+		  "drop message");
+	CHECK_MSG(log_find(LOG_WARN, "reg entry 3 [0x100000800, 0x100010800) is not page aligned, "
+				     "trimmed to [0x100001000, 0x100010000)") >= 0,
+		  "align message");
+	CHECK_MSG(plat.nr_warnings == 3, "%d warnings", plat.nr_warnings);
+	return 0;
+}
+
+static int fixture_cpus_bad(void)
+{
+	int rc;
+
+	rc = parse_file("fx/cpus-bad.dtb");
+	CHECK_MSG(rc == 0, "rc %d", rc);
+	CHECK_MSG(plat.nr_harts == 1 && plat.harts[0].hartid == 0 && plat.harts[0].enabled,
+		  "%d harts", plat.nr_harts);
+	CHECK_MSG(log_find(LOG_WARN,
+			   "device tree: /cpus/cpu@1: reg length 0 is not one hart id of 1 "
+			   "cells, dropped") >= 0,
+		  "no-reg message");
+	CHECK_MSG(
+	    log_find(LOG_WARN, "device tree: /cpus/cpu@2: hart id 0 appears twice, dropped") >= 0,
+	    "duplicate message");
+	CHECK_MSG(log_find(LOG_WARN, "device tree: /cpus/cpu@3: reg length 8") >= 0,
+		  "2-cell message");
+	CHECK_MSG(log_find(LOG_WARN, "device tree: /cpus: no timebase-frequency") >= 0, "timebase");
+	CHECK_MSG(plat.nr_warnings == 4, "%d warnings", plat.nr_warnings);
+	return 0;
+}
+
+static int fixture_pci_imap(void)
+{
+	int rc;
+
+	rc = parse_file("fx/pci-imap.dtb");
+	CHECK_MSG(rc == 0, "rc %d", rc);
+	CHECK_MSG(plat.plic.present && plat.plic_ndev == 31, "plic");
+	CHECK_MSG(plat.pci.present && plat.pci.bus_end == 1 && plat.pci.ecam_size == 0x200000,
+		  "pci");
+	CHECK_MSG(plat.pci.nr_ranges == 3 && plat.pci.ranges[2].space == 3 &&
+		      plat.pci.ranges[2].prefetchable &&
+		      plat.pci.ranges[2].cpu_addr == 0x400000000UL &&
+		      plat.pci.ranges[2].size == 0x400000000UL,
+		  "%d ranges", plat.pci.nr_ranges);
+	CHECK_MSG(plat.pci.nr_imap == 2 && plat.pci.imap[0].devfn == 0 &&
+		      plat.pci.imap[0].pin == 1 && plat.pci.imap[0].irq == 0x20 &&
+		      plat.pci.imap[1].devfn == 8 && plat.pci.imap[1].pin == 2 &&
+		      plat.pci.imap[1].irq == 0x22,
+		  "imap %d rows", plat.pci.nr_imap);
+	CHECK_MSG(log_find(LOG_WARN, "ranges entry 3 (configuration space) ignored") >= 0,
+		  "config");
+	CHECK_MSG(log_find(LOG_WARN, "interrupt-map row 2: parent is not the PLIC, ignored") >= 0,
+		  "other parent");
+	CHECK_MSG(
+	    log_find(LOG_WARN, "interrupt-map row 3: parent 0x77 names no node, rest ignored") >= 0,
+	    "bad phandle");
+	CHECK_MSG(plat.nr_warnings == 3, "%d warnings", plat.nr_warnings);
+	return 0;
 }
 
 /* ---- The DTBs made for the system tests (tests/fixtures/make-bad-dtbs.sh) ------------------ */
 
-static void bad_dtb_tests(void)
+static int bad_dtb_memreg12(void)
 {
-	char dir[512];
 	int rc;
 
-	snprintf(dir, sizeof(dir), "%s/bad", dtb_dir);
-
-	t_start("bad-dtb", "memreg12");
-	rc = parse_file(dir, "memreg12.dtb");
-	EXPECT(rc == -EINVAL, "rc %d", rc);
-	EXPECT(log_find(LOG_WARN, "device tree: /memory@80000000: reg length 12 is not a multiple of "
-			"16") >= 0, "reg message");
-	EXPECT(log_find(LOG_ERR, "device tree: /: no usable memory left") >= 0, "fatal message");
-	t_finish();
-
-	t_start("bad-dtb", "nomem");
-	rc = parse_file(dir, "nomem.dtb");
-	EXPECT(rc == -EINVAL && log_find(LOG_ERR, "device tree: /: no memory node") >= 0, "rc %d", rc);
-	t_finish();
-
-	t_start("bad-dtb", "overlap");
-	rc = parse_file(dir, "overlap.dtb");
-	EXPECT(rc == 0, "rc %d", rc);
-	EXPECT(plat.nr_mem == 2 && total_ram() == 2UL << 30, "%d ranges, 0x%lx bytes", plat.nr_mem,
-	       total_ram());
-	EXPECT(log_find(LOG_WARN, "device tree: /memory@c0000000: [0xc0000000, 0x100000000) overlaps "
-			"/memory@80000000 [0x80000000, 0xe0000000), trimmed") >= 0, "message");
-	EXPECT(plat.nr_warnings == 1, "%d warnings", plat.nr_warnings);
-	t_finish();
-
-	t_start("bad-dtb", "resv-kernel");
-	rc = parse_file(dir, "resv-kernel.dtb");
-	EXPECT(rc == 0 && plat.nr_warnings == 0, "rc %d, %d warnings", rc, plat.nr_warnings);
-	rc = platform_check_reserved(&plat, 0x80200000, 0x80400000);
-	EXPECT(rc == -EINVAL, "rc %d", rc);
-	EXPECT(log_find(LOG_ERR, "device tree: /reserved-memory/rvmm-test@80200000: reserved "
-			"[0x80200000, 0x80400000) overlaps the kernel image [0x80200000, "
-			"0x80400000)") >= 0, "message");
-	t_finish();
+	rc = parse_file("bad/memreg12.dtb");
+	CHECK_MSG(rc == -EINVAL, "rc %d", rc);
+	CHECK_MSG(log_find(LOG_WARN,
+			   "device tree: /memory@80000000: reg length 12 is not a multiple of "
+			   "16") >= 0,
+		  "reg message");
+	CHECK_MSG(log_find(LOG_ERR, "device tree: /: no usable memory left") >= 0, "fatal message");
+	return 0;
 }
 
-void run_platform_tests(void)
+static int bad_dtb_nomem(void)
 {
-	qemu_tests();
-	fixture_tests();
-	bad_dtb_tests();
+	int rc;
+
+	rc = parse_file("bad/nomem.dtb");
+	CHECK_MSG(rc == -EINVAL && log_find(LOG_ERR, "device tree: /: no memory node") >= 0,
+		  "rc %d", rc);
+	return 0;
 }
+
+static int bad_dtb_overlap(void)
+{
+	int rc;
+
+	rc = parse_file("bad/overlap.dtb");
+	CHECK_MSG(rc == 0, "rc %d", rc);
+	CHECK_MSG(plat.nr_mem == 2 && total_ram() == 2UL << 30, "%d ranges, 0x%lx bytes",
+		  plat.nr_mem, total_ram());
+	CHECK_MSG(log_find(LOG_WARN,
+			   "device tree: /memory@c0000000: [0xc0000000, 0x100000000) overlaps "
+			   "/memory@80000000 [0x80000000, 0xe0000000), trimmed") >= 0,
+		  "message");
+	CHECK_MSG(plat.nr_warnings == 1, "%d warnings", plat.nr_warnings);
+	return 0;
+}
+
+static int bad_dtb_resv_kernel(void)
+{
+	int rc;
+
+	rc = parse_file("bad/resv-kernel.dtb");
+	CHECK_MSG(rc == 0 && plat.nr_warnings == 0, "rc %d, %d warnings", rc, plat.nr_warnings);
+	rc = platform_check_reserved(&plat, 0x80200000, 0x80400000);
+	CHECK_MSG(rc == -EINVAL, "rc %d", rc);
+	CHECK_MSG(log_find(LOG_ERR,
+			   "device tree: /reserved-memory/rvmm-test@80200000: reserved "
+			   "[0x80200000, 0x80400000) overlaps the kernel image [0x80200000, "
+			   "0x80400000)") >= 0,
+		  "message");
+	return 0;
+}
+
+static const struct test_case qemu_cases[] = {
+    CASE(qemu_1g_1),
+    CASE(qemu_3g_4),
+    CASE(qemu_16g_2),
+    CASE(qemu_256g_8),
+};
+
+static const struct test_case fixture_cases[] = {
+    CASE(fixture_multi_mem),  CASE(fixture_reserved),	     CASE(fixture_no_memory),
+    CASE(fixture_reg_length), CASE(fixture_reg_length_only), CASE(fixture_overlap),
+    CASE(fixture_zero_size),  CASE(fixture_cells3),	     CASE(fixture_cells1),
+    CASE(fixture_beyond_16t), CASE(fixture_cpus_bad),	     CASE(fixture_pci_imap),
+};
+
+static const struct test_case bad_dtb_cases[] = {
+    CASE(bad_dtb_memreg12),
+    CASE(bad_dtb_nomem),
+    CASE(bad_dtb_overlap),
+    CASE(bad_dtb_resv_kernel),
+};
+
+const struct test_suite platform_suite = SUITE("platform", qemu_cases);
+const struct test_suite fixture_suite = SUITE("fixture", fixture_cases);
+const struct test_suite bad_dtb_suite = SUITE("bad_dtb", bad_dtb_cases);

@@ -3,16 +3,18 @@
  * Host simulation of the machine under kernel/mm/: physical memory is a memfd, the direct map is
  * one mapping of it, and the vmemmap is a PROT_NONE reservation into which every vmemmap leaf the
  * kernel writes is mirrored (so a stray touch of an unpopulated descriptor faults, as on the
- * target). printk output is captured for tests to inspect.
+ * target). printk output is captured for tests to inspect (tests/host/common/log.h).
  *
- * Interface: sim_boot (set up the "arch" state and run mm_init), sim_log/sim_log_clear/
- * sim_log_has, sim_resident (is a physical page backed yet), sim counters, sim_set_hart.
+ * Interface: sim_boot (set up the "arch" state and run mm_init), sim_resident (is a physical
+ * page backed yet), sim counters, sim_set_hart.
  */
 #ifndef RVMM_SIM_H
 #define RVMM_SIM_H
 
 #include <rvmm/mm.h>
 #include <rvmm/types.h>
+
+#include "log.h"
 
 #define SIM_MAX_RANGES 8
 #define SIM_RAM_BASE 0x80000000UL
@@ -31,7 +33,6 @@ struct sim_config {
 	struct sim_range resv[SIM_MAX_RANGES]; /* besides OpenSBI's 512 KiB at RAM base */
 	int nr_resv;
 	uint64_t mem_limit;     /* mem= */
-	uint64_t early_size;    /* arch's early direct-map window from RAM base (default 256 MiB) */
 };
 
 /* Physical layout the sim uses. */
@@ -50,6 +51,8 @@ struct sim_state {
 	phys_addr_t early_lo, early_hi;
 	uint64_t mirrors, unmirrors; /* vmemmap leaves mirrored / removed */
 	uint64_t flushes;            /* arch_flush_tlb_kernel_range calls */
+	uint64_t map_fences;         /* arch_flush_tlb_after_map calls that fenced every hart */
+	bool svvptc;                 /* harts have Svvptc: never cache an invalid translation */
 	uint64_t mm_init_ns;         /* how long sim_boot's mm_init() took */
 };
 extern struct sim_state sim;
@@ -62,13 +65,14 @@ void sim_machine(const struct sim_config *cfg);
 /* True if the physical page holding pa has ever been written (memfd page allocated). */
 bool sim_resident(phys_addr_t pa);
 
-const char *sim_log(void);
-void sim_log_clear(void);
-bool sim_log_has(const char *s);
-/* Print the captured log to stderr (failure reports). */
-void sim_log_dump(void);
-
 void sim_set_hart(unsigned hart, unsigned nr_harts);
+
+/*
+ * An access to kernel address va by this hart through its simulated TLB, which (as the privileged
+ * spec allows, unless sim.svvptc) caches invalid translations too until a fence drops them.
+ * True if it translates; false is the page fault the hart would take.
+ */
+bool sim_tlb_access(uintptr_t va);
 /* Take a pending cross-hart call now, if interrupts are enabled (what an IPI does). */
 void sim_poll_ipi(void);
 

@@ -13,7 +13,7 @@
 // its hart index switched (nothing else can be using that hart's per-hart data then).
 //
 // Interface: everything in include/rvmm/arch_mm.h, mm_layout, sim_set_hart, sim_resident,
-// sim_poll_ipi.
+// sim_poll_ipi, sim_tlb_access.
 
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <rvmm/arch_mm.h>
+#include <rvmm/kpt.h>
 #include <rvmm/mm.h>
 
 #include "sim.h"
@@ -215,12 +216,67 @@ void arch_smp_wait_others(void)
 	nr_jobs = 0;
 }
 
-void arch_flush_tlb_kernel_range(uintptr_t start __unused, uintptr_t end __unused)
+// Per-hart TLB model. The privileged spec lets a hart cache an *invalid* translation (QEMU's TCG
+// never does, so no system test can show what that breaks): sim_tlb_access looks va up in this
+// hart's TLB, walks the kernel tables on a miss and caches what it found, valid or not (not an
+// invalid one when sim.svvptc). Fences drop entries: arch_flush_tlb_kernel_range on every hart,
+// arch_flush_tlb_after_map on this hart and, without Svvptc, on every other, as arch/riscv does.
+#define SIM_TLB_SIZE 64
+static struct {
+	uintptr_t vpn;
+	bool used, valid;
+} tlb[SIM_HARTS][SIM_TLB_SIZE];
+static pthread_mutex_t tlb_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static void tlb_drop(unsigned h, uintptr_t start, uintptr_t end)
 {
-	sim.flushes++;
+	for (int i = 0; i < SIM_TLB_SIZE; i++) {
+		uintptr_t va = tlb[h][i].vpn << PAGE_SHIFT;
+		if (tlb[h][i].used && va >= start && va < end)
+			tlb[h][i].used = false;
+	}
 }
 
-void arch_flush_tlb_local_after_map(void) {}
+static void tlb_fence(bool all_harts, uintptr_t start, uintptr_t end)
+{
+	pthread_mutex_lock(&tlb_mutex);
+	for (unsigned h = 0; h < SIM_HARTS; h++)
+		if (all_harts || h == hart_index % SIM_HARTS)
+			tlb_drop(h, start, end);
+	pthread_mutex_unlock(&tlb_mutex);
+}
+
+bool sim_tlb_access(uintptr_t va)
+{
+	uintptr_t vpn = va >> PAGE_SHIFT;
+	unsigned h = hart_index % SIM_HARTS, slot = vpn % SIM_TLB_SIZE;
+	pthread_mutex_lock(&tlb_mutex);
+	if (!tlb[h][slot].used || tlb[h][slot].vpn != vpn) {
+		pte_t pte;
+		unsigned level;
+		bool valid = !kpt_lookup(va, &pte, &level);
+		if (valid || !sim.svvptc)
+			tlb[h][slot].used = true, tlb[h][slot].vpn = vpn, tlb[h][slot].valid = valid;
+		pthread_mutex_unlock(&tlb_mutex);
+		return valid;
+	}
+	bool valid = tlb[h][slot].valid;
+	pthread_mutex_unlock(&tlb_mutex);
+	return valid;
+}
+
+void arch_flush_tlb_kernel_range(uintptr_t start, uintptr_t end)
+{
+	sim.flushes++;
+	tlb_fence(true, start, end);
+}
+
+void arch_flush_tlb_after_map(uintptr_t start, uintptr_t end)
+{
+	if (!sim.svvptc)
+		sim.map_fences++;
+	tlb_fence(!sim.svvptc, start, end);
+}
 
 unsigned arch_hart_index(void) { return hart_index; }
 unsigned arch_nr_harts(void) { return nr_harts; }

@@ -104,13 +104,11 @@ void sim_machine(const struct sim_config *cfg)
 	bump_end = SIM_KERNEL_PA + SIM_KERNEL_SIZE;
 	sim.root_pa = early_table();
 	early_map(mm_layout.kimage_base, SIM_KERNEL_PA, 1, PROT_READ | PROT_WRITE | PROT_EXEC);
-	uint64_t early = cfg->early_size ? cfg->early_size : MiB(256);
-	early = ALIGN_DOWN(MIN(early, ram[0].size), SZ_2M);
-	sim.early_lo = SIM_RAM_BASE;
-	sim.early_hi = SIM_RAM_BASE + early;
-	for (phys_addr_t pa = sim.early_lo; pa < sim.early_hi; pa += SZ_2M)
-		early_map(mm_layout.page_offset + pa, pa, 1, PROT_KERNEL_RW);
-	sim.dtb_pa = sim.early_hi - SZ_2M;
+	// As arch/riscv/early_vm.c: one 1 GiB leaf around the image, whatever RAM or mem= say.
+	sim.early_lo = ALIGN_DOWN(SIM_KERNEL_PA, GiB(1));
+	sim.early_hi = sim.early_lo + GiB(1);
+	early_map(mm_layout.page_offset + sim.early_lo, sim.early_lo, 2, PROT_KERNEL_RW);
+	sim.dtb_pa = MIN(sim.early_hi, ram[0].base + ram[0].size) - SZ_2M;
 	sim.dtb_size = KiB(64);
 
 	memset(&platform, 0, sizeof(platform));

@@ -12,33 +12,22 @@
 
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
-#include <rvmm/memblock.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/section.h>
 
 #include "sim.h"
 #include "test.h"
 
-struct pending_arg {
-	uint64_t n;
-};
-
-static void count_free_cb(phys_addr_t s, phys_addr_t e, void *arg)
-{
-	((struct pending_arg *)arg)->n += (e - s) >> PAGE_SHIFT;
-}
-
 // Free pages of deferred sections of zone z (counted in nr_free, not on lists).
-static uint64_t deferred_free_pages(int z)
+static uint64_t zone_deferred_free(int z)
 {
-	struct pending_arg a = { 0 };
+	uint64_t n = 0;
 	for (unsigned long nr = 0; nr < nr_mem_sections; nr++) {
 		struct mem_section *ms = section_get(nr);
-		if (ms && (ms->flags & SECTION_DEFERRED) && ms->zone == z)
-			memblock_for_each_free(PFN_PHYS(section_nr_to_pfn(nr)),
-					       PFN_PHYS(section_nr_to_pfn(nr + 1)), count_free_cb, &a);
+		if (ms && ms->zone == z)
+			n += deferred_free_pages(nr);
 	}
-	return a.n;
+	return n;
 }
 
 int sim_check_buddy(const uint8_t *alloc_map, pfn_t map_base, pfn_t map_end)
@@ -107,7 +96,7 @@ int sim_check_buddy(const uint8_t *alloc_map, pfn_t map_base, pfn_t map_end)
 				}
 			}
 		}
-		uint64_t expect = on_lists + in_pcp + deferred_free_pages(z);
+		uint64_t expect = on_lists + in_pcp + zone_deferred_free(z);
 		if (expect != zone->nr_free) {
 			test_fail(__FILE__, __LINE__, "zone %d: lists %lu + pcp %lu + deferred = %lu, nr_free %lu", z, (unsigned long)on_lists, (unsigned long)in_pcp, (unsigned long)expect, (unsigned long)zone->nr_free);
 			goto out;
@@ -121,10 +110,10 @@ out:
 
 int sim_mmcheck(void)
 {
-	size_t mark = strlen(sim_log());
+	size_t mark = strlen(log_text());
 	if ((write_held_by_me(&hotplug_lock) ? __mm_check() : mm_check()) == 0)
 		return 0;
-	test_fail(__FILE__, __LINE__, "mmcheck: %.600s", sim_log() + mark);
+	test_fail(__FILE__, __LINE__, "mmcheck: %.600s", log_text() + mark);
 	return 1;
 }
 

@@ -1,21 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Host harness for the virtio and PCI tests: stand-ins for what drivers/virtio and drivers/pci
- * take from the kernel (printk, ioremap and MMIO, pages, time, locks, interrupts), and the hooks
- * of the shared case runner (tests/host/common/runner.h). Each case runs in a forked child, so
- * driver state (static tables) starts fresh and a crash fails that case only. Output:
- * "PASS: virtio/<case>" or "FAIL: virtio/<case>: reason".
- * RVMM_TEST_VERBOSE=1 echoes kernel messages to stderr; RVMM_TEST_NOFORK=1 runs in-process.
+ * Host harness for the virtio, PCI and virtio-mem tests: stand-ins for what drivers/virtio and
+ * drivers/pci take from the kernel (ioremap and MMIO, pages, time, locks, interrupts), beside the
+ * shared printk stand-in (tests/host/common/log.h) and case runner (tests/host/common/test.h).
+ * Each case runs in a forked child, so driver state (static tables) starts fresh and a crash
+ * fails that case only. Output: "PASS: <suite>/<case>" or "FAIL: <suite>/<case>: reason".
  *
- * Interface: host_mmio_add, host_irq_raise, host_log_*, host_pages_in_use, struct host_case,
- * host_test_main, CHECK/CHECK_EQ/CHECK_RC.
+ * Interface: host_mmio_add, host_ram_add, host_irq_raise, host_pages_in_use; log.h and test.h.
  */
 #ifndef RVMM_TESTS_HOST_VIRTIO_HOST_H
 #define RVMM_TESTS_HOST_VIRTIO_HOST_H
 
 #include <rvmm/types.h>
 
-#include "../common/runner.h"
+#include "log.h"
+#include "test.h"
 
 /* A simulated device register file: accesses at offset off (size 1/2/4/8 bytes). */
 struct host_mmio_ops {
@@ -29,44 +28,16 @@ struct host_mmio_ops {
  */
 void *host_mmio_add(phys_addr_t pa, uint64_t size, const struct host_mmio_ops *ops, void *ctx);
 
+/*
+ * Make [pa, pa + size) simulated RAM seen through the direct map: accesses to __va(pa + off)
+ * go to ops with ctx (nothing is allocated: the simulation keeps what it needs).
+ */
+void host_ram_add(phys_addr_t pa, uint64_t size, const struct host_mmio_ops *ops, void *ctx);
+
 /* Run the handler irq_register() installed for irq; false if there is none. */
 bool host_irq_raise(uint32_t irq);
 
-/* Kernel messages since the last clear. */
-void host_log_clear(void);
-bool host_log_contains(const char *s);
-const char *host_log(void);
-
 /* Pages handed out by get_free_pages and not yet freed (leak checks). */
 long host_pages_in_use(void);
-
-/* The case table entry of the shared runner (tests/host/common/runner.h). */
-#define host_case runner_case
-
-__printf(3, 4) void host_fail(const char *file, int line, const char *fmt, ...);
-
-#define CHECK(cond)                                                      \
-	do {                                                             \
-		if (!(cond)) {                                           \
-			host_fail(__FILE__, __LINE__, "%s", #cond);      \
-			return 1;                                        \
-		}                                                        \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                    \
-	do {                                                                              \
-		long long __a = (long long)(a), __b = (long long)(b);                     \
-		if (__a != __b) {                                                         \
-			host_fail(__FILE__, __LINE__, "%s == %s (%lld != %lld)", #a, #b, __a, \
-				  __b);                                                   \
-			return 1;                                                         \
-		}                                                                         \
-	} while (0)
-
-#define CHECK_RC(expr) CHECK_EQ((expr), 0)
-
-/* Run the cases (all, or the one named in argv[1]); exit status non-zero if any failed. */
-int host_test_main(const char *suite, const struct host_case *cases, size_t n, int argc,
-		   char **argv);
 
 #endif

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 //
-// Host stand-ins for the kernel services drivers/virtio and drivers/pci use: printk into a
-// capture buffer, ioremap over simulated register files, pages from the C heap (identity
-// "physical" addresses: page_offset 0), a clock that advances 1 ms per reading (so bounded waits
+// Host stand-ins for the kernel services drivers/virtio and drivers/pci use (printk is
+// tests/host/common/printk.c's): ioremap over simulated register files, pages from the C heap
+// (identity "physical" addresses: page_offset 0), a clock that advances 1 ms per reading (so bounded waits
 // end quickly and deterministically), single-threaded locks, and an interrupt table.
 
 #define _GNU_SOURCE
@@ -22,58 +22,6 @@
 
 #include "host.h"
 
-/* ---- printk ---- */
-
-static char log_buf[1 << 20];
-static size_t log_len;
-
-static void log_add(const char *prefix, const char *fmt, va_list ap, bool newline)
-{
-	char line[2048];
-	int n = snprintf(line, sizeof(line), "%s", prefix);
-	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-	if (newline)
-		strncat(line, "\n", sizeof(line) - strlen(line) - 1);
-	size_t len = strlen(line);
-	if (log_len + len + 1 > sizeof(log_buf))
-		log_len = 0;
-	memcpy(log_buf + log_len, line, len + 1);
-	log_len += len;
-	if (getenv("RVMM_TEST_VERBOSE"))
-		fputs(line, stderr);
-}
-
-void printk(enum log_level level, const char *fmt, ...)
-{
-	static const char *const pfx[] = { "<err> ", "<warn> ", "", "<debug> ", "" };
-	va_list ap;
-	va_start(ap, fmt);
-	log_add(pfx[level <= LOG_PLAIN ? level : LOG_PLAIN], fmt, ap, true);
-	va_end(ap);
-}
-
-void kprintf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	log_add("", fmt, ap, false);
-	va_end(ap);
-}
-
-void panic(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	log_add("PANIC: ", fmt, ap, true);
-	va_end(ap);
-	fputs(log_buf, stderr);
-	abort();
-}
-
-void host_log_clear(void) { log_len = 0; log_buf[0] = 0; }
-bool host_log_contains(const char *s) { return strstr(log_buf, s) != NULL; }
-const char *host_log(void) { return log_buf; }
-
 /* ---- MMIO ---- */
 
 #define HOST_MAX_REGIONS 64
@@ -81,7 +29,7 @@ const char *host_log(void) { return log_buf; }
 static struct host_region {
 	phys_addr_t pa;
 	uint64_t size;
-	uint8_t *va; /* a private allocation: unique addresses the accessors recognise */
+	uint8_t *va; /* a private allocation (RAM: __va(pa)): addresses the accessors recognise */
 	const struct host_mmio_ops *ops;
 	void *ctx;
 } regions[HOST_MAX_REGIONS];
@@ -104,6 +52,13 @@ void *ioremap(phys_addr_t pa, uint64_t size)
 	pr_err("ioremap: no room for 0x%lx bytes at pa 0x%lx", (unsigned long)size,
 	       (unsigned long)pa);
 	return NULL;
+}
+
+void host_ram_add(phys_addr_t pa, uint64_t size, const struct host_mmio_ops *ops, void *ctx)
+{
+	if (nr_regions == HOST_MAX_REGIONS)
+		abort();
+	regions[nr_regions++] = (struct host_region){ pa, size, __va(pa), ops, ctx };
 }
 
 static struct host_region *region_of(const volatile void *addr, unsigned size)
@@ -185,6 +140,15 @@ void spin_unlock(spinlock_t *l)
 unsigned long spin_lock_irqsave(spinlock_t *l) { spin_lock(l); return 0; }
 void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags __unused) { spin_unlock(l); }
 bool spin_is_locked(const spinlock_t *l) { return l->holder != -1; }
+bool spin_trylock(spinlock_t *l)
+{
+	if (l->holder != -1)
+		return false;
+	l->holder = 0;
+	return true;
+}
+unsigned long arch_irq_save(void) { return 0; }
+void arch_irq_restore(unsigned long flags __unused) {}
 
 /* ---- interrupts ---- */
 

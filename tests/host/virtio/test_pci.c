@@ -208,8 +208,8 @@ static int bad_bar_skipped(void)
 
 	CHECK_EQ(pci_init(&plat), 3);
 	CHECK_EQ(nr_probed, 2);
-	CHECK(host_log_contains("00:02.0: 1234:0002: BAR1 size mask"));
-	CHECK(host_log_contains("function skipped"));
+	CHECK(log_has("00:02.0: 1234:0002: BAR1 size mask"));
+	CHECK(log_has("function skipped"));
 	CHECK_EQ(get32(bad, PCI_BAR0), 0);      /* nothing programmed */
 	CHECK_EQ(get32(bad, PCI_BAR0 + 4), 0);
 	CHECK_EQ(get32(bad, PCI_COMMAND), 0x0400);
@@ -229,7 +229,7 @@ static int window_too_small(void)
 	add_bar(small, 0, 0x8000, 0);
 
 	CHECK_EQ(pci_init(&plat), 2);
-	CHECK(host_log_contains("BAR1 (mem32, 0x100000 bytes) fits in no window"));
+	CHECK(log_has("BAR1 (mem32, 0x100000 bytes) fits in no window"));
 	CHECK_EQ(get32(big, PCI_BAR0), 0); /* all or nothing: BAR0 not placed either */
 	CHECK_EQ(nr_probed, 1);
 	CHECK_EQ(probed[0]->bar[0].pci_addr, 0x40000000);
@@ -261,7 +261,7 @@ static int capabilities(void)
 	d = probed[1];
 	CHECK_EQ(pci_find_capability(d, PCI_CAP_ID_VNDR), 0x40);
 	CHECK_EQ(pci_find_capability(d, PCI_CAP_ID_MSIX), 0); /* ends, does not hang */
-	CHECK(host_log_contains("capability list loops"));
+	CHECK(log_has("capability list loops"));
 	CHECK_EQ(pci_find_capability(probed[2], PCI_CAP_ID_VNDR), 0);
 	return 0;
 }
@@ -276,19 +276,19 @@ static int not_mine_and_no_host(void)
 	br->cfg[PCI_HEADER_TYPE] = 1;
 	CHECK_EQ(pci_init(&plat), 3);
 	CHECK_EQ(nr_probed, 0);
-	CHECK(host_log_contains("header type 1 (PCI bridge) not configured"));
+	CHECK(log_has("header type 1 (PCI bridge) not configured"));
 	return 0;
 }
 
-static const struct host_case cases[] = {
-	{ scan_and_assign, "pci_scan_and_assign" },
-	{ bad_bar_skipped, "pci_bad_bar_skipped" },
-	{ window_too_small, "pci_window_too_small" },
-	{ capabilities, "pci_capabilities" },
-	{ not_mine_and_no_host, "pci_not_mine_and_no_host" },
+static const struct test_case cases[] = {
+	CASE(scan_and_assign),
+	CASE(bad_bar_skipped),
+	CASE(window_too_small),
+	CASE(capabilities),
+	CASE(not_mine_and_no_host),
 };
 
 int main(int argc, char **argv)
 {
-	return host_test_main("virtio", cases, ARRAY_SIZE(cases), argc, argv);
+	return test_main("pci", cases, ARRAY_SIZE(cases), argc, argv);
 }

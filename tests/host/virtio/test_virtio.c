@@ -151,7 +151,7 @@ static int negotiate_ok(void)
 	CHECK_EQ(s->status_log[4], 15);
 	CHECK(s->q[0].ready);
 	CHECK_EQ(s->q[0].num, 16);
-	CHECK(host_log_contains("bound to test"));
+	CHECK(log_has("bound to test"));
 	return 0;
 }
 
@@ -168,7 +168,7 @@ static int negotiate_no_version1(void)
 	CHECK(!(s->status & VIRTIO_STATUS_FEATURES_OK));
 	CHECK(!s->q[0].ready);
 	CHECK_EQ(host_pages_in_use(), pages);
-	CHECK(host_log_contains("VIRTIO_F_VERSION_1"));
+	CHECK(log_has("VIRTIO_F_VERSION_1"));
 	return 0;
 }
 
@@ -185,7 +185,7 @@ static int negotiate_features_refused(void)
 	CHECK(!(s->status & VIRTIO_STATUS_DRIVER_OK));
 	CHECK(!s->q[0].ready);
 	CHECK_EQ(host_pages_in_use(), pages);
-	CHECK(host_log_contains("refused features"));
+	CHECK(log_has("refused features"));
 	return 0;
 }
 
@@ -197,7 +197,7 @@ static int reset_timeout(void)
 	s->reset_stuck = true;
 	CHECK_EQ(virtio_mmio_probe(&s->plat, &vdev), -ETIMEDOUT);
 	CHECK(vdev->broken && !vdev->driver);
-	CHECK(host_log_contains("reset did not complete"));
+	CHECK(log_has("reset did not complete"));
 	return 0;
 }
 
@@ -210,14 +210,14 @@ static int mmio_bad_slots(void)
 
 	legacy->version = 1;
 	junk->magic = 0x12345678;
-	host_log_clear();
+	log_clear();
 	CHECK_EQ(virtio_mmio_probe(&empty->plat, &vdev), -ENODEV);
 	CHECK(!vdev);
-	CHECK_EQ(strlen(host_log()), 0); /* an empty slot is not worth a message */
+	CHECK_EQ(strlen(log_text()), 0); /* an empty slot is not worth a message */
 	CHECK_EQ(virtio_mmio_probe(&legacy->plat, &vdev), -ENODEV);
-	CHECK(!vdev && host_log_contains("legacy register layout (version 1)"));
+	CHECK(!vdev && log_has("legacy register layout (version 1)"));
 	CHECK_EQ(virtio_mmio_probe(&junk->plat, &vdev), -ENODEV);
-	CHECK(!vdev && host_log_contains("bad magic"));
+	CHECK(!vdev && log_has("bad magic"));
 	CHECK_EQ(legacy->status_writes + empty->status_writes + junk->status_writes, 0);
 	return 0;
 }
@@ -234,7 +234,7 @@ static int probe_failure_cleans_up(void)
 	CHECK_EQ(host_pages_in_use(), pages); /* the queue the probe made is gone */
 	CHECK(s->status & VIRTIO_STATUS_FAILED);
 	CHECK(!s->q[0].ready);                /* reset before the rings were freed */
-	CHECK(host_log_contains("probe failed (EINVAL)"));
+	CHECK(log_has("probe failed (EINVAL)"));
 	return 0;
 }
 
@@ -244,7 +244,7 @@ static int no_such_queue(void)
 	struct virtio_device *vdev;
 
 	CHECK_EQ(virtio_mmio_probe(&s->plat, &vdev), -ENOENT);
-	CHECK(host_log_contains("does not exist"));
+	CHECK(log_has("does not exist"));
 	return 0;
 }
 
@@ -375,7 +375,7 @@ static int expect_broken(struct vsim *s, const char *message)
 	CHECK_EQ(virtqueue_get_used(test_vq, &token, &len), -EIO);
 	CHECK(token == NULL && len == 12345); /* outputs untouched */
 	CHECK(virtqueue_is_broken(test_vq));
-	CHECK(host_log_contains(message));
+	CHECK(log_has(message));
 	/* A broken queue refuses more work, and keeps saying so. */
 	CHECK_EQ(virtqueue_add(test_vq, sg, 1, 1, &t), -EIO);
 	CHECK_EQ(virtqueue_get_used(test_vq, &token, &len), -EIO);
@@ -477,7 +477,7 @@ static int config_reads(void)
 	CHECK_EQ(v, 7);
 	/* Outside the config space: all ones and a warning. */
 	CHECK_EQ(virtio_cread32(vdev, vdev->config_len - 2), 0xffffffffu);
-	CHECK(host_log_contains("outside its"));
+	CHECK(log_has("outside its"));
 	return 0;
 }
 
@@ -551,30 +551,30 @@ static int rng_timeout(void)
 	return 0;
 }
 
-static const struct host_case cases[] = {
-	{ negotiate_ok, "negotiate_ok" },
-	{ negotiate_no_version1, "negotiate_no_version1" },
-	{ negotiate_features_refused, "negotiate_features_refused" },
-	{ reset_timeout, "reset_timeout" },
-	{ mmio_bad_slots, "mmio_bad_slots" },
-	{ probe_failure_cleans_up, "probe_failure_cleans_up" },
-	{ no_such_queue, "no_such_queue" },
-	{ unregister_frees, "unregister_frees" },
-	{ queue_round_trip, "queue_round_trip" },
-	{ queue_several_in_flight, "queue_several_in_flight" },
-	{ add_rejects_bad_buffers, "add_rejects_bad_buffers" },
-	{ used_id_out_of_range, "used_id_out_of_range" },
-	{ used_id_not_in_flight, "used_id_not_in_flight" },
-	{ used_len_too_long, "used_len_too_long" },
-	{ used_idx_runs_ahead, "used_idx_runs_ahead" },
-	{ device_never_answers, "device_never_answers" },
-	{ config_reads, "config_reads" },
-	{ interrupts, "interrupts" },
-	{ rng_read, "rng_read" },
-	{ rng_timeout, "rng_timeout" },
+static const struct test_case cases[] = {
+	CASE(negotiate_ok),
+	CASE(negotiate_no_version1),
+	CASE(negotiate_features_refused),
+	CASE(reset_timeout),
+	CASE(mmio_bad_slots),
+	CASE(probe_failure_cleans_up),
+	CASE(no_such_queue),
+	CASE(unregister_frees),
+	CASE(queue_round_trip),
+	CASE(queue_several_in_flight),
+	CASE(add_rejects_bad_buffers),
+	CASE(used_id_out_of_range),
+	CASE(used_id_not_in_flight),
+	CASE(used_len_too_long),
+	CASE(used_idx_runs_ahead),
+	CASE(device_never_answers),
+	CASE(config_reads),
+	CASE(interrupts),
+	CASE(rng_read),
+	CASE(rng_timeout),
 };
 
 int main(int argc, char **argv)
 {
-	return host_test_main("virtio", cases, ARRAY_SIZE(cases), argc, argv);
+	return test_main("virtio", cases, ARRAY_SIZE(cases), argc, argv);
 }

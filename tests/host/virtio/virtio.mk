@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Host tests for drivers/virtio (core, split virtqueues, virtio-mmio transport, virtio-rng) and
 # drivers/pci (enumeration, BARs, capabilities, virtio-pci), under ASan/UBSan, against simulated
-# devices (tests/host/virtio/vsim.c, pcisim.c) and host stand-ins for the kernel services.
+# devices (tests/host/virtio/vsim.c; the ECAM simulated in test_pci.c) and host stand-ins for
+# the kernel services.
 #
 #   make -f tests/host/virtio/virtio.mk virtio-tests      (standalone, from the top)
 #   make -f mk/build.mk virtio-tests                      (once included there)
@@ -14,9 +15,9 @@ VT_CC ?= gcc
 VT_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # The stand-in io.h in tests/host/virtio/include comes before the kernel's.
 VT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(VT_SANITIZE) -Itests/host/virtio/include \
-	-Iinclude -MMD -MP
-VT_HARNESS := tests/host/virtio/host_stubs.c tests/host/virtio/host_main.c \
-	tests/host/common/runner.c lib/errname.c
+	-Iinclude -Itests/host/common -MMD -MP
+VT_HARNESS := tests/host/virtio/host_stubs.c tests/host/common/printk.c \
+	tests/host/common/test_main.c lib/errname.c
 
 VT_VIRTIO_SRCS := drivers/virtio/virtio.c drivers/virtio/virtqueue.c drivers/virtio/virtio_mmio.c \
 	drivers/virtio/virtio_rng.c tests/host/virtio/vsim.c tests/host/virtio/test_virtio.c \

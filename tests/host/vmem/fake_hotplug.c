@@ -184,6 +184,14 @@ static bool nth_fails(const char *fn)
 
 /* ---- the four steps ---- */
 
+int __add_memory_driver(const struct mem_region *owner, phys_addr_t start, uint64_t size,
+			unsigned flags)
+{
+	if (owner != fake_map_region)
+		violation("add_memory: owner %p is not the registered region", (const void *)owner);
+	return __add_memory(start, size, flags);
+}
+
 int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
 {
 	fake_hp.add_calls++;

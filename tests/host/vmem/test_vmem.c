@@ -67,7 +67,7 @@ static void settle(void) { fake_background(300000); }
 static int check_agree(void)
 {
 	if (fake_hp.violations)
-		host_fail(__FILE__, __LINE__, "hot-plug contract: %s", fake_hp.first_violation);
+		test_fail(__FILE__, __LINE__, "hot-plug contract: %s", fake_hp.first_violation);
 	CHECK_EQ(fake_hp.violations, 0);
 	CHECK_EQ(dev->protocol_errors, 0);
 	CHECK_EQ(vm->plugged_size, dev->plugged_size);
@@ -102,7 +102,7 @@ static int resize_to(uint64_t size)
 	vmem_dev_request(dev, size);
 	settle();
 	if (vm->last_rc)
-		host_fail(__FILE__, __LINE__, "resize to %llu MiB: %s (%s)",
+		test_fail(__FILE__, __LINE__, "resize to %llu MiB: %s (%s)",
 			  (unsigned long long)(size >> 20), vm->why ? vm->why : "?",
 			  errname(vm->last_rc));
 	CHECK_EQ(vm->last_rc, 0);
@@ -189,7 +189,7 @@ static int test_region_unaligned_sections(void)
 {
 	make_device(2 * M, REGION + 64 * M, 1 * G, 0, 0);
 	CHECK_RC(probe());
-	CHECK(host_log_contains("not section-aligned"));
+	CHECK(log_has("not section-aligned"));
 	CHECK_EQ(vm->base, REGION + SECTION_SIZE);
 	CHECK_EQ(vm->nr_sections, 7);
 	vmem_dev_request(dev, 256 * M);
@@ -208,7 +208,7 @@ static int test_nack_plug(void)
 	settle();
 	dev->nack_plugs = 3;
 	CHECK_RC(resize_to(1 * G));
-	CHECK(host_log_contains("NACK"));
+	CHECK(log_has("NACK"));
 	CHECK_EQ(dev->nr_plug, 4); /* three refused, then one batch */
 	return 0;
 }
@@ -220,7 +220,7 @@ static int test_busy_unplug(void)
 	CHECK_RC(resize_to(1 * G));
 	dev->busy_unplugs = 2;
 	CHECK_RC(resize_to(128 * M));
-	CHECK(host_log_contains("BUSY"));
+	CHECK(log_has("BUSY"));
 	return 0;
 }
 
@@ -243,7 +243,7 @@ static int test_error_broken(void)
 	settle();
 	CHECK(vm->broken);
 	CHECK(vm->vdev->broken);
-	CHECK(host_log_contains("answered ERROR"));
+	CHECK(log_has("answered ERROR"));
 	unsigned plugs = dev->nr_plug;
 	vmem_dev_request(dev, 1 * G);
 	settle();
@@ -260,7 +260,7 @@ static int test_no_answer(void)
 	vmem_dev_request(dev, 256 * M);
 	settle();
 	CHECK(vm->broken);
-	CHECK(host_log_contains("no answer"));
+	CHECK(log_has("no answer"));
 	CHECK_EQ(vmem_plugged_blocks(vm), 0);
 	CHECK_EQ(fake_online_bytes(REGION, 4 * G), 0);
 	return 0;
@@ -279,9 +279,9 @@ static int bad_config(uint64_t bs, uint64_t addr, uint64_t region, uint64_t usab
 	long pages = host_pages_in_use();
 	CHECK(probe() != 0);
 	CHECK(!vm);
-	if (!host_log_contains(msg))
-		host_fail(__FILE__, __LINE__, "no \"%s\" in the log", msg);
-	CHECK(host_log_contains(msg));
+	if (!log_has(msg))
+		test_fail(__FILE__, __LINE__, "no \"%s\" in the log", msg);
+	CHECK(log_has(msg));
 	CHECK_EQ(host_pages_in_use(), pages);
 	CHECK_EQ(fake_hp.add_calls, 0);
 	CHECK_EQ(dev->nr_plug + dev->nr_unplug + dev->nr_unplug_all, 0);
@@ -350,7 +350,7 @@ static int test_plugged_at_probe(void)
 	dev->busy_unplug_alls = 1;
 	CHECK_RC(probe());
 	CHECK(vm->unplug_all_pending);
-	CHECK(host_log_contains("unplugging all first"));
+	CHECK(log_has("unplugging all first"));
 	settle();
 	CHECK_EQ(dev->nr_unplug_all, 2); /* BUSY once, then done */
 	CHECK(!vm->unplug_all_pending);
@@ -385,8 +385,8 @@ static int test_unmovable(void)
 	vmem_dev_request(dev, 0);
 	settle();
 	CHECK_EQ(vm->last_rc, -EBUSY);
-	CHECK(host_log_contains("cannot unplug"));
-	CHECK(host_log_contains("unmovable"));
+	CHECK(log_has("cannot unplug"));
+	CHECK(log_has("unmovable"));
 	CHECK_EQ(dev->plugged_size, 4 * M);
 	CHECK(vmem_dev_is_plugged(dev, REGION + 500 * 2 * M, 2 * M));
 	CHECK(vmem_dev_is_plugged(dev, REGION + 300 * 2 * M, 2 * M));
@@ -436,6 +436,59 @@ static int test_unmovable_big_block(void)
 	return check_agree();
 }
 
+/* A block the driver onlined was offlined by hand: the unplug leaves it and takes others. */
+static int test_foreign_offline(void)
+{
+	make_device(2 * M, REGION, 4 * G, 0, 0);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(512 * M));
+	CHECK_RC(offline_pages(PFN_DOWN(REGION + 255 * 2 * M), PFN_DOWN(2 * M)));
+	vmem_dev_request(dev, 256 * M);
+	settle();
+	CHECK_EQ(vm->last_rc, 0);
+	CHECK(log_has("changed outside the driver"));
+	CHECK_EQ(dev->plugged_size, 256 * M);
+	CHECK(vmem_dev_is_plugged(dev, REGION + 255 * 2 * M, 2 * M)); /* left as it was */
+	CHECK(!vmem_dev_is_plugged(dev, REGION + 127 * 2 * M, 2 * M)); /* taken instead */
+	CHECK_EQ(fake_hp.violations, 0); /* never asked the core to offline it again */
+	return 0;
+}
+
+/* ---- devices without interrupt, the device lock ---- */
+
+/* No interrupt: the background work reads the device's status and follows every request. */
+static int test_poll_without_irq(void)
+{
+	make_device(2 * M, REGION, 8 * G, 0, 0);
+	dev->s->plat.irq = 0;
+	CHECK_RC(probe());
+	CHECK(!vm->vdev->has_irq);
+	CHECK(log_has("drivers must poll"));
+	static const uint64_t sizes[] = { 1 * G, 2 * G, 256 * M, 0, 512 * M };
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
+		CHECK_RC(resize_to(sizes[i]));
+	CHECK_EQ(vm->nr_req_changes, ARRAY_SIZE(sizes));
+	CHECK_EQ(vm->nr_req_announced, ARRAY_SIZE(sizes));
+	return 0;
+}
+
+/* The background work never waits for the device lock: a holder keeps it from running. */
+static int test_lock_trylock(void)
+{
+	make_device(2 * M, REGION, 8 * G, 0, 0);
+	CHECK_RC(probe());
+	settle();
+	spin_lock(&vm->lock); /* `vmem selftest` or a `vmem plug` on another hart */
+	vmem_dev_request(dev, 256 * M);
+	fake_background(100);
+	CHECK_EQ(dev->plugged_size, 0);
+	CHECK(!virtio_mem_run(vm, true, false));
+	spin_unlock(&vm->lock);
+	settle();
+	CHECK_EQ(dev->plugged_size, 256 * M);
+	return check_agree();
+}
+
 /* ---- the hot-plug core fails ---- */
 
 static int test_add_fails(void)
@@ -444,7 +497,7 @@ static int test_add_fails(void)
 	CHECK_RC(probe());
 	fake_hp.fail_add = -ENOMEM;
 	CHECK_RC(resize_to(256 * M));
-	CHECK(host_log_contains("could not bring it online"));
+	CHECK(log_has("could not bring it online"));
 	CHECK(dev->nr_unplug >= 1); /* the first plug was given back */
 	return 0;
 }
@@ -457,7 +510,7 @@ static int test_online_fails_giveback_busy(void)
 	dev->busy_unplugs = 1;
 	vmem_dev_request(dev, 256 * M);
 	fake_background(1); /* one run: plugged, online failed, give-back refused */
-	CHECK(host_log_contains("it stays plugged, offline"));
+	CHECK(log_has("it stays plugged, offline"));
 	CHECK(vm->nr_in_state[VMEM_BLOCK_PLUGGED] > 0);
 	CHECK_RC(check_agree());
 	settle(); /* the retry onlines what is plugged, then plugs the rest */
@@ -473,7 +526,7 @@ static int test_remove_fails(void)
 	CHECK_RC(resize_to(512 * M));
 	fake_hp.fail_remove = -EBUSY;
 	CHECK_RC(resize_to(0)); /* retried: the section left behind is removed too */
-	CHECK(host_log_contains("hot-remove"));
+	CHECK(log_has("hot-remove"));
 	return 0;
 }
 
@@ -520,7 +573,7 @@ static unsigned hits(enum fault f) { return f == FAULT_CORE ? fake_hp.fail_hits 
 /*
  * One walk step, in a child: reach op->from, fail the nth request (or core call) of the resize
  * to op->to, and check. Exit status 0: the failure fired and everything checked out; 2: the
- * resize had fewer than n points and completed; 1: a check failed (reason sent by host_fail).
+ * resize had fewer than n points and completed; 1: a check failed (reason sent by test_fail).
  */
 static int walk_one(const struct walk_op *op, enum fault f, unsigned n)
 {
@@ -561,7 +614,7 @@ static int walk_one(const struct walk_op *op, enum fault f, unsigned n)
 		CHECK(!vm->broken);
 		settle();
 		if (vm->last_rc)
-			host_fail(__FILE__, __LINE__, "after %s at point %u: %s (%s)", fault_names[f],
+			test_fail(__FILE__, __LINE__, "after %s at point %u: %s (%s)", fault_names[f],
 				  n, vm->why ? vm->why : "?", errname(vm->last_rc));
 		CHECK_EQ(vm->last_rc, 0);
 		CHECK_EQ(dev->plugged_size, op->to);
@@ -583,7 +636,7 @@ static int walk(const struct walk_op *op, enum fault f, unsigned *points)
 		int st;
 		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
 		if (!WIFEXITED(st) || WEXITSTATUS(st) == 1) {
-			host_fail(__FILE__, __LINE__, "%s: %s at point %u failed (status 0x%x)", op->name,
+			test_fail(__FILE__, __LINE__, "%s: %s at point %u failed (status 0x%x)", op->name,
 				  fault_names[f], n, st);
 			return 1;
 		}
@@ -592,7 +645,7 @@ static int walk(const struct walk_op *op, enum fault f, unsigned *points)
 			return 0;
 		}
 	}
-	host_fail(__FILE__, __LINE__, "%s: more than 200 failure points?", op->name);
+	test_fail(__FILE__, __LINE__, "%s: more than 200 failure points?", op->name);
 	return 1;
 }
 
@@ -636,18 +689,176 @@ static int run_cmd(const char *line)
 	return -ENOENT;
 }
 
+/* ---- vmem selftest ---- */
+
+static const char *const selftest_rule_of[VMEM_BREAK_NR] = {
+	[VMEM_BREAK_PLUG_PLUGGED] = "PLUG of a plugged block",
+	[VMEM_BREAK_UNPLUG_UNPLUGGED] = "UNPLUG of an unplugged block",
+	[VMEM_BREAK_OUTSIDE] = "requests beyond usable region",
+	[VMEM_BREAK_MISALIGNED] = "misaligned requests",
+	[VMEM_BREAK_ZERO] = "requests of zero blocks",
+	[VMEM_BREAK_STATE_MIXED] = "STATE of a mixed range",
+	[VMEM_BREAK_STATE_PLUGGED] = "STATE of plugged blocks",
+	[VMEM_BREAK_UNPLUG_ALL] = "UNPLUG_ALL",
+	[VMEM_BREAK_MEMORY] = "plugged memory holds data",
+	[VMEM_BREAK_SIZE] = "plugged_size follows requests",
+	[VMEM_BREAK_ANNOUNCE] = "resize announced",
+	[VMEM_BREAK_USABLE] = "usable region covers plugged",
+};
+
+/* Lines of the log containing `word`; the first one in *line. */
+static unsigned log_lines_with(const char *word, char *line, size_t size)
+{
+	unsigned n = 0;
+
+	for (const char *p = log_text(); (p = strstr(p, word)); p++) {
+		const char *b = p, *e = strchr(p, '\n');
+		while (b > log_text() && b[-1] != '\n')
+			b--;
+		if (!n++)
+			snprintf(line, size, "%.*s", (int)((e ? e : p + strlen(p)) - b), b);
+	}
+	return n;
+}
+
+/*
+ * A device breaking rule b (or none), the driver using nothing (auto off at 0) while the host
+ * asks for 96 MiB: `vmem selftest` fails exactly that rule's line and leaves everything as it was.
+ */
+static int selftest_breaking(enum vmem_dev_break b)
+{
+	char line[256] = "";
+
+	make_device(2 * M, REGION, 1 * G, 0, 0);
+	vmem_dev_add_ram(dev);
+	CHECK_RC(probe());
+	settle();
+	CHECK_RC(run_cmd("vmem auto off"));
+	vmem_dev_request(dev, 64 * M);
+	settle();
+	dev->broken_rule = b;
+	vmem_dev_request(dev, 96 * M);
+	settle();
+	CHECK_EQ(dev->plugged_size, 0);
+	log_clear();
+	int rc = run_cmd("vmem selftest");
+	unsigned fails = log_lines_with("FAIL", line, sizeof(line));
+	if (b == VMEM_BREAK_NONE) {
+		if (fails)
+			test_fail(__FILE__, __LINE__, "correct device: %s", line);
+		CHECK_RC(rc);
+		CHECK(log_has("vmem selftest: 16 passed, 0 failed, 0 skipped"));
+	} else {
+		if (fails != 1 || !strstr(line, selftest_rule_of[b]))
+			test_fail(__FILE__, __LINE__, "breaking \"%s\": %u FAIL lines, first: %s",
+				  selftest_rule_of[b], fails, line);
+		CHECK_EQ(fails, 1);
+		CHECK_EQ(rc, -EIO);
+		CHECK(log_has("vmem selftest: 15 passed, 1 failed, 0 skipped"));
+	}
+	CHECK_EQ(dev->inaccessible_touches, 0);
+	CHECK_EQ(dev->plugged_size, 0);
+	CHECK_EQ(vmem_dev_plugged_blocks(dev), 0);
+	CHECK_EQ(vmem_plugged_blocks(vm), 0);
+	CHECK_EQ(fake_hp.violations, 0);
+	return 0;
+}
+
+static int test_selftest_conforming(void) { return selftest_breaking(VMEM_BREAK_NONE); }
+
+/* Each rule broken in turn (each in its own child: the device is rebuilt every time). */
+static int test_selftest_each_rule_broken(void)
+{
+	for (int b = VMEM_BREAK_NONE + 1; b < VMEM_BREAK_NR; b++) {
+		fflush(NULL);
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(selftest_breaking((enum vmem_dev_break)b) ? 1 : 0);
+		int st;
+		waitpid(pid, &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+			test_fail(__FILE__, __LINE__, "breaking \"%s\" was not caught as that rule alone",
+				  selftest_rule_of[b]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Under data: the driver has 248 MiB online holding data (auto off below a 256 MiB request). The
+ * selftest works beside it, skips UNPLUG_ALL (it would take that memory), and moves nothing.
+ */
+static int test_selftest_beside_data(void)
+{
+	make_device(2 * M, REGION, 1 * G, 0, 0);
+	vmem_dev_add_ram(dev);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(256 * M));
+	CHECK_RC(run_cmd("vmem unplug 0x800000"));
+	CHECK_RC(put_data(248 * M, 2));
+	unsigned count = fake_data_count();
+	uint64_t sum = fake_data_sum(), online = fake_online_bytes(REGION, 1 * G);
+	log_clear();
+	CHECK_RC(run_cmd("vmem selftest"));
+	CHECK(log_has("vmem selftest: 15 passed, 0 failed, 1 skipped"));
+	CHECK(log_has("driver uses 248 MiB plugged"));
+	CHECK_EQ(dev->inaccessible_touches, 0);
+	CHECK_EQ(dev->plugged_size, 248 * M);
+	CHECK_EQ(fake_data_count(), count);
+	CHECK_EQ(fake_data_sum(), sum);
+	CHECK_EQ(fake_online_bytes(REGION, 1 * G), online);
+	CHECK_EQ(meminfo_plugged_kb(), (248 * M) >> 10);
+	return check_agree();
+}
+
+/* Test blocks in a section the driver added (sub-blocks): checked through its mapping, no add. */
+static int test_selftest_in_added_section(void)
+{
+	make_device(2 * M, REGION, 1 * G, 0, 0);
+	vmem_dev_add_ram(dev);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(1016 * M)); /* usable: the whole region; the last section partly plugged */
+	CHECK_RC(run_cmd("vmem unplug 0x800000"));
+	unsigned adds = fake_hp.add_calls, removes = fake_hp.remove_calls;
+	log_clear();
+	CHECK_RC(run_cmd("vmem selftest"));
+	CHECK(log_has("vmem selftest: 15 passed, 0 failed, 1 skipped"));
+	CHECK(log_has("4096 KiB read back"));
+	CHECK_EQ(fake_hp.add_calls, adds);
+	CHECK_EQ(fake_hp.remove_calls, removes);
+	CHECK_EQ(dev->inaccessible_touches, 0);
+	CHECK_EQ(dev->plugged_size, 1008 * M);
+	return check_agree();
+}
+
+/* No room to plug (requested == plugged): the rules that plug are skipped, saying why. */
+static int test_selftest_no_headroom(void)
+{
+	make_device(2 * M, REGION, 1 * G, 0, 0);
+	vmem_dev_add_ram(dev);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(128 * M));
+	log_clear();
+	CHECK_RC(run_cmd("vmem selftest"));
+	CHECK(log_has("requested-plugged 0 MiB < 6"));
+	CHECK(log_has("8 passed, 0 failed, 8 skipped"));
+	CHECK_EQ(dev->plugged_size, 128 * M);
+	return check_agree();
+}
+
 static int test_vmem_command(void)
 {
 	make_device(2 * M, REGION, 8 * G, 512 * M, 0);
 	CHECK_RC(probe());
 	settle();
 	CHECK_EQ(dev->plugged_size, 512 * M);
-	host_log_clear();
+	log_clear();
 	CHECK_RC(run_cmd("vmem"));
-	CHECK(host_log_contains("block 2048 KiB"));
-	CHECK(host_log_contains("requested 512 MiB"));
-	CHECK(host_log_contains("MemPlugged 524288 kB"));
-	CHECK(host_log_contains("online"));
+	CHECK(log_has("block 2048 KiB"));
+	CHECK(log_has("requested 512 MiB"));
+	CHECK(log_has("MemPlugged 524288 kB"));
+	CHECK(log_has("online"));
 
 	CHECK_RC(run_cmd("vmem unplug 0x8000000"));
 	CHECK(!vm->auto_follow);
@@ -666,46 +877,54 @@ static int test_vmem_command(void)
 	CHECK_RC(run_cmd("vmem auto on"));
 	CHECK_EQ(dev->plugged_size, 1 * G);
 	CHECK_EQ(run_cmd("vmem plug 0x10000000"), -EAGAIN); /* within the usable region... */
-	CHECK(host_log_contains("NACK"));     /* ...but the device refuses beyond its request */
+	CHECK(log_has("NACK"));     /* ...but the device refuses beyond its request */
 	CHECK_EQ(dev->plugged_size, 1 * G);
 	CHECK_RC(run_cmd("vmem auto on"));
 	CHECK_EQ(dev->plugged_size, 1 * G);
 	return check_agree();
 }
 
-static const struct host_case cases[] = {
-	{ test_resize_2m, "resize_2m" },
-	{ test_resize_4m, "resize_4m" },
-	{ test_resize_128m, "resize_128m" },
-	{ test_resize_256m, "resize_256m" },
-	{ test_unplug_batched, "unplug_batched" },
-	{ test_subblock_sections, "subblock_sections" },
-	{ test_region_unaligned_sections, "region_unaligned_sections" },
-	{ test_nack_plug, "nack_plug" },
-	{ test_busy_unplug, "busy_unplug" },
-	{ test_busy_plug, "busy_plug" },
-	{ test_error_broken, "error_broken" },
-	{ test_no_answer, "no_answer" },
-	{ test_bad_block_3000, "bad_block_3000" },
-	{ test_bad_block_1m, "bad_block_1m" },
-	{ test_bad_region_unaligned, "bad_region_unaligned" },
-	{ test_bad_region_beyond_max_phys, "bad_region_beyond_max_phys" },
-	{ test_bad_usable_gt_region, "bad_usable_gt_region" },
-	{ test_bad_plugged_not_multiple, "bad_plugged_not_multiple" },
-	{ test_bad_no_whole_section, "bad_no_whole_section" },
-	{ test_request_changes_midway, "request_changes_midway" },
-	{ test_plugged_at_probe, "plugged_at_probe" },
-	{ test_unmovable, "unmovable" },
-	{ test_prefer_offlinable, "prefer_offlinable" },
-	{ test_unmovable_big_block, "unmovable_big_block" },
-	{ test_add_fails, "add_fails" },
-	{ test_online_fails_giveback_busy, "online_fails_giveback_busy" },
-	{ test_remove_fails, "remove_fails" },
-	{ test_vmem_command, "vmem_command" },
-	{ test_fault_walk, "fault_walk" },
+static const struct test_case cases[] = {
+	CASE(test_resize_2m),
+	CASE(test_resize_4m),
+	CASE(test_resize_128m),
+	CASE(test_resize_256m),
+	CASE(test_unplug_batched),
+	CASE(test_subblock_sections),
+	CASE(test_region_unaligned_sections),
+	CASE(test_nack_plug),
+	CASE(test_busy_unplug),
+	CASE(test_busy_plug),
+	CASE(test_error_broken),
+	CASE(test_no_answer),
+	CASE(test_bad_block_3000),
+	CASE(test_bad_block_1m),
+	CASE(test_bad_region_unaligned),
+	CASE(test_bad_region_beyond_max_phys),
+	CASE(test_bad_usable_gt_region),
+	CASE(test_bad_plugged_not_multiple),
+	CASE(test_bad_no_whole_section),
+	CASE(test_request_changes_midway),
+	CASE(test_plugged_at_probe),
+	CASE(test_unmovable),
+	CASE(test_prefer_offlinable),
+	CASE(test_unmovable_big_block),
+	CASE(test_foreign_offline),
+	CASE(test_poll_without_irq),
+	CASE(test_lock_trylock),
+	CASE(test_add_fails),
+	CASE(test_online_fails_giveback_busy),
+	CASE(test_remove_fails),
+	CASE(test_vmem_command),
+	CASE(test_selftest_conforming),
+	CASE(test_selftest_each_rule_broken),
+	CASE(test_selftest_beside_data),
+	CASE(test_selftest_in_added_section),
+	CASE(test_selftest_no_headroom),
+	CASE(test_fault_walk),
 };
 
 int main(int argc, char **argv)
 {
-	return host_test_main("vmem", cases, ARRAY_SIZE(cases), argc, argv);
+	return test_main("vmem", cases, ARRAY_SIZE(cases), argc, argv);
 }

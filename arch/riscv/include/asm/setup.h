@@ -10,6 +10,8 @@
 void early_identity_remove(void);                       /* early_vm.c */
 void smp_init_boot_hart(unsigned long hartid, void *tls); /* smp.c */
 void arch_mm_layout_init(void);                         /* mm.c */
+struct platform;
+void riscv_tlb_init(const struct platform *plat);       /* mm.c: Svvptc on every hart? */
 void timer_init(uint64_t dt_timebase_hz, bool sstc);    /* timer.c */
 void timer_init_hart(void);
 uint64_t ticks_to_ns(uint64_t ticks);
