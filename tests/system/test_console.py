@@ -104,11 +104,12 @@ def test_range_messages():
         assert "goes past the end of the 64-bit address space" in out, out
         assert "-0x7ffffff)" not in out, out
         out = g.cmd("online 0xffffffffffe00000 4M")
-        assert "goes past the end" in out and "section" not in out, out
+        assert "goes past the end" in out and not re.search(r"section \d", out), out
         out = g.cmd("online 0xfffffffff0000000 4M")
-        assert "beyond the highest address rvmm maps" in out and "section" not in out, out
+        assert ("beyond the highest address rvmm maps" in out or "not RAM" in out) \
+            and not re.search(r"section \d", out), out
         out = g.cmd("hotadd 0xfffffffff0000000 128M")
-        assert "not RAM" in out, out
+        assert "beyond the highest address rvmm maps" in out or "not RAM" in out, out
         out = g.cmd("online 0x30000000 16M")  # the PCI window
         assert "not RAM" in out and "hot-add it first" not in out, out
         out = g.cmd("online 0xc8000000 128M")  # RAM hidden by mem=
