@@ -102,9 +102,9 @@ def bench_harts(counts):
             out = g.out
         note_kernel(out)
         m = re.search(r"smp: (\d+) harts? online", out)
-        record(f"boot.{n}harts.qemu_start_to_prompt", wall, "s", "wall")
-        record(f"boot.{n}harts.kernel", log_ms(out, r"boot:") / 1000, "s", "wall")
-        record(f"boot.{n}harts.online", int(m.group(1)) if m else float("nan"), "harts", "wall")
+        record(f"harts.{n}.qemu_start_to_prompt", wall, "s", "wall")
+        record(f"harts.{n}.boot_kernel", log_ms(out, r"boot:") / 1000, "s", "wall")
+        record(f"harts.{n}.online", int(m.group(1)) if m else float("nan"), "harts", "wall")
 
 
 def bench_vmem(harts_list):
