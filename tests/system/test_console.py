@@ -6,7 +6,7 @@ and changes nothing.
 """
 import re
 
-from guest import PROMPT, Guest
+from guest import PROMPT, Guest, Skip
 from vmem_guest import VmemGuest, patched_qemu
 
 VERSION = re.compile(r"^rvmm \S+ \(riscv64, ", re.M)
@@ -119,8 +119,7 @@ def test_range_messages():
 
 def test_vmem_unplug_says_auto_off():
     if not patched_qemu():
-        print("SKIP: vmem_unplug_says_auto_off: the patched QEMU is not built (make qemu)")
-        return
+        raise Skip("the patched QEMU is not built (make qemu)")
     with VmemGuest() as v:
         v.resize(256 << 20)
         out = v.g.cmd("vmem unplug 128M", timeout=120)
