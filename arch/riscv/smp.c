@@ -3,9 +3,10 @@
  * Harts: per-hart data, starting the other harts through SBI HSM, and cross-hart calls through
  * SBI IPIs.
  *
- * Interface: harts[], nr_harts, nr_harts_online, this_hart, hart_tls_size, hart_tls_init, smp_init_boot_hart,
- * smp_boot_secondaries, smp_call_others, smp_sbi_for_harts, smp_hart_is_other, ipi_interrupt; arch_smp_call_others,
- * arch_smp_start_others, arch_smp_wait_others (include/rvmm/arch_mm.h).
+ * Interface: harts[], nr_harts, nr_harts_online, this_hart, hart_tls_size, hart_tls_init,
+ * smp_init_boot_hart, smp_boot_secondaries, smp_call_others, smp_sbi_for_harts, smp_hart_is_other,
+ * ipi_interrupt; arch_smp_call_others, arch_smp_start_others, arch_smp_wait_others
+ * (include/rvmm/arch_mm.h). docs/harts.md says how harts start and how SBI calls name them.
  */
 #include <asm/csr.h>
 #include <asm/hart.h>
@@ -179,7 +180,10 @@ static int send_ipi(unsigned long mask, unsigned long base, void *arg __unused)
 	return rc;
 }
 
-static bool wants_idle_job(unsigned i) { return __atomic_load_n(&idle_job_pending[i], __ATOMIC_ACQUIRE); }
+static bool wants_idle_job(unsigned i)
+{
+	return __atomic_load_n(&idle_job_pending[i], __ATOMIC_ACQUIRE);
+}
 
 unsigned arch_smp_start_others(void (*fn)(void *), void *arg)
 {
@@ -353,7 +357,10 @@ bool smp_hart_is_other(unsigned i)
 	return i != this_hart->index && st != HART_OFF && st != HART_HALTED;
 }
 
-static bool has_call_pending(unsigned i) { return __atomic_load_n(&hart_call[i].pending, __ATOMIC_ACQUIRE); }
+static bool has_call_pending(unsigned i)
+{
+	return __atomic_load_n(&hart_call[i].pending, __ATOMIC_ACQUIRE);
+}
 
 void smp_call_others(void (*fn)(void *), void *arg)
 {

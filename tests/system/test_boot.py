@@ -90,7 +90,7 @@ def test_elf_boots_like_the_flat_image():
 
 
 def dumped_dtb(name, smp, mem, edits):
-    """QEMU virt's own device tree for -smp smp -m mem, edited with fdtput (device-tree-compiler)."""
+    """QEMU virt's device tree for -smp smp -m mem, edited with fdtput (device-tree-compiler)."""
     path = os.path.join(ROOT, "build", f"{name}-{os.getpid()}.dtb")
     subprocess.run(["qemu-system-riscv64", "-machine", f"virt,dumpdtb={path}", "-cpu", "rv64",
                     "-smp", str(smp), "-m", mem, "-nographic", "-bios", "default"], check=True,
