@@ -1,26 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * The serial console shell: an input ring the console ports fill, a line editor (backspace,
- * Ctrl-U, up/down history) reading from it, and the runner that splits a line into words and runs
- * the command of that name from the rvmm_cmds table.
+ * The serial console shell: reads a line (backspace, Ctrl-U, up/down history), splits it into
+ * words and runs the command of that name from the rvmm_cmds table. A line longer than 255
+ * characters is refused whole; escape sequences never eat a character that follows them.
  *
- * Input is never dropped here: when the ring is full a port leaves the rest in its own receive
- * FIFO (and so in QEMU's character device, which then stops reading the host side) until the shell
- * has read the ring empty. A pasted script of any length therefore runs every line.
- *
- * Interface: console_loop (the boot hart's idle loop), console_run_line, console_input_put,
- * console_input_lost, console_input_register; help.
+ * Interface: console_loop (the boot hart's idle loop), console_run_line, help/version/poweroff.
  */
 #include <rvmm/console.h>
+#include <rvmm/console_port.h>
 #include <rvmm/errno.h>
 #include <rvmm/kernel.h>
 #include <rvmm/printk.h>
-#include <rvmm/spinlock.h>
 #include <string.h>
 
 #define LINE_MAX 256 /* with its NUL: lines of at most 255 characters */
-#define RX_SIZE 1024
-#define MAX_INPUT_PORTS 4
 #define MAX_ARGS 16
 #define HISTORY 16
 
@@ -28,57 +21,6 @@ extern const struct console_command __start_rvmm_cmds[], __stop_rvmm_cmds[];
 const struct console_command *console_commands_begin(void) { return __start_rvmm_cmds; }
 const struct console_command *console_commands_end(void) { return __stop_rvmm_cmds; }
 
-/*
- * The input ring. Ports put bytes at rx_head (from an interrupt handler on any hart, or from their
- * refill function on the boot hart) under rx_lock, interrupts off; only the shell advances
- * rx_tail, without the lock. The lock is innermost: nothing is taken while holding it.
- */
-static char rx_ring[RX_SIZE];
-static uint32_t rx_head, rx_tail;
-static spinlock_t rx_lock = SPINLOCK_INIT("console_rx", LOCK_CLASS_CONSOLE);
-static unsigned rx_lost; /* bytes ports lost before they reached us (hardware overrun) */
-
-static void (*input_refill[MAX_INPUT_PORTS])(void);
-static unsigned nr_input_ports;
-
-bool console_input_put(char c)
-{
-	unsigned long flags = spin_lock_irqsave(&rx_lock);
-	bool room = rx_head - __atomic_load_n(&rx_tail, __ATOMIC_ACQUIRE) < RX_SIZE;
-	if (room) {
-		rx_ring[rx_head % RX_SIZE] = c;
-		__atomic_store_n(&rx_head, rx_head + 1, __ATOMIC_RELEASE);
-	}
-	spin_unlock_irqrestore(&rx_lock, flags);
-	return room;
-}
-
-void console_input_lost(unsigned n) { __atomic_fetch_add(&rx_lost, n, __ATOMIC_RELAXED); }
-
-int console_input_register(void (*refill)(void))
-{
-	if (nr_input_ports == MAX_INPUT_PORTS)
-		return -ENOSPC;
-	input_refill[nr_input_ports++] = refill;
-	return 0;
-}
-
-/* A byte of input, or -1. Once the ring is empty the ports refill it from what they hold. */
-static int console_getc(void)
-{
-	unsigned lost = __atomic_exchange_n(&rx_lost, 0, __ATOMIC_RELAXED);
-	if (lost)
-		pr_warn("console: %u byte%s of input lost by the serial port (receive overrun)", lost,
-			lost > 1 ? "s" : "");
-	if (rx_tail == __atomic_load_n(&rx_head, __ATOMIC_ACQUIRE))
-		for (unsigned i = 0; i < nr_input_ports; i++)
-			input_refill[i]();
-	if (rx_tail == __atomic_load_n(&rx_head, __ATOMIC_ACQUIRE))
-		return -1;
-	char c = rx_ring[rx_tail % RX_SIZE];
-	__atomic_store_n(&rx_tail, rx_tail + 1, __ATOMIC_RELEASE);
-	return (unsigned char)c;
-}
 
 static char history[HISTORY][LINE_MAX];
 static unsigned history_count;
@@ -129,7 +71,7 @@ int console_run_line(char *line)
 static int getc_blocking(void)
 {
 	int c;
-	while ((c = console_getc()) < 0)
+	while ((c = console_poll_input()) < 0)
 		console_idle();
 	return c;
 }

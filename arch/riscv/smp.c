@@ -3,10 +3,10 @@
  * Harts: per-hart data, starting the other harts through SBI HSM, and cross-hart calls through
  * SBI IPIs.
  *
- * Interface: harts[], nr_harts, nr_harts_online, this_hart, hart_tls_size, hart_tls_init,
- * smp_init_boot_hart, smp_boot_secondaries, smp_call_others, smp_sbi_for_harts, smp_hart_is_other,
- * ipi_interrupt; arch_smp_call_others, arch_smp_start_others, arch_smp_wait_others
- * (include/rvmm/arch_mm.h). docs/harts.md says how harts start and how SBI calls name them.
+ * Interface: harts[], nr_harts_online, this_hart, hart_tls_size, hart_tls_init, smp_init_boot_hart,
+ * smp_boot_secondaries, smp_call_others, smp_sbi_for_harts, smp_hart_is_other, ipi_interrupt;
+ * arch_nr_harts, arch_smp_call_others, arch_smp_wake (include/rvmm/arch_smp.h). Once started, a
+ * hart runs kernel/idle.c's idle loop. docs/harts.md: how harts start, how SBI calls name them.
  */
 #include <asm/csr.h>
 #include <asm/hart.h>
@@ -15,13 +15,16 @@
 #include <asm/trap.h>
 #include <asm/pte.h>
 #include <asm/setup.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/arch_mm.h>
+#include <rvmm/arch_smp.h>
 #include <rvmm/errno.h>
 #include <rvmm/irq.h>
 #include <rvmm/kernel.h>
 #include <rvmm/mm.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
+#include <rvmm/smp.h>
 #include <rvmm/spinlock.h>
 #include <limits.h>
 #include <string.h>
@@ -31,9 +34,9 @@
  * How long the boot hart waits for the harts it started. Under TCG each hart is a host thread, and
  * with 100 of them on 2 busy host CPUs a hart can take seconds to get through OpenSBI's warm boot;
  * but a hart that OpenSBI stopped in its own boot never comes (seen with OpenSBI 1.5.1 and 48 or
- * more harts: a few hang in sbi_init, their HSM state stays start-pending). So wait while harts
- * keep arriving: give up after START_STALL_NS without a new one, or at the overall bound, which
- * grows with the number of harts.
+ * more harts: a few hang in the firmware, their HSM state stays start-pending; docs/harts.md). So
+ * wait while harts keep arriving: give up after START_STALL_NS without a new one, or at the
+ * overall bound, which grows with the number of harts.
  */
 #define START_STALL_NS 10000000000ULL        /* 10 s without a new hart */
 #define START_WAIT_NS 2000000000ULL          /* overall: 2 s, */
@@ -41,8 +44,7 @@
 #define START_WAIT_MAX_NS 120000000000ULL    /* at most 2 minutes */
 
 struct hart harts[MAX_HARTS];
-unsigned nr_harts;        /* harts[] entries in use: started, or given up on (HART_OFF) */
-unsigned nr_harts_online; /* of those, the harts that did start (the boot hart included) */
+unsigned nr_harts_online;
 __thread struct hart *this_hart;
 
 extern char __tdata_start[], __tdata_end[], __tbss_start[], __tbss_end[];
@@ -70,7 +72,7 @@ void smp_init_boot_hart(unsigned long hartid, void *tls)
 	harts[0].state = HART_BUSY;
 	harts[0].doing = "boot";
 	this_hart = &harts[0];
-	nr_harts = nr_harts_online = 1;
+	nr_harts_online = 1;
 }
 
 /* What secondary_entry (head.S) reads, at a physical address, before translation is on. */
@@ -102,112 +104,6 @@ static unsigned long kernel_satp(void)
 
 static phys_addr_t image_pa(const void *va) { return (uintptr_t)va - KIMAGE_VA + mm_layout.kimage_pa; }
 
-/*
- * A job for idle harts (arch_smp_start_others): each hart whose flag is set runs idle_job.fn once
- * from its idle loop and clears the flag. One job at a time: the starter waits for all flags.
- */
-static struct {
-	void (*fn)(void *);
-	void *arg;
-} idle_job;
-static bool idle_job_pending[MAX_HARTS];
-
-static bool run_idle_job(unsigned me)
-{
-	if (!__atomic_load_n(&idle_job_pending[me], __ATOMIC_ACQUIRE))
-		return false;
-	this_hart->state = HART_BUSY;
-	this_hart->doing = "job";
-	idle_job.fn(idle_job.arg);
-	__atomic_store_n(&idle_job_pending[me], false, __ATOMIC_RELEASE);
-	return true;
-}
-
-/* The idle loop: a job first, then background work (deferred init, drivers'), then sleep. */
-static __noreturn void hart_idle_loop(void)
-{
-	for (;;) {
-		this_hart->state = HART_IDLE;
-		this_hart->doing = "idle";
-		if (run_idle_job(this_hart->index) || deferred_init_step() || background_work())
-			continue;
-		/* Check and sleep with interrupts masked: an IPI in between still ends the wfi. */
-		csr_clear(sstatus, SSTATUS_SIE);
-		if (!__atomic_load_n(&idle_job_pending[this_hart->index], __ATOMIC_ACQUIRE))
-			wfi();
-		csr_set(sstatus, SSTATUS_SIE);
-	}
-}
-
-/*
- * SBI calls that name harts take hart_mask and hart_mask_base: bit i of the mask is hart id
- * base + i. Harts are grouped into windows of BITS_PER_LONG ids, each based at the lowest id it
- * holds, and the call is made once per window: hart ids of 64 and more work, and no base names a
- * hart id the firmware does not have (OpenSBI refuses such a base with SBI_ERR_INVALID_PARAM).
- * want(i) selects harts[i]; call(mask, base, arg) makes the SBI call. Returns 0, or the first error
- * (the remaining windows are still sent).
- */
-int smp_sbi_for_harts(bool (*want)(unsigned i),
-		      int (*call)(unsigned long mask, unsigned long base, void *arg), void *arg)
-{
-	const unsigned long bits = 8 * sizeof(unsigned long);
-	unsigned long from = 0;
-	int rc = 0;
-
-	for (;;) {
-		unsigned long base = ULONG_MAX, mask = 0;
-		for (unsigned i = 0; i < nr_harts; i++)
-			if (harts[i].hartid >= from && harts[i].hartid < base && want(i))
-				base = harts[i].hartid;
-		if (base == ULONG_MAX)
-			return rc;
-		for (unsigned i = 0; i < nr_harts; i++)
-			if (harts[i].hartid >= base && harts[i].hartid - base < bits && want(i))
-				mask |= 1UL << (harts[i].hartid - base);
-		int r = call(mask, base, arg);
-		if (r && !rc)
-			rc = r;
-		from = base + bits;
-	}
-}
-
-static int send_ipi(unsigned long mask, unsigned long base, void *arg __unused)
-{
-	int rc = sbi_send_ipi(mask, base);
-	if (rc)
-		pr_err("smp: SBI send_ipi(hart_mask 0x%lx, hart_mask_base %lu) failed: %s%s", mask, base,
-		       errname(rc), rc == -ENOTSUP ? " (no SBI IPI extension)" : "");
-	return rc;
-}
-
-static bool wants_idle_job(unsigned i)
-{
-	return __atomic_load_n(&idle_job_pending[i], __ATOMIC_ACQUIRE);
-}
-
-unsigned arch_smp_start_others(void (*fn)(void *), void *arg)
-{
-	unsigned n = 0;
-	idle_job.fn = fn;
-	idle_job.arg = arg;
-	for (unsigned i = 1; i < nr_harts; i++) {
-		if (i == this_hart->index || __atomic_load_n(&harts[i].state, __ATOMIC_ACQUIRE) != HART_IDLE)
-			continue;
-		__atomic_store_n(&idle_job_pending[i], true, __ATOMIC_RELEASE);
-		n++;
-	}
-	/* Wake them from wfi. Should that fail (said), each still runs the job at its next tick. */
-	smp_sbi_for_harts(wants_idle_job, send_ipi, NULL);
-	return n;
-}
-
-void arch_smp_wait_others(void)
-{
-	for (unsigned i = 0; i < nr_harts; i++)
-		while (__atomic_load_n(&idle_job_pending[i], __ATOMIC_ACQUIRE))
-			arch_cpu_relax();
-}
-
 __noreturn void secondary_start(unsigned long index)
 {
 	csr_write(satp, kernel_satp()); /* leave the trampoline table */
@@ -220,11 +116,11 @@ __noreturn void secondary_start(unsigned long index)
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		sbi_hart_stop();
 	trap_init_hart();
-	plic_init_hart();
+	irq_init_hart();
 	timer_init_hart();
 	__atomic_store_n(&harts[index].state, HART_IDLE, __ATOMIC_RELEASE);
 	csr_set(sstatus, SSTATUS_SIE);
-	hart_idle_loop();
+	cpu_idle_loop();
 }
 
 /* Give harts[idx] a stack and per-hart block and ask the firmware to start it. 0 or -errno. */
@@ -257,9 +153,18 @@ static int start_hart(unsigned idx, unsigned long hartid, unsigned long satp_tra
 static unsigned count_starting(void)
 {
 	unsigned n = 0;
-	for (unsigned i = 1; i < nr_harts; i++)
+	for (unsigned i = 1; i < nr_harts_online; i++)
 		n += __atomic_load_n(&harts[i].state, __ATOMIC_ACQUIRE) == HART_STARTING;
 	return n;
+}
+
+static const char *hsm_status_name(long st)
+{
+	return st == SBI_HSM_START_PENDING ? "start pending, still in the firmware"
+	       : st == SBI_HSM_STARTED	   ? "started"
+	       : st == SBI_HSM_STOPPED	   ? "stopped"
+	       : st < 0			   ? errname((int)st)
+					   : "other";
 }
 
 /*
@@ -286,49 +191,46 @@ static void wait_for_harts(unsigned started)
 			next_note += 5000000000ULL;
 		}
 	}
-	for (unsigned i = 1; left && i < nr_harts; i++) {
+	for (unsigned i = 1; left && i < nr_harts_online; i++) {
 		enum hart_state starting = HART_STARTING;
 		if (!__atomic_compare_exchange_n(&harts[i].state, &starting, HART_OFF, false,
 						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			continue; /* up, or arrived just now */
-		long st = sbi_hart_status(harts[i].hartid);
-		pr_err("smp: hart %lu did not start (waited %llu ms, the last %llu ms without a new hart; "
-		       "SBI HSM status: %s); it stays off",
+		pr_err("smp: hart %lu did not start (waited %llu ms, the last %llu ms without a new "
+		       "hart; SBI HSM status: %s); it stays off",
 		       harts[i].hartid, (unsigned long long)((now - t0) / 1000000),
 		       (unsigned long long)((now - last_arrival) / 1000000),
-		       st == SBI_HSM_START_PENDING ? "start pending, still in the firmware"
-		       : st == SBI_HSM_STARTED	   ? "started"
-		       : st == SBI_HSM_STOPPED	   ? "stopped"
-		       : st < 0			   ? errname((int)st)
-						   : "other");
+		       hsm_status_name(sbi_hart_status(harts[i].hartid)));
 	}
 }
 
 /*
  * Start every enabled hart of the DT but ourselves: all at once (SBI HSM hart_start only asks the
- * firmware), then wait for them together.
+ * firmware), then wait for them together. Every hart asked for keeps its harts[] entry (HART_OFF
+ * if it did not start); the log line counts the harts that did.
  */
 void smp_boot_secondaries(const struct platform *plat, bool nosmp)
 {
-	unsigned long satp_tramp = (unsigned long)arch_pgtable_levels() == 4 ? SATP_MODE_SV48 : SATP_MODE_SV39;
+	unsigned long satp_tramp = (unsigned long)arch_pgtable_levels() == 4 ? SATP_MODE_SV48
+									      : SATP_MODE_SV39;
 	satp_tramp = satp_tramp << SATP_MODE_SHIFT | early_trampoline_root() >> PAGE_SHIFT;
-	unsigned started = 0;
+	unsigned started = 0, up = 1;
 
 	for (int i = 0; i < plat->nr_harts && !nosmp; i++) {
 		const struct plat_hart *ph = &plat->harts[i];
 		if (ph->hartid == harts[0].hartid || !ph->enabled)
 			continue;
-		if (nr_harts == MAX_HARTS) {
+		if (nr_harts_online == MAX_HARTS) {
 			pr_warn("smp: only %d harts supported; hart %u and later ones stay off", MAX_HARTS,
 				ph->hartid);
 			break;
 		}
-		int rc = start_hart(nr_harts, ph->hartid, satp_tramp);
+		int rc = start_hart(nr_harts_online, ph->hartid, satp_tramp);
 		if (rc == -ENOMEM) {
 			pr_err("smp: no memory for hart %u's stack; it and later ones stay off", ph->hartid);
 			break;
 		}
-		nr_harts++;
+		__atomic_store_n(&nr_harts_online, nr_harts_online + 1, __ATOMIC_RELEASE);
 		if (rc)
 			pr_err("smp: hart %u cannot be started: SBI hart_start: %s%s", ph->hartid,
 			       errname(rc), rc == -EINVAL ? " (the firmware does not manage this hart id)" : "");
@@ -337,9 +239,9 @@ void smp_boot_secondaries(const struct platform *plat, bool nosmp)
 	}
 	if (started)
 		wait_for_harts(started);
-	for (unsigned i = 1; i < nr_harts; i++)
-		nr_harts_online += __atomic_load_n(&harts[i].state, __ATOMIC_ACQUIRE) != HART_OFF;
-	pr_info("smp: %u hart%s online", nr_harts_online, nr_harts_online > 1 ? "s" : "");
+	for (unsigned i = 1; i < nr_harts_online; i++)
+		up += __atomic_load_n(&harts[i].state, __ATOMIC_ACQUIRE) != HART_OFF;
+	pr_info("smp: %u hart%s online", up, up > 1 ? "s" : "");
 }
 
 void ipi_interrupt(void)
@@ -349,6 +251,48 @@ void ipi_interrupt(void)
 		hart_call[me].fn(hart_call[me].arg);
 		__atomic_store_n(&hart_call[me].pending, false, __ATOMIC_RELEASE);
 	}
+}
+
+/*
+ * SBI calls that name harts take hart_mask and hart_mask_base: bit i of the mask is hart id
+ * base + i. Harts are grouped into windows of BITS_PER_LONG ids, each based at the lowest id it
+ * holds, and the call is made once per window: hart ids of 64 and more work, and no base names a
+ * hart id the firmware does not have (OpenSBI refuses such a base with SBI_ERR_INVALID_PARAM).
+ * want(i) selects harts[i]; call(mask, base, arg) makes the SBI call. Returns 0, or the first
+ * error (the remaining windows are still sent).
+ */
+int smp_sbi_for_harts(bool (*want)(unsigned i),
+		      int (*call)(unsigned long mask, unsigned long base, void *arg), void *arg)
+{
+	const unsigned long bits = 8 * sizeof(unsigned long);
+	unsigned n = __atomic_load_n(&nr_harts_online, __ATOMIC_ACQUIRE);
+	unsigned long from = 0;
+	int rc = 0;
+
+	for (;;) {
+		unsigned long base = ULONG_MAX, mask = 0;
+		for (unsigned i = 0; i < n; i++)
+			if (harts[i].hartid >= from && harts[i].hartid < base && want(i))
+				base = harts[i].hartid;
+		if (base == ULONG_MAX)
+			return rc;
+		for (unsigned i = 0; i < n; i++)
+			if (harts[i].hartid >= base && harts[i].hartid - base < bits && want(i))
+				mask |= 1UL << (harts[i].hartid - base);
+		int r = call(mask, base, arg);
+		if (r && !rc)
+			rc = r;
+		from = base + bits;
+	}
+}
+
+static int send_ipi(unsigned long mask, unsigned long base, void *arg __unused)
+{
+	int rc = sbi_send_ipi(mask, base);
+	if (rc)
+		pr_err("smp: SBI send_ipi(hart_mask 0x%lx, hart_mask_base %lu) failed: %s%s", mask, base,
+		       errname(rc), rc == -ENOTSUP ? " (no SBI IPI extension)" : "");
+	return rc;
 }
 
 bool smp_hart_is_other(unsigned i)
@@ -365,7 +309,7 @@ static bool has_call_pending(unsigned i)
 void smp_call_others(void (*fn)(void *), void *arg)
 {
 	spin_lock(&smp_call_lock);
-	for (unsigned i = 0; i < nr_harts; i++) {
+	for (unsigned i = 0; i < nr_harts_online; i++) {
 		if (!smp_hart_is_other(i))
 			continue;
 		hart_call[i].fn = fn;
@@ -375,7 +319,7 @@ void smp_call_others(void (*fn)(void *), void *arg)
 	int rc = smp_sbi_for_harts(has_call_pending, send_ipi, NULL);
 	if (rc)
 		panic("smp: a cross-hart call cannot reach the other harts (SBI IPI: %s)", errname(rc));
-	for (unsigned i = 0; i < nr_harts; i++)
+	for (unsigned i = 0; i < nr_harts_online; i++)
 		while (has_call_pending(i))
 			arch_cpu_relax();
 	spin_unlock(&smp_call_lock);
@@ -383,10 +327,12 @@ void smp_call_others(void (*fn)(void *), void *arg)
 
 void arch_smp_call_others(void (*fn)(void *), void *arg) { smp_call_others(fn, arg); }
 
-/* The boot hart's wait for console input: background work first, then sleep. */
-void console_idle(void)
+unsigned arch_nr_harts(void) { return nr_harts_online ? nr_harts_online : 1; }
+
+void arch_smp_wake(unsigned index)
 {
-	if (deferred_init_step() || background_work())
-		return;
-	wfi();
+	/* An IPI with no call pending: ipi_interrupt finds nothing to run, wfi has ended. The mask
+	 * is based at the hart's own id (any id works). Should it fail (said), the hart still wakes
+	 * at its next tick. */
+	send_ipi(1, harts[index].hartid, NULL);
 }

@@ -5,7 +5,7 @@
  *
  * Lock order (outermost first); a debug build (LOCKDEP=1) checks it at run time:
  *   virtio-mem device lock > hotplug_lock (rw) > ioremap_lock > kpt_lock > migrate_lock > movable->lock > zone->lock
- *   (and smp_call_lock) > pcp (interrupts off) > console input ring (rx_lock) > printk log lock
+ *   (and smp_call_lock) > pcp (interrupts off) > printk log lock
  * Each lock's comment where it is defined says what it protects and who takes it.
  */
 #ifndef RVMM_SPINLOCK_H

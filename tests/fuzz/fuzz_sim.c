@@ -5,7 +5,7 @@
  * input.
  *
  * Interface: fz_boot, fz_snap_take, fz_snap_diff, fz_boot_piece_zone, fz_reset, fz_check_locks,
- * fz_check_buddy, fz_check_mm, console_idle.
+ * fz_check_buddy, fz_check_mm, console_poll_input, console_idle.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,8 +22,14 @@
 #include "fuzz_sim.h"
 #include "test.h"
 
-/* kernel/console.c's line editor wants this from the arch; console_loop never runs here. */
+/* kernel/console.c's line editor wants these from the arch; console_loop never runs here. */
+int console_poll_input(void)
+{
+	return -1;
+}
 void console_idle(void) {}
+/* dt_cmds.c's device list (kernel/device.c, libfdt): the fuzzed platform has no tree. */
+void dt_print_devices(const void *fdt __unused) {}
 
 /* Sections as boot left them. */
 static struct mem_section *boot_sec;

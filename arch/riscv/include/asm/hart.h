@@ -11,7 +11,7 @@
 enum hart_state { HART_OFF, HART_STARTING, HART_IDLE, HART_BUSY, HART_HALTED };
 
 struct hart {
-	unsigned index;        /* 0..nr_harts-1; the boot hart is 0 */
+	unsigned index;        /* 0..nr_harts_online-1; the boot hart is 0 */
 	unsigned long hartid;  /* the platform's id (mhartid) */
 	enum hart_state state;
 	const char *doing;     /* what it runs now, for `harts` and the GDB extension */
@@ -20,8 +20,8 @@ struct hart {
 };
 
 extern struct hart harts[MAX_HARTS];
-extern unsigned nr_harts;        /* entries of harts[] in use (some may be HART_OFF) */
-extern unsigned nr_harts_online; /* harts that started */
+/* Entries of harts[] in use: harts that started, and harts given up on (HART_OFF). */
+extern unsigned nr_harts_online;
 extern __thread struct hart *this_hart;
 
 /* Size of the per-hart TLS block, and its initialisation at tls. */
