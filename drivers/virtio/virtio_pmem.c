@@ -92,7 +92,7 @@ static int virtio_pmem_probe(struct virtio_device *vdev)
 	rc = virtio_cread_consistent(vdev, pmem_config_read, &c);
 	if (rc)
 		return rc;
-	char name[8];
+	char name[sizeof(pm->name)];
 	snprintf(name, sizeof(name), "pmem%d", slot);
 	rc = pmem_check_region(name, &c, &s, &e);
 	if (rc)

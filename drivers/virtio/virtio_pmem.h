@@ -45,7 +45,7 @@ struct pmem_req {
 struct virtio_pmem {
 	struct virtio_device *vdev;
 	struct virtqueue *vq;
-	char name[8];              /* "pmem0" */
+	char name[16];             /* "pmem0" */
 	phys_addr_t start;         /* the device's region, as its configuration says */
 	uint64_t size;
 	struct mem_region region;  /* its section-aligned part: what rvmm maps */
