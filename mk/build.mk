@@ -65,6 +65,7 @@ HOST_TEST_BINS :=
 -include tests/host/platform/platform.mk
 -include tests/host/virtio/virtio.mk
 -include tests/host/vmem/vmem.mk
+-include tests/host/irqchip/irqchip.mk
 -include tests/host/pmem/pmem.mk
 host-build: $(HOST_TEST_BINS)
 

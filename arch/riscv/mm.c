@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * RISC-V side of the arch interface generic mm code uses (include/rvmm/arch_mm.h): the Sv39/Sv48
- * PTE format, the root table, TLB fences on every hart (and whether Svvptc spares them), interrupt masking, and the layout of the
- * kernel address space for the paging mode early_vm.c chose.
+ * PTE format, the root table, TLB fences on every hart (and whether Svvptc spares them), and the
+ * layout of the kernel address space for the paging mode early_vm.c chose.
  */
 #include <asm/csr.h>
 #include <asm/hart.h>
@@ -139,15 +139,3 @@ void arch_flush_tlb_kernel_range(uintptr_t start, uintptr_t end)
 			local_flush_tlb_page(va);
 	remote_fence(start, end);
 }
-
-unsigned arch_hart_index(void) { return this_hart ? this_hart->index : 0; }
-unsigned arch_nr_harts(void) { return nr_harts_online ? nr_harts_online : 1; }
-
-unsigned long arch_irq_save(void) { return csr_read_clear(sstatus, SSTATUS_SIE) & SSTATUS_SIE; }
-void arch_irq_restore(unsigned long flags)
-{
-	if (flags & SSTATUS_SIE)
-		csr_set(sstatus, SSTATUS_SIE);
-}
-
-void arch_cpu_relax(void) { __asm__ volatile(".insn i 0x0f, 0, x0, x0, 0x010" ::: "memory"); /* pause */ }

@@ -9,6 +9,7 @@
  * Interface: virtio_pmem_driver (virtio_drivers.c), pmem_devices[], pmem_flush, pmem_set_memmap,
  * pmem_kmem_online, pmem_kmem_offline, pmem_mode_name.
  */
+#include <rvmm/arch_cpu.h>
 #include <rvmm/arch_mm.h>
 #include <rvmm/errno.h>
 #include <rvmm/page_alloc.h>

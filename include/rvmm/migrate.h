@@ -79,7 +79,7 @@ struct migrate_stats {
 extern struct migrate_stats migrate_stats;
 
 /*
- * The `stress SECONDS` workload (kernel/mm/stress.c): every idle hart (arch_smp_start_others)
+ * The `stress SECONDS` workload (kernel/mm/stress.c): every idle hart (smp_start_others)
  * and the calling one fill, verify and free movable buffers while the caller plugs and unplugs
  * the first hidden RAM range (if none of it is added) over and over. Returns 0, or -EIO (a byte
  * changed: r->error says where) or the failing step's error.

@@ -18,7 +18,7 @@
 // line about once a second when they run longer than that (`hotadd: 8192/32768 MiB (1.0 s)`,
 // mhp_progress).
 
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/errno.h>
 #include <rvmm/fault_inject.h>
 #include <rvmm/hotplug.h>

@@ -20,7 +20,8 @@
 //
 // The range operations of hot(un)plug (online, isolate, take out) are in page_isolation.c.
 
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
+#include <rvmm/arch_smp.h>
 #include <rvmm/errno.h>
 #include <rvmm/fault_inject.h>
 #include <rvmm/printk.h>

@@ -145,7 +145,7 @@ static struct virtio_pmem *probe(int *rc)
 {
 	struct virtio_device *vdev = NULL;
 	log_clear();
-	*rc = virtio_mmio_probe(&s->plat, &vdev);
+	*rc = virtio_mmio_probe(&s->slot, &vdev);
 	return *rc == 0 && vdev ? vdev->priv : NULL;
 }
 

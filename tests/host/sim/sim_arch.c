@@ -1,19 +1,20 @@
 // SPDX-License-Identifier: MIT
 //
-// The arch_mm.h interface over simulated memory. PTEs use the RISC-V layout (PPN at bit 10, V R W
+// The arch interface (arch_mm.h, arch_cpu.h, arch_smp.h) over simulated memory. PTEs use the RISC-V layout (PPN at bit 10, V R W
 // X G A D at bits 0..7, PBMT in 62:61). Physical RAM is a memfd: [SIM_RAM_BASE, phys_end) is file
 // offset 0 on. One host reservation holds, in order, the direct map (max_phys bytes, the memfd
 // mapped at page_offset + SIM_RAM_BASE), the vmemmap (PROT_NONE; leaves are mirrored with
 // MAP_FIXED|MAP_SHARED of the memfd when arch_pte_set writes them, PROT_NONE again when cleared),
 // the I/O region and the image region (never touched: their entries are only recorded).
 //
-// Harts are threads. arch_smp_start_others starts one thread per other hart; those are "live" and
+// Harts are threads. smp_start_others starts one thread per other hart; those are "live" and
 // take a cross-hart call (arch_smp_call_others) when they re-enable interrupts or spin, as a real
 // hart takes its IPI. A hart with no live thread runs the call inline, on the caller's thread with
 // its hart index switched (nothing else can be using that hart's per-hart data then).
 //
-// Interface: everything in include/rvmm/arch_mm.h, mm_layout, sim_set_hart, sim_resident,
-// sim_poll_ipi, sim_tlb_access.
+// Interface: include/rvmm/arch_mm.h, arch_cpu.h (but arch_cpu_idle), arch_smp.h (but
+// arch_smp_wake), smp_start_others/smp_wait_others (include/rvmm/smp.h), mm_layout, sim_set_hart,
+// sim_resident, sim_poll_ipi, sim_tlb_access.
 
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -26,6 +27,9 @@
 #include <unistd.h>
 
 #include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
+#include <rvmm/arch_smp.h>
+#include <rvmm/smp.h>
 #include <rvmm/kpt.h>
 #include <rvmm/mm.h>
 
@@ -203,7 +207,7 @@ static void *job_thread(void *a)
 	return NULL;
 }
 
-unsigned arch_smp_start_others(void (*fn)(void *), void *arg)
+unsigned smp_start_others(void (*fn)(void *), void *arg)
 {
 	nr_jobs = 0;
 	for (unsigned h = 0; h < nr_harts && h < SIM_HARTS; h++) {
@@ -217,7 +221,7 @@ unsigned arch_smp_start_others(void (*fn)(void *), void *arg)
 	return nr_jobs;
 }
 
-void arch_smp_wait_others(void)
+void smp_wait_others(void)
 {
 	for (unsigned i = 0; i < nr_jobs; i++)
 		pthread_join(jobs[i].t, NULL);
