@@ -262,10 +262,9 @@ def bench_pmem(size):
     from vmem_guest import patched_qemu
     qemu = patched_qemu()
     if not qemu:
-        print("pmem: skipped, the patched QEMU is not built (make qemu)")
+        print("virtio-pmem: skipped, the patched QEMU is not built (make qemu)")
         return
-    QEMU_VERSION["patched"] = qemu_version(
-        qemu, "+patched." + os.path.basename(os.path.dirname(os.path.dirname(qemu)))[:8])
+    note_patched_qemu(qemu)
     gib = int(size[:-1])
     print(f"virtio-pmem ({size}, file backend)")
     for icount in (False, True):
