@@ -197,7 +197,10 @@ static int pmem_cmd_hold(struct virtio_pmem *pm, bool hold, int argc, char **arg
 			return 0;
 		}
 	}
-	kprintf(hold ? "%s: already %d holds\n" : "%s: nothing held there\n", pm->name, PMEM_MAX_HOLDS);
+	if (hold)
+		kprintf("%s: already %d holds\n", pm->name, PMEM_MAX_HOLDS);
+	else
+		kprintf("%s: nothing held at 0x%llx\n", pm->name, (unsigned long long)off);
 	return -EINVAL;
 }
 
