@@ -211,11 +211,15 @@ def test_gdb_pfn_device_zone():
         with test_gdb.start(env=pmem_env([f"{d}/pm.img:512M"])) as g:
             lo, _ = region(g)
             pfn = (lo >> 12) + 513  # a tail of the second 2 MiB compound page
+            cons = g.cmd("ptdump")
             out = test_gdb.gdb(g, f"rvmm-pfn 0x{lo >> 12:x}", f"rvmm-pfn 0x{pfn:x}",
-                               "rvmm-sections")
+                               "rvmm-sections", *test_gdb.marked("rvmm-ptdump"))
             assert out.count("zone Device") == 2, out
             assert "head" in out and "device page: pgmap" in out, out
             assert re.search(r"present\s+Device", out), out
+            # The devmap leaves as the console shows them.
+            devmap = [l for l in cons.splitlines() if "devmap" in l]
+            assert devmap and all(l in test_gdb.body(out, "rvmm-ptdump") for l in devmap), out
 
 
 def test_other_machines():

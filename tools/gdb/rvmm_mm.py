@@ -333,9 +333,10 @@ def fmt_size(size):
 
 
 def pte_describe(pte):
+    """As arch_pte_describe (arch/riscv/mm.c): RWX, G A D, and devmap (RSW bit 9: ZONE_DEVICE)."""
     b = lambda bit, c: c if pte & bit else ""
     return (f"{'R' if pte & 2 else '-'}{'W' if pte & 4 else '-'}{'X' if pte & 8 else '-'} "
-            f"{b(0x20, 'G')}{b(0x40, 'A')}{b(0x80, 'D')}")
+            f"{b(0x20, 'G')}{b(0x40, 'A')}{b(0x80, 'D')}{b(0x200, ' devmap')}")
 
 
 class Ptdump(RvmmCommand):
