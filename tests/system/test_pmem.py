@@ -211,9 +211,12 @@ def test_gdb_pfn_device_zone():
         with test_gdb.start(env=pmem_env([f"{d}/pm.img:512M"])) as g:
             lo, _ = region(g)
             pfn = (lo >> 12) + 513  # a tail of the second 2 MiB compound page
-            cons = g.cmd("ptdump")
+            answers = test_gdb.console_answers(g)  # after deferred init: figures stay put
+            cons, meminfo = answers["ptdump"], answers["meminfo"]
             out = test_gdb.gdb(g, f"rvmm-pfn 0x{lo >> 12:x}", f"rvmm-pfn 0x{pfn:x}",
-                               "rvmm-sections", *test_gdb.marked("rvmm-ptdump"))
+                               "rvmm-sections", *test_gdb.marked("rvmm-ptdump", "rvmm-meminfo"))
+            test_gdb.check_meminfo(test_gdb.body(out, "rvmm-meminfo"), meminfo)
+            assert "DevMemmap:" in test_gdb.body(out, "rvmm-meminfo"), out
             assert out.count("zone Device") == 2, out
             assert "head" in out and "device page: pgmap" in out, out
             assert re.search(r"present\s+Device", out), out

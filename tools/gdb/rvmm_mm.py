@@ -79,7 +79,7 @@ class Meminfo(RvmmCommand):
 
 Usage: rvmm-meminfo
 MemTotal/MemFree from zones[].managed and .nr_free, PageTables from kpt's page count, Memmap from
-the populated vmemmap bytes, the descriptor size from DWARF, deferred sections pending."""
+the populated vmemmap bytes, DevMemmap from memremap's (ZONE_DEVICE descriptors), the descriptor size from DWARF, deferred sections pending."""
 
     def __init__(self):
         super().__init__("rvmm-meminfo")
@@ -93,7 +93,8 @@ the populated vmemmap bytes, the descriptor size from DWARF, deferred sections p
                  ("MemFree:", kb(sum(int(z["nr_free"]) for _, z in zs)))]
         lines += [(f"MemFree{name}:", kb(z["nr_free"])) for name, z in zs]
         lines += [("PageTables:", kb(m.sym("nr_pgtable_pages", "kernel/mm/pgtable.c"))),
-                  ("Memmap:", int(m.sym("memmap_bytes", "kernel/mm/vmemmap.c")) >> 10)]
+                  ("Memmap:", int(m.sym("memmap_bytes", "kernel/mm/vmemmap.c")) >> 10),
+                  ("DevMemmap:", int(m.sym("total_memmap_bytes", "kernel/mm/memremap.c")) >> 10)]
         try:
             sym_addr("meminfo_plugged_kb")  # the console prints MemPlugged: so do we
             lines.append(("MemPlugged:", plugged_kb(m)))
