@@ -183,13 +183,12 @@ static int aplic_enable(struct irq_domain *d, uint32_t hwirq)
 	}
 	if (a->msi) {
 		rc = msi_target(a, s, &target);
-	} else {
-		idc = route_idc(a);
-		rc = idc < 0 ? -ENODEV : 0;
-		if (idc < 0)
-			pr_warn("aplic: %s reaches no online hart: source %u stays off", a->name,
-				hwirq);
+	} else if ((idc = route_idc(a)) >= 0) {
 		target = (uint32_t)idc << TARGET_HART_SHIFT | TARGET_IPRIO;
+		rc = 0;
+	} else {
+		pr_warn("aplic: %s reaches no online hart: source %u stays off", a->name, hwirq);
+		rc = -ENODEV;
 	}
 	if (rc) {
 		writel(SM_INACTIVE, a->base + SOURCECFG(hwirq));
