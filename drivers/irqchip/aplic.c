@@ -256,16 +256,20 @@ static int read_node(const struct dt_device *dev, struct aplic *a, uint64_t size
 	}
 	if (fdt_getprop(dev->fdt, dev->node, "msi-parent", NULL)) {
 		a->msi = irq_msi_domain(dev->fdt, dev->node);
-		return a->msi ? 0 : -EAGAIN;
+		if (!a->msi)
+			return -EAGAIN;
+	} else {
+		/* Direct mode: an IDC per hart of interrupts-extended. */
+		int n = aia_dt_harts(dev, a->idc_hartid, MAX_HARTS, NULL);
+		if (n < 0)
+			return n;
+		a->nr_idcs = (unsigned)n;
 	}
-	/* Direct mode: an IDC per hart of interrupts-extended. */
-	int n = aia_dt_harts(dev, a->idc_hartid, MAX_HARTS, NULL);
-	if (n < 0)
-		return n;
-	a->nr_idcs = (unsigned)n;
+	/* The registers up to the targets (MSI mode), or to the last IDC (direct mode). */
 	if (size < IDC(a->nr_idcs)) {
-		dt_warn(dev->plat, dev->fdt, dev->node, "reg size 0x%lx holds fewer than its %u "
-			"IDCs, dropped", (unsigned long)size, a->nr_idcs);
+		dt_warn(dev->plat, dev->fdt, dev->node, "reg size 0x%lx is smaller than the 0x%x "
+			"bytes of registers it must hold, dropped", (unsigned long)size,
+			IDC(a->nr_idcs));
 		return -EINVAL;
 	}
 	return 0;
