@@ -55,6 +55,8 @@ pte_t arch_pte_mkleaf(phys_addr_t pa, unsigned prot)
 		pte |= PTE_W | PTE_R; /* W without R is reserved */
 	if (prot & PROT_EXEC)
 		pte |= PTE_X;
+	if (prot & PROT_DEVMAP)
+		pte |= PTE_DEVMAP;
 	return pte;
 }
 
@@ -66,14 +68,15 @@ phys_addr_t arch_pte_pa(pte_t pte) { return pte_to_pa(pte); }
 unsigned arch_pte_prot(pte_t pte)
 {
 	return (pte & PTE_R ? PROT_READ : 0) | (pte & PTE_W ? PROT_WRITE : 0) |
-	       (pte & PTE_X ? PROT_EXEC : 0) | ((pte & PTE_PBMT_IO) == PTE_PBMT_IO ? PROT_IO : 0);
+	       (pte & PTE_X ? PROT_EXEC : 0) | ((pte & PTE_PBMT_IO) == PTE_PBMT_IO ? PROT_IO : 0) |
+	       (pte & PTE_DEVMAP ? PROT_DEVMAP : 0);
 }
 
 void arch_pte_describe(pte_t pte, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s %s%s%s", pte & PTE_R ? "R" : "-", pte & PTE_W ? "W" : "-",
+	snprintf(buf, len, "%s%s%s %s%s%s%s", pte & PTE_R ? "R" : "-", pte & PTE_W ? "W" : "-",
 		 pte & PTE_X ? "X" : "-", pte & PTE_G ? "G" : "", pte & PTE_A ? "A" : "",
-		 pte & PTE_D ? "D" : "");
+		 pte & PTE_D ? "D" : "", pte & PTE_DEVMAP ? " devmap" : "");
 }
 
 void arch_pte_set(pte_t *ptep, pte_t pte, uintptr_t va, unsigned level)

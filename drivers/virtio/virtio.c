@@ -34,6 +34,7 @@ static const char *virtio_id_name(uint32_t id)
 	case VIRTIO_ID_RNG: return "entropy";
 	case VIRTIO_ID_BALLOON: return "balloon";
 	case VIRTIO_ID_MEM: return "memory";
+	case VIRTIO_ID_PMEM: return "pmem";
 	default: return "unknown";
 	}
 }

@@ -27,6 +27,7 @@ typedef uint64_t pte_t;
 #define PROT_WRITE 0x2
 #define PROT_EXEC 0x4
 #define PROT_IO 0x8 /* device memory: strongly ordered, never cached (PBMT IO where present) */
+#define PROT_DEVMAP 0x10 /* maps ZONE_DEVICE memory (a PTE software bit: ptdump shows it) */
 #define PROT_KERNEL_RW (PROT_READ | PROT_WRITE)
 
 unsigned arch_pgtable_levels(void);

@@ -51,6 +51,7 @@
 #define VIRTIO_ID_RNG 4
 #define VIRTIO_ID_BALLOON 5
 #define VIRTIO_ID_MEM 24
+#define VIRTIO_ID_PMEM 27
 
 /* Interrupt causes, as the PCI ISR register and the MMIO InterruptStatus report them. */
 #define VIRTIO_ISR_VQ 1

@@ -49,7 +49,10 @@ static struct list_head drain_handoff[MAX_HARTS][NR_ZONES];
 bool page_alloc_is_ready;
 
 bool page_alloc_ready(void) { return page_alloc_is_ready; }
-const char *zone_name(enum zone_type z) { return (unsigned)z < NR_ZONES ? zones[z].name : "?"; }
+const char *zone_name(enum zone_type z)
+{
+	return (unsigned)z < NR_ZONES ? zones[z].name : z == ZONE_DEVICE ? "Device" : "?";
+}
 
 static struct pcp *this_pcp(struct zone *z)
 {

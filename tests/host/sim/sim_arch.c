@@ -45,6 +45,7 @@ struct mm_layout mm_layout;
 #define PTE_G (1UL << 5)
 #define PTE_A (1UL << 6)
 #define PTE_D (1UL << 7)
+#define PTE_DEVMAP (1UL << 9)
 #define PTE_PBMT_IO (2UL << 61)
 #define PTE_PPN_MASK (((1UL << 44) - 1) << 10)
 
@@ -67,6 +68,8 @@ pte_t arch_pte_mkleaf(phys_addr_t pa, unsigned prot)
 		pte |= PTE_X;
 	if (prot & PROT_IO)
 		pte |= PTE_PBMT_IO;
+	if (prot & PROT_DEVMAP)
+		pte |= PTE_DEVMAP;
 	return pte;
 }
 
@@ -86,14 +89,17 @@ unsigned arch_pte_prot(pte_t pte)
 		prot |= PROT_EXEC;
 	if ((pte & (3UL << 61)) == PTE_PBMT_IO)
 		prot |= PROT_IO;
+	if (pte & PTE_DEVMAP)
+		prot |= PROT_DEVMAP;
 	return prot;
 }
 
 void arch_pte_describe(pte_t pte, char *buf, size_t len)
 {
-	snprintf(buf, len, "%c%c%c %s%s%s%s", pte & PTE_R ? 'R' : '-', pte & PTE_W ? 'W' : '-',
+	snprintf(buf, len, "%c%c%c %s%s%s%s%s", pte & PTE_R ? 'R' : '-', pte & PTE_W ? 'W' : '-',
 		 pte & PTE_X ? 'X' : '-', pte & PTE_G ? "G" : ".", pte & PTE_A ? "A" : ".",
-		 pte & PTE_D ? "D" : ".", (pte & (3UL << 61)) == PTE_PBMT_IO ? " IO" : "");
+		 pte & PTE_D ? "D" : ".", (pte & (3UL << 61)) == PTE_PBMT_IO ? " IO" : "",
+		 pte & PTE_DEVMAP ? " devmap" : "");
 }
 
 static bool in_vmemmap(uintptr_t va)
@@ -115,7 +121,9 @@ void arch_pte_set(pte_t *ptep, pte_t pte, uintptr_t va, unsigned level)
 				(unsigned long)va, (unsigned long)pa);
 			abort();
 		}
-		if (mmap((void *)va, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, sim.memfd,
+		// The leaf's permission: a read-only leaf (a shared DAX tail page) faults on a write.
+		int mprot = arch_pte_prot(pte) & PROT_WRITE ? PROT_READ | PROT_WRITE : PROT_READ;
+		if (mmap((void *)va, size, mprot, MAP_SHARED | MAP_FIXED, sim.memfd,
 			 (off_t)(pa - SIM_RAM_BASE)) == MAP_FAILED) {
 			perror("sim: mirror vmemmap leaf");
 			abort();
