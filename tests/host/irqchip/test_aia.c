@@ -24,6 +24,7 @@
 #include <libfdt.h>
 
 #include "../virtio/host.h"
+#include "qemu_dtb.h"
 
 #define NR_SOURCES 96
 #define APLIC_S_PA 0xd000000UL
@@ -655,31 +656,6 @@ static int test_delivery_mode_mismatch(void)
 }
 
 /* ---- cases: QEMU virt's own trees (dumped by irqchip.mk) ---- */
-
-static uint8_t qemu_dtb[1 << 16];
-
-static const void *load_qemu_dtb(const char *name)
-{
-	const char *dir = getenv("IRQCHIP_DTB_DIR");
-	char path[256];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "build/host/irqchip/dtb", name);
-	f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	n = fread(qemu_dtb, 1, sizeof(qemu_dtb), f);
-	fclose(f);
-	return n > 0 && fdt_check_header(qemu_dtb) == 0 ? qemu_dtb : NULL;
-}
-
-static uint32_t phandle_at(const void *fdt, const char *path)
-{
-	int node = fdt_path_offset(fdt, path);
-
-	return node < 0 ? 0 : fdt_get_phandle(fdt, node);
-}
 
 // The simulated S-level domain a phandle names (socket 0 or 1), NULL if neither.
 static struct sim_aplic *sim_of(const void *fdt, uint32_t phandle)
