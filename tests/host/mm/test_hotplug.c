@@ -24,6 +24,7 @@
 #include <rvmm/migrate.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/section.h>
+#include <rvmm/stress.h>
 
 #include "sim.h"
 #include "test.h"
