@@ -5,6 +5,7 @@
 #
 #   make deps       install what is missing (Debian packages only; idempotent, fast when done)
 #   make run        boot under QEMU: MEM=1G SMP=1 ARGS="kernel cmdline" QEMU_EXTRA=... VMEM=SIZE
+#                   (VMEM_BUS=pci|mmio: virtio-mem over PCI, the default, or virtio-mmio)
 #   make debug      the same, halted, with the GDB stub (GDB_PORT=1234); then `make gdb`
 #   make gdb        gdb-multiarch on build/rvmm.elf, attached to GDB_PORT, rvmm commands loaded
 #   make test       every test: host unit tests (ASan/UBSan) and QEMU system tests

@@ -7,8 +7,10 @@
 # MEM      guest RAM (-m). Above 8G the RAM backend reserves nothing on the host, so guests far
 #          larger than the host boot as long as they do not touch all their memory.
 # SMP      harts.          ARGS  kernel command line.     QEMU_EXTRA  appended verbatim.
-# VMEM     add a virtio-mem-pci device of that maximum size (needs the patched QEMU, make qemu),
+# VMEM     add a virtio-mem device of that maximum size (needs the patched QEMU, make qemu),
 #          with QMP on $QMP_SOCK (default build/qmp.sock) and the monitor on $MON_SOCK.
+#          VMEM_BUS=pci (default: virtio-mem-pci) or mmio (virtio-mem-mmio in a virtio-mmio slot);
+#          VMEM_REQUESTED its size at boot, VMEM_BLOCK its block size.
 # DEBUG=1  start halted with the GDB stub on GDB_PORT (1234).   GDB_STUB=1  the stub, not halted.
 # ICOUNT=1 deterministic guest time.
 # KERNEL   the image (default build/rvmm.bin).          DTB   use this device tree instead.
@@ -44,8 +46,13 @@ if [ -n "${VMEM:-}" ]; then
 	mem_opt="${mem_mib}M,maxmem=$(( mem_mib + vmem_mib ))M"
 	QMP_SOCK=${QMP_SOCK:-build/qmp.sock}
 	MON_SOCK=${MON_SOCK:-build/monitor.sock}
+	case "${VMEM_BUS:-pci}" in
+	pci) vmem_dev=virtio-mem-pci ;;
+	mmio) vmem_dev=virtio-mem-mmio ;;  # modern virtio-mmio: force-legacy=false below
+	*) echo "run-qemu: VMEM_BUS must be pci or mmio, not '$VMEM_BUS'" >&2; exit 1 ;;
+	esac
 	cmd+=(-object "memory-backend-ram,id=vmem0,size=${vmem_mib}M,reserve=off"
-	      -device "virtio-mem-pci,id=vm0,memdev=vmem0,requested-size=${VMEM_REQUESTED:-0}${VMEM_BLOCK:+,block-size=$VMEM_BLOCK}"
+	      -device "$vmem_dev,id=vm0,memdev=vmem0,requested-size=${VMEM_REQUESTED:-0}${VMEM_BLOCK:+,block-size=$VMEM_BLOCK}"
 	      -qmp "unix:$QMP_SOCK,server=on,wait=off"
 	      -monitor "unix:$MON_SOCK,server=on,wait=off")
 fi

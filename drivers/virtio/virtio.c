@@ -5,10 +5,11 @@
  * in one place; reads device configuration consistently (config_generation); creates queues;
  * dispatches interrupts. The `virtio` command lists the devices.
  *
- * Interface: virtio_register_device, virtio_unregister_device, virtio_interrupt,
+ * Interface: virtio_register_device, virtio_unregister_device, virtio_interrupt, virtio_poll,
  * virtio_device_ready, virtio_device_broken, virtio_find_vq, virtio_cread8/16/32/64,
  * __virtio_cread64, virtio_cread_consistent.
  */
+#include <rvmm/arch_mm.h>
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
 #include <rvmm/printk.h>
@@ -177,6 +178,14 @@ void virtio_interrupt(struct virtio_device *vdev)
 		for (unsigned i = 0; i < VIRTIO_MAX_VQS; i++)
 			if (vdev->vqs[i] && vdev->vqs[i]->callback)
 				vdev->vqs[i]->callback(vdev->vqs[i]);
+}
+
+void virtio_poll(struct virtio_device *vdev)
+{
+	unsigned long flags = arch_irq_save();
+
+	virtio_interrupt(vdev);
+	arch_irq_restore(flags);
 }
 
 void virtio_device_ready(struct virtio_device *vdev)

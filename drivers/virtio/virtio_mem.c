@@ -6,13 +6,15 @@
  *
  * The worker. config_changed (interrupt context) only sets a flag. Idle harts (the boot hart's
  * console wait, the others' idle loop) call virtio_mem_poll() through background_work(); the
- * first to take a device's gate runs virtio_mem_run(), which may spin for long (device replies,
- * migration). A run that does not reach the target schedules a retry with a bounded backoff
+ * first to take a device's lock (trylock) runs virtio_mem_run(), which may spin for long (device
+ * replies, migration). For a device without interrupt the poll reads its interrupt status every
+ * VMEM_POLL_MS first, which is how a resize request reaches config_changed then. A run that does not reach the target schedules a retry with a bounded backoff
  * (VMEM_BACKOFF_MIN_MS doubling to VMEM_BACKOFF_MAX_MS, at most VMEM_MAX_RETRIES runs, then it
  * waits for the next config change or `vmem` command).
  *
  * Interface: virtio_mem_driver (virtio_drivers.c), virtio_mem_poll (background work),
- * virtio_mem_run, vmem_request, vmem_block_set and the geometry helpers (virtio_mem.h).
+ * virtio_mem_run, vmem_request, vmem_request_raw, vmem_config_update, vmem_block_set and the
+ * geometry helpers (virtio_mem.h).
  */
 #include <rvmm/arch_mm.h>
 #include <rvmm/errno.h>
@@ -129,17 +131,17 @@ void vmem_mark_broken(struct virtio_mem *vm, const char *why)
 	virtio_device_broken(vm->vdev, why);
 }
 
-int vmem_request(struct virtio_mem *vm, uint16_t type, uint32_t id, uint32_t nb)
+int vmem_request_raw(struct virtio_mem *vm, uint16_t type, phys_addr_t pa, uint16_t nb,
+		     uint16_t *resp_type, uint16_t *state)
 {
 	struct virtio_sg sg[2] = { { vm->req, sizeof(*vm->req) }, { vm->resp, sizeof(*vm->resp) } };
-	phys_addr_t pa = type == VIRTIO_MEM_REQ_UNPLUG_ALL ? 0 : vmem_block_addr(vm, id);
 	void *token;
 	uint32_t len;
 	int rc;
 
 	if (vm->broken)
 		return -EIO;
-	*vm->req = (struct virtio_mem_req){ .type = type, .addr = pa, .nb_blocks = (uint16_t)nb };
+	*vm->req = (struct virtio_mem_req){ .type = type, .addr = pa, .nb_blocks = nb };
 	*vm->resp = (struct virtio_mem_resp){ .type = 0xffff };
 	rc = virtqueue_add(vm->vq, sg, 1, 1, vm->req);
 	if (rc) {
@@ -163,8 +165,21 @@ int vmem_request(struct virtio_mem *vm, uint16_t type, uint32_t id, uint32_t nb)
 		vmem_mark_broken(vm, "malformed answer");
 		return -EIO;
 	}
+	*resp_type = vm->resp->type;
+	*state = vm->resp->state;
+	return 0;
+}
+
+int vmem_request(struct virtio_mem *vm, uint16_t type, uint32_t id, uint32_t nb)
+{
+	phys_addr_t pa = type == VIRTIO_MEM_REQ_UNPLUG_ALL ? 0 : vmem_block_addr(vm, id);
+	uint16_t resp, state;
+	int rc = vmem_request_raw(vm, type, pa, (uint16_t)nb, &resp, &state);
+
+	if (rc)
+		return rc;
 	/* The device's answer, in rvmm's error space. */
-	switch (vm->resp->type) {
+	switch (resp) {
 	case VIRTIO_MEM_RESP_ACK:
 		if (type == VIRTIO_MEM_REQ_PLUG)
 			vm->plugged_size += (uint64_t)nb * vm->block_size;
@@ -183,8 +198,7 @@ int vmem_request(struct virtio_mem *vm, uint16_t type, uint32_t id, uint32_t nb)
 		vmem_mark_broken(vm, "device answered ERROR");
 		return -EINVAL;
 	default:
-		pr_err("%s: unknown answer %u to %s", vm->vdev->name, vm->resp->type,
-		       req_names[type]);
+		pr_err("%s: unknown answer %u to %s", vm->vdev->name, resp, req_names[type]);
 		vmem_mark_broken(vm, "unknown answer");
 		return -EIO;
 	}
@@ -271,8 +285,39 @@ static int vmem_config_check(const char *name, const struct vmem_config *c)
 	return vmem_config_check_sizes(name, c);
 }
 
-/* Re-read the changing fields; a device that changed a fixed one or lies is marked broken. */
-static int vmem_config_update(struct virtio_mem *vm)
+/* Does the driver have a block plugged that ends beyond end? */
+static bool vmem_plugged_beyond(const struct virtio_mem *vm, phys_addr_t end)
+{
+	for (uint32_t id = vm->nr_blocks; id-- > 0 && vmem_block_addr(vm, id) + vm->block_size > end;)
+		if (vmem_block_state(vm, id) != VMEM_BLOCK_UNPLUGGED)
+			return true;
+	return false;
+}
+
+/*
+ * For the selftest: was this requested size change announced? A notification may arrive a
+ * little after the change is read (a retry read first): then the next read confirms it.
+ */
+static void vmem_note_request_change(struct virtio_mem *vm, uint64_t requested)
+{
+	uint32_t notes = __atomic_load_n(&vm->config_notes, __ATOMIC_ACQUIRE);
+	bool noted = notes != vm->notes_at_read;
+
+	if (vm->change_unconfirmed && noted) {
+		vm->nr_req_announced++;
+		vm->change_unconfirmed = false;
+		noted = false; /* that notification was for the earlier change */
+	}
+	if (requested != vm->requested_size) {
+		vm->nr_req_changes++;
+		if (noted)
+			vm->nr_req_announced++;
+		vm->change_unconfirmed = !noted;
+	}
+	vm->notes_at_read = notes;
+}
+
+int vmem_config_update(struct virtio_mem *vm)
 {
 	struct vmem_config c;
 	int rc = virtio_cread_consistent(vm->vdev, vmem_config_read, &c);
@@ -292,11 +337,20 @@ static int vmem_config_update(struct virtio_mem *vm)
 		vmem_mark_broken(vm, "bad configuration");
 		return -EINVAL;
 	}
-	if (c.plugged_size != (uint64_t)vmem_plugged_blocks(vm) * vm->block_size &&
+	if (c.plugged_size !=
+		    (uint64_t)(vmem_plugged_blocks(vm) + vm->selftest_plugged) * vm->block_size &&
 	    !vm->unplug_all_pending)
 		pr_warn("%s: device says %llu MiB plugged, the driver counts %llu MiB",
 			vm->vdev->name, MB(c.plugged_size),
 			MB((uint64_t)vmem_plugged_blocks(vm) * vm->block_size));
+	if (c.usable_region_size < c.plugged_size ||
+	    (c.usable_region_size < vm->usable_region_size &&
+	     vmem_plugged_beyond(vm, c.addr + c.usable_region_size))) {
+		vm->nr_usable_shrunk++;
+		pr_warn("%s: bad device: usable region %llu MiB does not cover what is plugged",
+			vm->vdev->name, MB(c.usable_region_size));
+	}
+	vmem_note_request_change(vm, c.requested_size);
 	vm->usable_region_size = c.usable_region_size;
 	vm->plugged_size = c.plugged_size;
 	vm->requested_size = c.requested_size;
@@ -344,7 +398,8 @@ static int virtio_mem_probe(struct virtio_device *vdev)
 	if (rc)
 		return rc;
 
-	*vm = (struct virtio_mem){ .vdev = vdev, .block_size = c.block_size, .node_id = c.node_id,
+	*vm = (struct virtio_mem){ .lock = SPINLOCK_INIT("virtio-mem", LOCK_CLASS_VIRTIO_MEM),
+				   .vdev = vdev, .block_size = c.block_size, .node_id = c.node_id,
 				   .addr = c.addr, .region_size = c.region_size,
 				   .usable_region_size = c.usable_region_size,
 				   .plugged_size = c.plugged_size,
@@ -405,6 +460,7 @@ static int virtio_mem_probe(struct virtio_device *vdev)
 	vm->target = c.requested_size;
 	vm->backoff_ms = VMEM_BACKOFF_MIN_MS;
 	vm->kick = true;
+	vm->notes_at_read = vm->config_notes;
 	vdev->priv = vm;
 	pr_info("%s: region 0x%llx-0x%llx (%llu MiB), block %llu KiB, usable %llu MiB, plugged "
 		"%llu MiB, requested %llu MiB, node %u", vdev->name, (unsigned long long)c.addr,
@@ -440,8 +496,8 @@ static void virtio_mem_remove(struct virtio_device *vdev)
 		if (virtio_mem_devices[i] == vm)
 			__atomic_store_n(&virtio_mem_devices[i], NULL, __ATOMIC_RELEASE);
 	vmem_map_region_unregister(vm);
-	while (__atomic_exchange_n(&vm->running, 1, __ATOMIC_ACQUIRE))
-		arch_cpu_relax();
+	spin_lock(&vm->lock);
+	WRITE_ONCE(vm->broken, true); /* pollers that still see vm leave it alone */
 	if (vmem_plugged_blocks(vm))
 		pr_warn("%s: unbound with %llu MiB plugged: that memory stays in use", vdev->name,
 			MB((uint64_t)vmem_plugged_blocks(vm) * vm->block_size));
@@ -450,6 +506,7 @@ static void virtio_mem_remove(struct virtio_device *vdev)
 	free_pages_va(vm->req, 0);
 	free_pages_va(vm->sections, vm->sections_order);
 	free_pages_va(vm->block_state, vm->block_state_order);
+	spin_unlock(&vm->lock);
 	*vm = (struct virtio_mem){ 0 };
 	vdev->priv = NULL;
 }
@@ -459,8 +516,10 @@ static void virtio_mem_config_changed(struct virtio_device *vdev)
 {
 	struct virtio_mem *vm = vdev->priv;
 
-	if (vm)
+	if (vm) {
+		__atomic_fetch_add(&vm->config_notes, 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&vm->config_changed, true, __ATOMIC_RELEASE);
+	}
 }
 
 const struct virtio_driver virtio_mem_driver = {
@@ -476,11 +535,18 @@ const struct virtio_driver virtio_mem_driver = {
 
 static bool vmem_due(struct virtio_mem *vm)
 {
+	uint64_t now = arch_time_ns();
+
 	if (READ_ONCE(vm->broken))
 		return false;
+	/* No interrupt: look at the device's interrupt status ourselves (harts race harmlessly). */
+	if (!vm->vdev->has_irq && now >= READ_ONCE(vm->next_poll_ns)) {
+		WRITE_ONCE(vm->next_poll_ns, now + VMEM_POLL_MS * 1000000ULL);
+		virtio_poll(vm->vdev);
+	}
 	if (__atomic_load_n(&vm->config_changed, __ATOMIC_ACQUIRE) || READ_ONCE(vm->kick))
 		return true;
-	return vm->retry_at_ns && arch_time_ns() >= vm->retry_at_ns;
+	return vm->retry_at_ns && now >= vm->retry_at_ns;
 }
 
 /* One run, by the gate holder: follow the target until done, failed, or the config settles. */
@@ -544,15 +610,14 @@ static void vmem_work(struct virtio_mem *vm)
 
 bool virtio_mem_run(struct virtio_mem *vm, bool force, bool wait)
 {
-	while (__atomic_exchange_n(&vm->running, 1, __ATOMIC_ACQUIRE)) {
-		if (!wait)
-			return false;
-		arch_cpu_relax();
-	}
+	if (wait)
+		spin_lock(&vm->lock);
+	else if (!spin_trylock(&vm->lock))
+		return false; /* another hart runs it: the background work must not wait */
 	bool ran = !vm->broken && (force || vmem_due(vm));
 	if (ran)
 		vmem_work(vm);
-	__atomic_store_n(&vm->running, 0, __ATOMIC_RELEASE);
+	spin_unlock(&vm->lock);
 	return ran;
 }
 

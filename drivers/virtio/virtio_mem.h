@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio-mem (virtio 1.2, 5.15): what the driver's three files share. The device owns a region
+ * virtio-mem (virtio 1.2, 5.15): what the driver's four files share. The device owns a region
  * of guest-physical memory cut into blocks; the host sets requested_size and the driver plugs or
  * unplugs blocks (requests on one queue) and hot-adds, onlines, offlines and hot-removes their
  * memory through the hot-plug core (include/rvmm/hotplug.h) until plugged_size equals it.
@@ -9,6 +9,7 @@
  *                      replies, the block state machine, the worker and its retries
  *   virtio_mem_plug.c  the resize: which blocks to plug or unplug, and the hot-plug steps
  *   virtio_mem_cmd.c   the `vmem` command and MemPlugged for meminfo
+ *   virtio_mem_selftest.c  `vmem selftest`: the device against the specification
  *
  * Memory model. Blocks are numbered from the first section wholly inside the region (the part of
  * the region outside whole 128 MiB sections is never plugged: add_memory works on sections).
@@ -19,17 +20,21 @@
  * memory is onlined to ZONE_MOVABLE, so offlining it can always migrate what it holds unless some
  * of it is pinned by an unmovable allocation.
  *
- * Concurrency. One worker at a time per device: whoever wins vm->running (the idle harts'
- * background work, or the `vmem` command) runs virtio_mem_run(); only it changes the block and
- * section states, counts, target and request buffers. config_changed is set from interrupt
- * context. Readers (`vmem`, meminfo) take racy snapshots of counters. The worker takes
- * hotplug_lock for write around each batch (mem_hotplug_begin/done) and calls the __ variants.
+ * Concurrency. vm->lock serialises everything that sends requests or changes the driver's state
+ * (see struct virtio_mem). config_changed is set from interrupt context. Readers (`vmem`,
+ * meminfo) take racy snapshots of counters. The worker takes hotplug_lock for write around each
+ * batch (mem_hotplug_begin/done) and calls the __ variants.
+ *
+ * Devices without an interrupt (no PLIC, or no MSI-X and no INTx route) are polled: every
+ * VMEM_POLL_MS the background work reads their interrupt status (virtio_poll), so a resize is
+ * seen as soon as with an interrupt, give or take that period.
  */
 #ifndef RVMM_DRIVERS_VIRTIO_MEM_H
 #define RVMM_DRIVERS_VIRTIO_MEM_H
 
 #include <rvmm/mm.h>
 #include <rvmm/section_map.h>
+#include <rvmm/spinlock.h>
 #include <rvmm/types.h>
 #include <rvmm/virtio.h>
 
@@ -57,6 +62,10 @@
 #define VIRTIO_MEM_RESP_NACK 1
 #define VIRTIO_MEM_RESP_BUSY 2
 #define VIRTIO_MEM_RESP_ERROR 3
+
+#define VIRTIO_MEM_STATE_PLUGGED 0
+#define VIRTIO_MEM_STATE_UNPLUGGED 1
+#define VIRTIO_MEM_STATE_MIXED 2
 
 struct virtio_mem_req {
 	uint16_t type;
@@ -95,8 +104,9 @@ enum vmem_block_state {
 	/* Plugged and online in ZONE_MOVABLE: counts in MemPlugged. */
 	VMEM_BLOCK_ONLINE,
 	/*
-	 * Online, and offlining it failed during this unplug round (it holds unmovable data). Never
-	 * handed back while so; the next round tries it again.
+	 * Online, and offlining it failed during this unplug round (it holds unmovable data), or
+	 * part of it was found offline (changed outside the driver: left alone). Never handed back
+	 * while so; the next round tries it again.
 	 */
 	VMEM_BLOCK_UNMOVABLE,
 	VMEM_BLOCK_NR_STATES,
@@ -122,6 +132,15 @@ enum vmem_section_state {
 };
 
 struct virtio_mem {
+	/*
+	 * The device lock (class LOCK_CLASS_VIRTIO_MEM, outermost: taken before hotplug_lock).
+	 * Protects the block and section states and counts, target, auto_follow, the request
+	 * buffers and the retry state: everything below marked "the worker's". Taken by the
+	 * worker (virtio_mem_run: trylock from the background work, which must not wait for a
+	 * resize another hart runs; spin_lock from the `vmem` command), by `vmem selftest` for
+	 * its whole run, and by remove. Held across resizes, so for long (migration).
+	 */
+	spinlock_t lock;
 	struct virtio_device *vdev;
 	struct virtqueue *vq;
 	struct virtio_mem_req *req;   /* one page: the request, then the response at +64 */
@@ -150,12 +169,14 @@ struct virtio_mem {
 	bool auto_follow;             /* `vmem auto on|off` */
 	bool unplug_all_pending;      /* memory plugged at probe: UNPLUG_ALL before anything else */
 	bool broken;                  /* the device misbehaved or answered ERROR: no more requests */
+	uint32_t selftest_plugged;    /* blocks `vmem selftest` has plugged now (not the driver's) */
 	uint8_t *block_state;         /* enum vmem_block_state per block */
 	unsigned block_state_order;
 	struct vmem_section *sections;
 	unsigned sections_order;
 	uint32_t nr_in_state[VMEM_BLOCK_NR_STATES];
 	phys_addr_t unmovable_pa;     /* highest block that failed to offline in the last round */
+	phys_addr_t foreign_pa;       /* highest block found not online as the driver left it */
 
 	/* Retries: after NACK, BUSY, an unmovable block or a core failure. */
 	uint64_t retry_at_ns;         /* 0: none scheduled */
@@ -171,10 +192,21 @@ struct virtio_mem {
 	uint64_t nr_requests, nr_offline_calls, nr_remove_calls;
 	uint64_t last_run_ns;         /* duration of the last run that changed something */
 
+	/*
+	 * What `vmem selftest` judges the device by, kept from probe on (the worker's): requested
+	 * size changes seen in the configuration, how many of them a config-change notification
+	 * announced (by the next read), and reads that found usable_region_size below what is
+	 * plugged.
+	 */
+	uint64_t nr_req_changes, nr_req_announced, nr_usable_shrunk;
+	uint32_t notes_at_read;       /* config_notes at the last read */
+	bool change_unconfirmed;      /* the last change seen had no notification yet */
+
 	/* Set from interrupt context / by any hart, consumed by the worker. */
 	uint32_t config_changed;      /* bool; 32 bits for the atomics rv64 has */
+	uint32_t config_notes;        /* config-change notifications received */
 	bool kick;                    /* run soon (probe, `vmem auto on`) */
-	uint32_t running;             /* worker gate: 1 while a hart runs virtio_mem_run */
+	uint64_t next_poll_ns;        /* devices without interrupt: next virtio_poll */
 };
 
 /* Internal error: the configuration changed mid-way, run again (never leaves the driver). */
@@ -185,6 +217,7 @@ struct virtio_mem {
 #define VMEM_BACKOFF_MAX_MS 5000
 #define VMEM_REQ_TIMEOUT_MS 10000
 #define VMEM_BATCH_BYTES SZ_1G        /* per hotplug_lock hold: config changes are seen between */
+#define VMEM_POLL_MS 10               /* interrupt-less devices: how often their status is read */
 
 extern struct virtio_mem *virtio_mem_devices[VMEM_MAX_DEVICES];
 
@@ -229,6 +262,15 @@ int vmem_block_set(struct virtio_mem *vm, uint32_t id, uint32_t n, enum vmem_blo
 		   enum vmem_block_state to);
 
 /*
+ * Send one request as given (pa and nb unchecked: `vmem selftest` sends wrong ones on purpose)
+ * and wait for the reply: 0 with *resp_type and *state (STATE only) set to the device's answer.
+ * A queue failure, no answer or a malformed one mark the device broken: -EIO/-ETIMEDOUT.
+ * Caller holds vm->lock.
+ */
+int vmem_request_raw(struct virtio_mem *vm, uint16_t type, phys_addr_t pa, uint16_t nb,
+		     uint16_t *resp_type, uint16_t *state);
+
+/*
  * Send one request for blocks [id, id + nb) (UNPLUG_ALL: ignored) and wait for the reply. ACK 0,
  * NACK -EAGAIN, BUSY -EBUSY; ERROR, no answer or a malformed one mark the device broken and give
  * -EINVAL/-ETIMEDOUT/-EIO. Keeps vm->plugged_size in step on ACK.
@@ -237,6 +279,13 @@ int vmem_request(struct virtio_mem *vm, uint16_t type, uint32_t id, uint32_t nb)
 
 /* Stop using the device, with one line saying why. */
 void vmem_mark_broken(struct virtio_mem *vm, const char *why);
+
+/*
+ * Re-read the configuration fields that change (usable, plugged, requested sizes) and keep the
+ * selftest's announcement and usable-region records. A device that changed a fixed field or
+ * gives sizes that make no sense is marked broken: -EINVAL. Caller holds vm->lock.
+ */
+int vmem_config_update(struct virtio_mem *vm);
 
 /*
  * Run the worker once for vm if it is due (or `force`): read the config, follow the target,
@@ -253,6 +302,15 @@ bool virtio_mem_run(struct virtio_mem *vm, bool force, bool wait);
  * hotplug_lock.
  */
 int vmem_resize(struct virtio_mem *vm);
+
+/* ---- virtio_mem_selftest.c ---- */
+/*
+ * `vmem selftest`: check vm against the device requirements of the virtio-mem specification,
+ * using only blocks the driver does not use, one line per rule; the device and the driver are as
+ * they were afterwards. Returns 0 when no rule failed, -EIO otherwise, or -EBUSY/-EIO when it
+ * could not run. Takes vm->lock.
+ */
+int vmem_selftest(struct virtio_mem *vm);
 
 /* ---- virtio_mem_cmd.c ---- */
 uint64_t virtio_mem_plugged_kb(void);

@@ -15,6 +15,8 @@
  *                         refuses (NACK) to go beyond its requested size
  *   vmem unplug SIZE      aim for SIZE less
  *   vmem auto on|off      follow requested_size (the default) or only the commands above
+ *   vmem selftest         check the first device against the specification's device
+ *                         requirements on blocks the driver does not use (virtio_mem_selftest.c)
  *
  * plug and unplug turn automatic following off and run the resize before returning.
  *
@@ -151,7 +153,7 @@ static const char *vmem_worker_state(const struct virtio_mem *vm)
 {
 	if (vm->broken)
 		return "broken";
-	if (vm->running)
+	if (spin_is_locked(&vm->lock))
 		return "running";
 	if (vm->last_rc == 0)
 		return "done";
@@ -223,14 +225,13 @@ static int vmem_show_each(void (*show)(const struct virtio_mem *vm))
 /* Change the target of vm (under its gate), run the resize, say where it ended. */
 static int vmem_set_target(struct virtio_mem *vm, uint64_t target, bool follow)
 {
-	while (__atomic_exchange_n(&vm->running, 1, __ATOMIC_ACQUIRE))
-		arch_cpu_relax(); /* the worker is running on another hart: wait for it */
+	spin_lock(&vm->lock); /* waits for a resize another hart runs */
 	vm->auto_follow = follow;
 	if (!follow)
 		vm->target = target;
 	vm->retries = 0;
 	vm->backoff_ms = VMEM_BACKOFF_MIN_MS;
-	__atomic_store_n(&vm->running, 0, __ATOMIC_RELEASE);
+	spin_unlock(&vm->lock);
 	virtio_mem_run(vm, true, true);
 	uint64_t plugged = (uint64_t)vmem_plugged_blocks(vm) * vm->block_size;
 	kprintf("vmem: target %llu MiB, plugged %llu MiB, online %llu MiB%s%s\n", MB(vm->target),
@@ -250,6 +251,13 @@ static int cmd_vmem(int argc, char **argv)
 		return vmem_show_each(vmem_show);
 	if (argc == 2 && !strcmp(argv[1], "map"))
 		return vmem_show_each(vmem_show_map);
+	if (argc == 2 && !strcmp(argv[1], "selftest")) {
+		if (!vm) {
+			kprintf("vmem: no virtio-mem device\n");
+			return -ENODEV;
+		}
+		return vmem_selftest(vm);
+	}
 	if (argc != 3)
 		return CMD_USAGE;
 	if (!vm) {
@@ -260,7 +268,9 @@ static int cmd_vmem(int argc, char **argv)
 		if (strcmp(argv[2], "on") && strcmp(argv[2], "off"))
 			return CMD_USAGE;
 		if (!strcmp(argv[2], "off")) {
+			spin_lock(&vm->lock);
 			vm->auto_follow = false;
+			spin_unlock(&vm->lock);
 			kprintf("vmem: auto off: target stays %llu MiB\n", MB(vm->target));
 			return 0;
 		}
@@ -298,7 +308,7 @@ static int cmd_vmem(int argc, char **argv)
 	return vmem_set_target(vm, target, false);
 }
 CONSOLE_COMMAND(vmem, .name = "vmem",
-		.usage = "vmem [map | plug SIZE | unplug SIZE | auto on|off]",
-		.summary = "virtio-mem: show devices (map: as a picture), change the plugged size, "
-			   "follow requests",
+		.usage = "vmem [map | selftest | plug SIZE | unplug SIZE | auto on|off]",
+		.summary = "virtio-mem: show devices (map: as a picture), check the device against "
+			   "the spec, change the plugged size, follow requests",
 		.run = cmd_vmem);

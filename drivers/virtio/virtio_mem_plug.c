@@ -260,22 +260,45 @@ static int vmem_plug(struct virtio_mem *vm, uint32_t need)
 /* ---- Unplug ---------------------------------------------------------------------------------- */
 
 /*
+ * Leave ONLINE block id alone for this unplug round (UNMOVABLE): it holds unmovable data, or it
+ * is not online as the driver left it (`intact` false: someone offlined part of it by hand).
+ */
+static int vmem_skip_block(struct virtio_mem *vm, uint32_t id, bool intact)
+{
+	phys_addr_t pa = vmem_block_addr(vm, id);
+
+	if (!intact) {
+		pr_warn("%s: block 0x%llx-0x%llx is not wholly online as the driver left it (changed "
+			"outside the driver): left alone, other blocks are unplugged instead",
+			vm->vdev->name, (unsigned long long)pa, (unsigned long long)(pa + vm->block_size));
+		if (!vm->foreign_pa)
+			vm->foreign_pa = pa;
+	} else if (!vm->unmovable_pa) {
+		vm->unmovable_pa = pa;
+	}
+	return vmem_block_set(vm, id, 1, VMEM_BLOCK_ONLINE, VMEM_BLOCK_UNMOVABLE);
+}
+
+/*
  * Offline ONLINE blocks [id, id + n) and give them back, adding the blocks given back to *done.
- * If offlining fails for lack of movable pages (-EBUSY), halve the run (upper half first) down to
- * single blocks; a block that cannot be offlined becomes UNMOVABLE and stays online. Caller holds
- * hotplug_lock for write. Returns 0, or a device or core error that stops the unplug.
+ * If offlining fails for lack of movable pages (-EBUSY), or part of the run is not online (changed
+ * outside the driver: offlining would be refused), halve the run (upper half first) down to single
+ * blocks; such a block becomes UNMOVABLE and stays as it is. Caller holds hotplug_lock for write.
+ * Returns 0, or a device or core error that stops the unplug.
  */
 static int vmem_offline_give_back(struct virtio_mem *vm, uint32_t id, uint32_t n, uint32_t *done)
 {
-	int rc = __offline_pages(vmem_block_pfn(vm, id), n * vm->pages_per_block);
+	unsigned long pages = n * vm->pages_per_block;
+	bool intact = online_pages_in_range(vmem_block_pfn(vm, id), pages) == pages;
+	int rc = -EBUSY;
 
-	vm->nr_offline_calls++;
+	if (intact) {
+		rc = __offline_pages(vmem_block_pfn(vm, id), pages);
+		vm->nr_offline_calls++;
+	}
 	if (rc == -EBUSY) {
-		if (n == 1) {
-			if (!vm->unmovable_pa)
-				vm->unmovable_pa = vmem_block_addr(vm, id);
-			return vmem_block_set(vm, id, 1, VMEM_BLOCK_ONLINE, VMEM_BLOCK_UNMOVABLE);
-		}
+		if (n == 1)
+			return vmem_skip_block(vm, id, intact);
 		uint32_t half = n / 2;
 		rc = vmem_offline_give_back(vm, id + half, n - half, done);
 		return rc ? rc : vmem_offline_give_back(vm, id, half, done);
@@ -300,7 +323,7 @@ static int vmem_unplug(struct virtio_mem *vm, uint32_t need)
 	/* A new round: blocks that could not be offlined last time get another chance. */
 	while ((n = vmem_find_run(vm, VMEM_BLOCK_UNMOVABLE, vm->nr_blocks, false, &first)))
 		vmem_block_set(vm, first, n, VMEM_BLOCK_UNMOVABLE, VMEM_BLOCK_ONLINE);
-	vm->unmovable_pa = 0;
+	vm->unmovable_pa = vm->foreign_pa = 0;
 
 	/* Offline blocks hold nothing: they go first. */
 	while (need && (n = vmem_find_run(vm, VMEM_BLOCK_PLUGGED, need, true, &first))) {
@@ -329,12 +352,13 @@ static int vmem_unplug(struct virtio_mem *vm, uint32_t need)
 	}
 	if (need) {
 		if (vm->last_rc != -EBUSY)
-			pr_warn("%s: cannot unplug %llu MiB more: %u blocks hold unmovable data "
-				"(highest at 0x%llx); they stay plugged and online", vm->vdev->name,
-				MB((uint64_t)need * vm->block_size),
+			pr_warn("%s: cannot unplug %llu MiB more: %u blocks hold unmovable data or were "
+				"changed outside the driver (highest at 0x%llx); they stay plugged",
+				vm->vdev->name, MB((uint64_t)need * vm->block_size),
 				vm->nr_in_state[VMEM_BLOCK_UNMOVABLE],
-				(unsigned long long)vm->unmovable_pa);
-		vm->why = "plugged memory holds unmovable data";
+				(unsigned long long)MAX(vm->unmovable_pa, vm->foreign_pa));
+		vm->why = vm->foreign_pa ? "plugged memory changed outside the driver" :
+					   "plugged memory holds unmovable data";
 		return -EBUSY;
 	}
 	/* Done: blocks skipped on the way are plain online memory again. */

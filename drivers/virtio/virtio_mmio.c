@@ -216,7 +216,8 @@ int virtio_mmio_probe(const struct plat_device *pd, struct virtio_device **out)
 		.config_len = (uint32_t)MIN(pd->size - VIRTIO_MMIO_CONFIG, (uint64_t)0x1000),
 	};
 	snprintf(m->vdev.name, sizeof(m->vdev.name), "virtio-mmio@%lx", (unsigned long)pd->base);
-	if (!pd->irq || irq_register(pd->irq, mmio_interrupt, &m->vdev))
+	m->vdev.has_irq = pd->irq && !irq_register(pd->irq, mmio_interrupt, &m->vdev);
+	if (!m->vdev.has_irq)
 		pr_warn("%s: no interrupt (irq %u): drivers must poll", m->vdev.name, pd->irq);
 	*out = &m->vdev;
 	return virtio_register_device(&m->vdev);

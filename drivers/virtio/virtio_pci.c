@@ -285,6 +285,7 @@ static int virtio_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	nr_vp_devs++;
 	pdev->priv = vp;
 	rc = pci_request_irq(pdev, vp_interrupt, &vp->vdev);
+	vp->vdev.has_irq = rc == 0;
 	if (rc)
 		pr_warn("%s: no interrupt (%s): drivers must poll", vp->vdev.name, errname(rc));
 	/* The transport owns the function whatever happens next; the core logs the outcome. */

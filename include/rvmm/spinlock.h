@@ -4,7 +4,7 @@
  * code runs on the target and in host tests.
  *
  * Lock order (outermost first); a debug build (LOCKDEP=1) checks it at run time:
- *   hotplug_lock (rw) > ioremap_lock > kpt_lock > migrate_lock > movable->lock > zone->lock
+ *   virtio-mem device lock > hotplug_lock (rw) > ioremap_lock > kpt_lock > migrate_lock > movable->lock > zone->lock
  *   (and smp_call_lock) > pcp (interrupts off) > printk log lock
  * Each lock's comment where it is defined says what it protects and who takes it.
  */
@@ -16,6 +16,7 @@
 /* Lock classes, in the order they must be taken; used by the LOCKDEP order check. */
 enum lock_class {
 	LOCK_CLASS_NONE = 0,
+	LOCK_CLASS_VIRTIO_MEM,
 	LOCK_CLASS_HOTPLUG,
 	LOCK_CLASS_VMEM,
 	LOCK_CLASS_KPT,

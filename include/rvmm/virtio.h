@@ -95,6 +95,7 @@ struct virtio_device {
 	uint32_t vendor_id;
 	uint32_t config_len;       /* bytes of device-specific configuration space */
 	char name[VIRTIO_NAME_LEN];/* "virtio-mmio@10008000", "virtio-pci 00:02.0": in messages */
+	bool has_irq;              /* an interrupt handler is registered; else drivers poll */
 
 	/* Owned by the core. */
 	const struct virtio_driver *driver; /* bound driver, NULL if none */
@@ -144,6 +145,13 @@ void virtio_unregister_device(struct virtio_device *vdev);
 /* The transport's interrupt handler calls this: acks the device, runs config_changed and the
  * queue callbacks. */
 void virtio_interrupt(struct virtio_device *vdev);
+
+/*
+ * For a device without interrupt (!vdev->has_irq): look at its interrupt status as the handler
+ * would (config_changed and queue callbacks run with this hart's interrupts masked). Drivers call
+ * it from their polling loop; without it a configuration change is never seen.
+ */
+void virtio_poll(struct virtio_device *vdev);
 
 /* ---- For drivers ---------------------------------------------------------------------------- */
 

@@ -148,7 +148,7 @@ static void check(const char *after)
 		   fake_hp.first_violation);
 	FUZZ_CHECK(!rw_is_held(&hotplug_lock), "after %s: hotplug_lock held", after);
 	/* Memory plugged before the driver came is the device's until UNPLUG_ALL is through. */
-	if (!vm || !truthful || vm->running || vm->unplug_all_pending)
+	if (!vm || !truthful || spin_is_locked(&vm->lock) || vm->unplug_all_pending)
 		return;
 	FUZZ_CHECK(vmem_plugged_blocks(vm) == vmem_dev_plugged_blocks(dev),
 		   "after %s: driver has %u blocks plugged, the device %lu", after,

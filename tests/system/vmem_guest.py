@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
 """A guest with a virtio-mem device and its QMP connection (system tests and make bench).
 
-VmemGuest(block="2M") boots a 4-hart guest with an 8 GiB virtio-mem device on the patched QEMU
-(tools/qemu); resize(size) asks the device for size over QMP and waits, bounded, until the device
-reports it and the guest has all of it online.
+VmemGuest(block="2M", bus="mmio") boots a 4-hart guest with an 8 GiB virtio-mem device on the
+patched QEMU (tools/qemu), over PCI (virtio-mem-pci, the default) or virtio-mmio (virtio-mem-mmio);
+resize(size) asks the device for size over QMP and waits, bounded, until the device reports it
+and the guest has all of it online.
 """
 import os
 import subprocess
@@ -35,15 +36,20 @@ def require_patched_qemu():
 class VmemGuest:
     """A 4-hart guest with a virtio-mem device of 8 GiB and its QMP connection."""
 
-    def __init__(self, block=None, mem="1G", vmem="8G", smp=4, icount=False, args=""):
+    def __init__(self, block=None, mem="1G", vmem="8G", smp=4, icount=False, args="", bus="pci",
+                 requested=None, extra=""):
         self.qemu = patched_qemu()
-        tag = f"{os.getpid()}-{block or 'def'}"
+        tag = f"{os.getpid()}-{block or 'def'}-{bus}"
         self.sock = os.path.join(ROOT, "build", f"qmp-vmem-{tag}.sock")
         mon = os.path.join(ROOT, "build", f"mon-vmem-{tag}.sock")
-        env = {"QMP_SOCK": self.sock, "MON_SOCK": mon, "QEMU_PATCHED": self.qemu or ""}
+        env = {"QMP_SOCK": self.sock, "MON_SOCK": mon, "QEMU_PATCHED": self.qemu or "",
+               "VMEM_BUS": bus}
+        if requested:
+            env["VMEM_REQUESTED"] = str(requested)
         if block:
             env["VMEM_BLOCK"] = block
-        self.g = Guest(mem=mem, smp=smp, vmem=vmem, env=env, icount=icount, args=args)
+        self.g = Guest(mem=mem, smp=smp, vmem=vmem, env=env, icount=icount, args=args,
+                       extra=extra)
         self.q = None
 
     def __enter__(self):
@@ -61,6 +67,18 @@ class VmemGuest:
 
     def size(self):
         return self.q.cmd("qom-get", path="vm0", property="size")
+
+    def memory_device(self):
+        """The device as QMP query-memory-devices lists it (its data dict)."""
+        devs = [d["data"] for d in self.q.cmd("query-memory-devices") if d["type"] == "virtio-mem"]
+        assert len(devs) == 1, devs
+        return devs[0]
+
+    def reset(self, timeout=180):
+        """QMP system_reset; wait until the rebooted guest shows its prompt."""
+        self.q.cmd("system_reset")
+        self.g.expect(r"OpenSBI", timeout)
+        self.g.expect(r"rvmm> ", timeout)
 
     def plugged_kb(self):
         return self.g.meminfo()["MemPlugged"]

@@ -220,7 +220,9 @@ or no device was probed."""
           f"{n.get('plugged', 0)} plugged offline, {n.get('unplugged', 0)} unplugged; "
           f"MemPlugged {online_kb} kB\n")
         why = m.cstr(int(vm["why"]) & U64) if int(vm["why"]) else ""
-        state = ("broken" if int(vm["broken"]) else "running" if int(vm["running"]) else
+        lock = vm["lock"]  # a ticket lock: held while next != owner
+        held = int(lock["next"]) != int(lock["owner"])
+        state = ("broken" if int(vm["broken"]) else "running" if held else
                  "done" if int(vm["last_rc"]) == 0 else
                  "retrying" if int(vm["retry_at_ns"]) else "stopped")
         w(f"  worker: {state}{': ' + why if why else ''} ({errname(int(vm['last_rc']))}); "

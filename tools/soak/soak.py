@@ -25,6 +25,7 @@ Migrations and bytes are the `stress stop` figures summed over the checkpoints (
 MiB it prints). run(seconds) is the function tests/system/test_soak.py calls.
 
   tools/soak/soak.py [--seconds N] [--seed N] [--checkpoint N]
+  VMEM_BUS=mmio make soak      the virtio-mem device on virtio-mmio instead of PCI (run-qemu.sh)
 """
 import argparse
 import os

@@ -186,10 +186,12 @@ static spinlock_t l_zone = SPINLOCK_INIT("zone", LOCK_CLASS_ZONE);
 static spinlock_t l_zone2 = SPINLOCK_INIT("zone2", LOCK_CLASS_ZONE);
 static spinlock_t l_io = SPINLOCK_INIT("ioremap", LOCK_CLASS_VMEM);
 static rwlock_t l_hotplug = RWLOCK_INIT("hotplug", LOCK_CLASS_HOTPLUG);
+static spinlock_t l_virtio_mem = SPINLOCK_INIT("virtio-mem", LOCK_CLASS_VIRTIO_MEM);
 
 static void take_lock(int i)
 {
-	spinlock_t *s[] = { NULL, &l_kpt_, &l_migrate, &l_movable, &l_zone, &l_zone2, &l_io };
+	spinlock_t *s[] = { NULL,     &l_kpt_, &l_migrate, &l_movable, &l_zone,
+			    &l_zone2, &l_io,   NULL,       &l_virtio_mem };
 	if (i == 0)
 		read_lock(&l_hotplug);
 	else if (i == 7)
@@ -205,8 +207,10 @@ static void on_abort(int sig __unused)
 
 static int lockdep_table(void)
 {
-	enum { HP_R = 0, KPT = 1, MIG = 2, MOV = 3, ZONE = 4, ZONE2 = 5, IO = 6, HP_W = 7 };
+	enum { HP_R = 0, KPT = 1, MIG = 2, MOV = 3, ZONE = 4, ZONE2 = 5, IO = 6, HP_W = 7, VMEM = 8 };
 	static const struct order_case cases[] = {
+		{ "virtio-mem > hotplug(write)", VMEM, HP_W, false },
+		{ "hotplug(write) > virtio-mem", HP_W, VMEM, true },
 		{ "hotplug(read) > kpt", HP_R, KPT, false },
 		{ "hotplug(write) > zone", HP_W, ZONE, false },
 		{ "ioremap > kpt", IO, KPT, false },

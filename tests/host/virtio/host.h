@@ -6,7 +6,7 @@
  * Each case runs in a forked child, so driver state (static tables) starts fresh and a crash
  * fails that case only. Output: "PASS: <suite>/<case>" or "FAIL: <suite>/<case>: reason".
  *
- * Interface: host_mmio_add, host_irq_raise, host_pages_in_use; log.h and test.h.
+ * Interface: host_mmio_add, host_ram_add, host_irq_raise, host_pages_in_use; log.h and test.h.
  */
 #ifndef RVMM_TESTS_HOST_VIRTIO_HOST_H
 #define RVMM_TESTS_HOST_VIRTIO_HOST_H
@@ -27,6 +27,12 @@ struct host_mmio_ops {
  * with ctx. Returns that address too (for tests poking registers directly).
  */
 void *host_mmio_add(phys_addr_t pa, uint64_t size, const struct host_mmio_ops *ops, void *ctx);
+
+/*
+ * Make [pa, pa + size) simulated RAM seen through the direct map: accesses to __va(pa + off)
+ * go to ops with ctx (nothing is allocated: the simulation keeps what it needs).
+ */
+void host_ram_add(phys_addr_t pa, uint64_t size, const struct host_mmio_ops *ops, void *ctx);
 
 /* Run the handler irq_register() installed for irq; false if there is none. */
 bool host_irq_raise(uint32_t irq);

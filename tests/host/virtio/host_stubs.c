@@ -29,7 +29,7 @@
 static struct host_region {
 	phys_addr_t pa;
 	uint64_t size;
-	uint8_t *va; /* a private allocation: unique addresses the accessors recognise */
+	uint8_t *va; /* a private allocation (RAM: __va(pa)): addresses the accessors recognise */
 	const struct host_mmio_ops *ops;
 	void *ctx;
 } regions[HOST_MAX_REGIONS];
@@ -52,6 +52,13 @@ void *ioremap(phys_addr_t pa, uint64_t size)
 	pr_err("ioremap: no room for 0x%lx bytes at pa 0x%lx", (unsigned long)size,
 	       (unsigned long)pa);
 	return NULL;
+}
+
+void host_ram_add(phys_addr_t pa, uint64_t size, const struct host_mmio_ops *ops, void *ctx)
+{
+	if (nr_regions == HOST_MAX_REGIONS)
+		abort();
+	regions[nr_regions++] = (struct host_region){ pa, size, __va(pa), ops, ctx };
 }
 
 static struct host_region *region_of(const volatile void *addr, unsigned size)
@@ -133,6 +140,15 @@ void spin_unlock(spinlock_t *l)
 unsigned long spin_lock_irqsave(spinlock_t *l) { spin_lock(l); return 0; }
 void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags __unused) { spin_unlock(l); }
 bool spin_is_locked(const spinlock_t *l) { return l->holder != -1; }
+bool spin_trylock(spinlock_t *l)
+{
+	if (l->holder != -1)
+		return false;
+	l->holder = 0;
+	return true;
+}
+unsigned long arch_irq_save(void) { return 0; }
+void arch_irq_restore(unsigned long flags __unused) {}
 
 /* ---- interrupts ---- */
 

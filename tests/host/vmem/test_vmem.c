@@ -436,6 +436,59 @@ static int test_unmovable_big_block(void)
 	return check_agree();
 }
 
+/* A block the driver onlined was offlined by hand: the unplug leaves it and takes others. */
+static int test_foreign_offline(void)
+{
+	make_device(2 * M, REGION, 4 * G, 0, 0);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(512 * M));
+	CHECK_RC(offline_pages(PFN_DOWN(REGION + 255 * 2 * M), PFN_DOWN(2 * M)));
+	vmem_dev_request(dev, 256 * M);
+	settle();
+	CHECK_EQ(vm->last_rc, 0);
+	CHECK(log_has("changed outside the driver"));
+	CHECK_EQ(dev->plugged_size, 256 * M);
+	CHECK(vmem_dev_is_plugged(dev, REGION + 255 * 2 * M, 2 * M)); /* left as it was */
+	CHECK(!vmem_dev_is_plugged(dev, REGION + 127 * 2 * M, 2 * M)); /* taken instead */
+	CHECK_EQ(fake_hp.violations, 0); /* never asked the core to offline it again */
+	return 0;
+}
+
+/* ---- devices without interrupt, the device lock ---- */
+
+/* No interrupt: the background work reads the device's status and follows every request. */
+static int test_poll_without_irq(void)
+{
+	make_device(2 * M, REGION, 8 * G, 0, 0);
+	dev->s->plat.irq = 0;
+	CHECK_RC(probe());
+	CHECK(!vm->vdev->has_irq);
+	CHECK(log_has("drivers must poll"));
+	static const uint64_t sizes[] = { 1 * G, 2 * G, 256 * M, 0, 512 * M };
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
+		CHECK_RC(resize_to(sizes[i]));
+	CHECK_EQ(vm->nr_req_changes, ARRAY_SIZE(sizes));
+	CHECK_EQ(vm->nr_req_announced, ARRAY_SIZE(sizes));
+	return 0;
+}
+
+/* The background work never waits for the device lock: a holder keeps it from running. */
+static int test_lock_trylock(void)
+{
+	make_device(2 * M, REGION, 8 * G, 0, 0);
+	CHECK_RC(probe());
+	settle();
+	spin_lock(&vm->lock); /* `vmem selftest` or a `vmem plug` on another hart */
+	vmem_dev_request(dev, 256 * M);
+	fake_background(100);
+	CHECK_EQ(dev->plugged_size, 0);
+	CHECK(!virtio_mem_run(vm, true, false));
+	spin_unlock(&vm->lock);
+	settle();
+	CHECK_EQ(dev->plugged_size, 256 * M);
+	return check_agree();
+}
+
 /* ---- the hot-plug core fails ---- */
 
 static int test_add_fails(void)
@@ -636,6 +689,164 @@ static int run_cmd(const char *line)
 	return -ENOENT;
 }
 
+/* ---- vmem selftest ---- */
+
+static const char *const selftest_rule_of[VMEM_BREAK_NR] = {
+	[VMEM_BREAK_PLUG_PLUGGED] = "PLUG of a plugged block",
+	[VMEM_BREAK_UNPLUG_UNPLUGGED] = "UNPLUG of an unplugged block",
+	[VMEM_BREAK_OUTSIDE] = "requests beyond usable region",
+	[VMEM_BREAK_MISALIGNED] = "misaligned requests",
+	[VMEM_BREAK_ZERO] = "requests of zero blocks",
+	[VMEM_BREAK_STATE_MIXED] = "STATE of a mixed range",
+	[VMEM_BREAK_STATE_PLUGGED] = "STATE of plugged blocks",
+	[VMEM_BREAK_UNPLUG_ALL] = "UNPLUG_ALL",
+	[VMEM_BREAK_MEMORY] = "plugged memory holds data",
+	[VMEM_BREAK_SIZE] = "plugged_size follows requests",
+	[VMEM_BREAK_ANNOUNCE] = "resize announced",
+	[VMEM_BREAK_USABLE] = "usable region covers plugged",
+};
+
+/* Lines of the log containing `word`; the first one in *line. */
+static unsigned log_lines_with(const char *word, char *line, size_t size)
+{
+	unsigned n = 0;
+
+	for (const char *p = log_text(); (p = strstr(p, word)); p++) {
+		const char *b = p, *e = strchr(p, '\n');
+		while (b > log_text() && b[-1] != '\n')
+			b--;
+		if (!n++)
+			snprintf(line, size, "%.*s", (int)((e ? e : p + strlen(p)) - b), b);
+	}
+	return n;
+}
+
+/*
+ * A device breaking rule b (or none), the driver using nothing (auto off at 0) while the host
+ * asks for 96 MiB: `vmem selftest` fails exactly that rule's line and leaves everything as it was.
+ */
+static int selftest_breaking(enum vmem_dev_break b)
+{
+	char line[256] = "";
+
+	make_device(2 * M, REGION, 1 * G, 0, 0);
+	vmem_dev_add_ram(dev);
+	CHECK_RC(probe());
+	settle();
+	CHECK_RC(run_cmd("vmem auto off"));
+	vmem_dev_request(dev, 64 * M);
+	settle();
+	dev->broken_rule = b;
+	vmem_dev_request(dev, 96 * M);
+	settle();
+	CHECK_EQ(dev->plugged_size, 0);
+	log_clear();
+	int rc = run_cmd("vmem selftest");
+	unsigned fails = log_lines_with("FAIL", line, sizeof(line));
+	if (b == VMEM_BREAK_NONE) {
+		if (fails)
+			test_fail(__FILE__, __LINE__, "correct device: %s", line);
+		CHECK_RC(rc);
+		CHECK(log_has("vmem selftest: 16 passed, 0 failed, 0 skipped"));
+	} else {
+		if (fails != 1 || !strstr(line, selftest_rule_of[b]))
+			test_fail(__FILE__, __LINE__, "breaking \"%s\": %u FAIL lines, first: %s",
+				  selftest_rule_of[b], fails, line);
+		CHECK_EQ(fails, 1);
+		CHECK_EQ(rc, -EIO);
+		CHECK(log_has("vmem selftest: 15 passed, 1 failed, 0 skipped"));
+	}
+	CHECK_EQ(dev->inaccessible_touches, 0);
+	CHECK_EQ(dev->plugged_size, 0);
+	CHECK_EQ(vmem_dev_plugged_blocks(dev), 0);
+	CHECK_EQ(vmem_plugged_blocks(vm), 0);
+	CHECK_EQ(fake_hp.violations, 0);
+	return 0;
+}
+
+static int test_selftest_conforming(void) { return selftest_breaking(VMEM_BREAK_NONE); }
+
+/* Each rule broken in turn (each in its own child: the device is rebuilt every time). */
+static int test_selftest_each_rule_broken(void)
+{
+	for (int b = VMEM_BREAK_NONE + 1; b < VMEM_BREAK_NR; b++) {
+		fflush(NULL);
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(selftest_breaking((enum vmem_dev_break)b) ? 1 : 0);
+		int st;
+		waitpid(pid, &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+			test_fail(__FILE__, __LINE__, "breaking \"%s\" was not caught as that rule alone",
+				  selftest_rule_of[b]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Under data: the driver has 248 MiB online holding data (auto off below a 256 MiB request). The
+ * selftest works beside it, skips UNPLUG_ALL (it would take that memory), and moves nothing.
+ */
+static int test_selftest_beside_data(void)
+{
+	make_device(2 * M, REGION, 1 * G, 0, 0);
+	vmem_dev_add_ram(dev);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(256 * M));
+	CHECK_RC(run_cmd("vmem unplug 0x800000"));
+	CHECK_RC(put_data(248 * M, 2));
+	unsigned count = fake_data_count();
+	uint64_t sum = fake_data_sum(), online = fake_online_bytes(REGION, 1 * G);
+	log_clear();
+	CHECK_RC(run_cmd("vmem selftest"));
+	CHECK(log_has("vmem selftest: 15 passed, 0 failed, 1 skipped"));
+	CHECK(log_has("driver uses 248 MiB plugged"));
+	CHECK_EQ(dev->inaccessible_touches, 0);
+	CHECK_EQ(dev->plugged_size, 248 * M);
+	CHECK_EQ(fake_data_count(), count);
+	CHECK_EQ(fake_data_sum(), sum);
+	CHECK_EQ(fake_online_bytes(REGION, 1 * G), online);
+	CHECK_EQ(meminfo_plugged_kb(), (248 * M) >> 10);
+	return check_agree();
+}
+
+/* Test blocks in a section the driver added (sub-blocks): checked through its mapping, no add. */
+static int test_selftest_in_added_section(void)
+{
+	make_device(2 * M, REGION, 1 * G, 0, 0);
+	vmem_dev_add_ram(dev);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(1016 * M)); /* usable: the whole region; the last section partly plugged */
+	CHECK_RC(run_cmd("vmem unplug 0x800000"));
+	unsigned adds = fake_hp.add_calls, removes = fake_hp.remove_calls;
+	log_clear();
+	CHECK_RC(run_cmd("vmem selftest"));
+	CHECK(log_has("vmem selftest: 15 passed, 0 failed, 1 skipped"));
+	CHECK(log_has("4096 KiB read back"));
+	CHECK_EQ(fake_hp.add_calls, adds);
+	CHECK_EQ(fake_hp.remove_calls, removes);
+	CHECK_EQ(dev->inaccessible_touches, 0);
+	CHECK_EQ(dev->plugged_size, 1008 * M);
+	return check_agree();
+}
+
+/* No room to plug (requested == plugged): the rules that plug are skipped, saying why. */
+static int test_selftest_no_headroom(void)
+{
+	make_device(2 * M, REGION, 1 * G, 0, 0);
+	vmem_dev_add_ram(dev);
+	CHECK_RC(probe());
+	CHECK_RC(resize_to(128 * M));
+	log_clear();
+	CHECK_RC(run_cmd("vmem selftest"));
+	CHECK(log_has("requested-plugged 0 MiB < 6"));
+	CHECK(log_has("8 passed, 0 failed, 8 skipped"));
+	CHECK_EQ(dev->plugged_size, 128 * M);
+	return check_agree();
+}
+
 static int test_vmem_command(void)
 {
 	make_device(2 * M, REGION, 8 * G, 512 * M, 0);
@@ -698,10 +909,18 @@ static const struct test_case cases[] = {
 	CASE(test_unmovable),
 	CASE(test_prefer_offlinable),
 	CASE(test_unmovable_big_block),
+	CASE(test_foreign_offline),
+	CASE(test_poll_without_irq),
+	CASE(test_lock_trylock),
 	CASE(test_add_fails),
 	CASE(test_online_fails_giveback_busy),
 	CASE(test_remove_fails),
 	CASE(test_vmem_command),
+	CASE(test_selftest_conforming),
+	CASE(test_selftest_each_rule_broken),
+	CASE(test_selftest_beside_data),
+	CASE(test_selftest_in_added_section),
+	CASE(test_selftest_no_headroom),
 	CASE(test_fault_walk),
 };
 

@@ -18,7 +18,7 @@ VM_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-
 VM_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(VM_SANITIZE) \
 	-Itests/host/virtio/include -Iinclude -I$(VM_DRV_DIR) -Itests/host/virtio -Itests/host/common -MMD -MP
 VM_SRCS := $(VM_DRV_DIR)/virtio_mem.c $(VM_DRV_DIR)/virtio_mem_plug.c \
-	$(VM_DRV_DIR)/virtio_mem_cmd.c drivers/virtio/virtio.c drivers/virtio/virtqueue.c \
+	$(VM_DRV_DIR)/virtio_mem_cmd.c $(VM_DRV_DIR)/virtio_mem_selftest.c drivers/virtio/virtio.c drivers/virtio/virtqueue.c \
 	drivers/virtio/virtio_mmio.c tests/host/virtio/vsim.c tests/host/virtio/host_stubs.c \
 	tests/host/common/printk.c tests/host/common/test_main.c lib/errname.c \
 	tests/host/vmem/fake_hotplug.c tests/host/vmem/vmem_dev.c tests/host/vmem/test_vmem.c

@@ -5,10 +5,11 @@
  * UNPLUG_ALL / STATE answered as QEMU 10 does (ERROR for a range outside the usable region or not
  * wholly in the opposite state, NACK for a plug beyond requested_size, the usable region growing
  * to requested + 256 MiB), and knobs to make it refuse, stall or lie (also the Nth request only:
- * the fault walks).
+ * the fault walks) or break one rule of the specification (`vmem selftest`'s tests). Its memory
+ * (vmem_dev_add_ram) keeps what is written to plugged blocks and counts touches of unplugged ones.
  *
- * Interface: struct vmem_dev, vmem_dev_create, vmem_dev_sync, vmem_dev_request,
- * vmem_dev_is_plugged, vmem_dev_plugged_blocks.
+ * Interface: struct vmem_dev, enum vmem_dev_break, vmem_dev_create, vmem_dev_add_ram,
+ * vmem_dev_sync, vmem_dev_request, vmem_dev_is_plugged, vmem_dev_plugged_blocks.
  */
 #ifndef RVMM_TESTS_HOST_VMEM_VMEM_DEV_H
 #define RVMM_TESTS_HOST_VMEM_VMEM_DEV_H
@@ -19,6 +20,24 @@
 
 #define VMEM_DEV_EXTENT (256ULL << 20) /* QEMU's usable extent on riscv (2 x 128 MiB) */
 #define VMEM_DEV_NO_ANSWER (-1)        /* fail_answer: leave the request unanswered */
+
+/* The one device requirement the device breaks (none by default). */
+enum vmem_dev_break {
+	VMEM_BREAK_NONE,
+	VMEM_BREAK_PLUG_PLUGGED,     /* ACK (and ignore) a PLUG of a plugged block */
+	VMEM_BREAK_UNPLUG_UNPLUGGED, /* ACK (and ignore) an UNPLUG of an unplugged block */
+	VMEM_BREAK_OUTSIDE,          /* ACK (and ignore) requests beyond the usable region */
+	VMEM_BREAK_MISALIGNED,       /* ACK (and ignore) requests not aligned to the block size */
+	VMEM_BREAK_ZERO,             /* ACK (and ignore) requests of zero blocks */
+	VMEM_BREAK_STATE_MIXED,      /* STATE says PLUGGED for a mixed range */
+	VMEM_BREAK_STATE_PLUGGED,    /* STATE says MIXED for a wholly plugged range */
+	VMEM_BREAK_UNPLUG_ALL,       /* UNPLUG_ALL answers ACK and unplugs nothing */
+	VMEM_BREAK_MEMORY,           /* plugged memory returns a bit flipped */
+	VMEM_BREAK_SIZE,             /* plugged_size does not follow PLUG and UNPLUG */
+	VMEM_BREAK_ANNOUNCE,         /* requested_size changes without a config interrupt */
+	VMEM_BREAK_USABLE,           /* config shows usable_region_size below what is plugged */
+	VMEM_BREAK_NR,
+};
 
 struct vmem_dev {
 	struct vsim *s;
@@ -38,6 +57,10 @@ struct vmem_dev {
 	unsigned fail_nth;
 	int fail_answer;
 	unsigned fail_hits;
+	enum vmem_dev_break broken_rule;
+	/* Memory (vmem_dev_add_ram): words written to plugged blocks, touches of unplugged ones. */
+	struct vmem_word { uint64_t pa, val; } *ram;
+	unsigned ram_len, inaccessible_touches;
 	/* Called after each answered request (may change requested_size: a change mid-way). */
 	void (*after_request)(struct vmem_dev *d, uint16_t type);
 	/* Figures. */
@@ -54,6 +77,9 @@ struct vmem_dev {
 struct vmem_dev *vmem_dev_create(phys_addr_t mmio_pa, uint32_t irq, uint64_t block_size,
 				 uint64_t addr, uint64_t region_size, uint64_t requested,
 				 uint64_t plugged);
+
+/* Back the region with memory seen through the direct map (for `vmem selftest`). */
+void vmem_dev_add_ram(struct vmem_dev *d);
 
 /* Copy the fields into the config space (after a test changed them directly). */
 void vmem_dev_sync(struct vmem_dev *d);
