@@ -837,6 +837,23 @@ static int lazy_descriptors(void)
 	return 0;
 }
 
+// A memmap_on_memory section re-added beside a neighbour whose 2 MiB vmemmap leaf still covers it
+// takes no memory of its own; when both go, that leaf is freed (found by the fuzzer: a 2 MiB leak).
+static int memmap_on_memory_neighbour_leaf(void)
+{
+	CHECK_RC(boot4g());
+	struct snap s0;
+	take(&s0);
+	CHECK_RC(add_memory(HOT, MiB(256), 0)); // one shared 2 MiB leaf
+	CHECK_RC(remove_memory(HOT + MiB(128), MiB(128)));
+	CHECK_RC(add_memory(HOT + MiB(128), MiB(128), MHP_MEMMAP_ON_MEMORY));
+	CHECK_EQ(section_get(HOT_NR + 1)->nr_vmemmap_pages, 0);
+	CHECK_RC(remove_memory(HOT, MiB(128)));
+	CHECK_RC(remove_memory(HOT + MiB(128), MiB(128)));
+	CHECK_SAME(&s0, "after both are removed");
+	return 0;
+}
+
 // Hot-remove of 3 GiB fences every hart twice: once for the direct map, once for the vmemmap
 // (not once per section or per 2 MiB leaf).
 static int remove_fences(void)
@@ -923,6 +940,7 @@ int main(int argc, char **argv)
 		CASE(tlb_rule),
 		CASE(remove_fences),
 		CASE(lazy_descriptors),
+		CASE(memmap_on_memory_neighbour_leaf),
 		CASE(ownership),
 		CASE(hidden_512m),
 		CASE(hidden_700m),
