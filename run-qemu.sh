@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The one place QEMU command lines are composed (make run/debug, tests and benchmarks use it).
 #
-#   MEM=1G SMP=1 ARGS="mem=512M" QEMU_EXTRA="..." VMEM=8G DEBUG=1 GDB_PORT=1234 ./run-qemu.sh
+#   MEM=1G SMP=1 ARGS="mem=512M" QEMU_EXTRA="..." VMEM=8G PMEM=pmem.img:4G DEBUG=1 GDB_PORT=1234 \
+#     ./run-qemu.sh
 #
 # MEM      guest RAM (-m). Above 8G the RAM backend reserves nothing on the host, so guests far
 #          larger than the host boot as long as they do not touch all their memory.
@@ -11,6 +12,9 @@
 #          with QMP on $QMP_SOCK (default build/qmp.sock) and the monitor on $MON_SOCK.
 #          VMEM_BUS=pci (default: virtio-mem-pci) or mmio (virtio-mem-mmio in a virtio-mmio slot);
 #          VMEM_REQUESTED its size at boot, VMEM_BLOCK its block size.
+# PMEM     virtio-pmem devices (patched QEMU): FILE:SIZE[,FILE:SIZE...], each a memory-backend-file
+#          (share=on; the file is created at SIZE if missing), or ram:SIZE for a RAM backend (whose
+#          flushes fail: no file to sync). maxmem grows by their sizes.
 # DEBUG=1  start halted with the GDB stub on GDB_PORT (1234).   GDB_STUB=1  the stub, not halted.
 # ICOUNT=1 deterministic guest time.
 # KERNEL   the image (default build/rvmm.bin).          DTB   use this device tree instead.
@@ -55,6 +59,31 @@ if [ -n "${VMEM:-}" ]; then
 	      -device "$vmem_dev,id=vm0,memdev=vmem0,requested-size=${VMEM_REQUESTED:-0}${VMEM_BLOCK:+,block-size=$VMEM_BLOCK}"
 	      -qmp "unix:$QMP_SOCK,server=on,wait=off"
 	      -monitor "unix:$MON_SOCK,server=on,wait=off")
+fi
+
+if [ -n "${PMEM:-}" ]; then
+	[ -n "${QEMU_PATCHED:-}" ] || QEMU_PATCHED=$(tools/qemu/print-qemu.sh) || {
+		echo "run-qemu: PMEM needs the patched QEMU: run 'make qemu' first" >&2; exit 1; }
+	QEMU=$QEMU_PATCHED
+	pmem_total=0
+	i=0
+	IFS=, read -ra pmems <<< "$PMEM"
+	for p in "${pmems[@]}"; do
+		file=${p%:*}
+		pm_mib=$(to_mib "${p##*:}")
+		if [ "$file" = ram ]; then
+			cmd+=(-object "memory-backend-ram,id=pmem$i,size=${pm_mib}M")
+		else
+			cmd+=(-object "memory-backend-file,id=pmem$i,share=on,mem-path=$file,size=${pm_mib}M")
+		fi
+		cmd+=(-device "virtio-pmem-pci,memdev=pmem$i,id=nv$i")
+		pmem_total=$(( pmem_total + pm_mib ))
+		i=$(( i + 1 ))
+	done
+	base=${mem_opt%%,*}
+	cur=$mem_mib
+	[ "$base" != "$mem_opt" ] && cur=$(( mem_mib + vmem_mib ))
+	mem_opt="${base},maxmem=$(( cur + pmem_total ))M"
 fi
 
 # Past 8 GiB, a RAM backend that reserves nothing: a plain -m 64G fails on a 24 GiB host.

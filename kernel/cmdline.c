@@ -34,6 +34,8 @@ static void set_failalloc(struct cmdline *cl, uint64_t v) { cl->failalloc = v; }
 static void set_loglevel(struct cmdline *cl, uint64_t v) { cl->loglevel = (int)v; }
 static void set_nosmp(struct cmdline *cl, uint64_t v) { cl->nosmp = v; }
 static void set_deferred_init(struct cmdline *cl, uint64_t v) { cl->deferred_init = v; }
+static void set_pci_msi(struct cmdline *cl, uint64_t v) { cl->pci_msi = v; }
+static void set_pci_intx(struct cmdline *cl, uint64_t v) { cl->pci_intx = v; }
 
 static const struct cmdline_option options[] = {
 	{ "mem", OPT_SIZE, UINT64_MAX, set_mem },
@@ -41,6 +43,8 @@ static const struct cmdline_option options[] = {
 	{ "loglevel", OPT_NUMBER, 7, set_loglevel },
 	{ "nosmp", OPT_FLAG, 1, set_nosmp },
 	{ "deferred_init", OPT_ONOFF, 1, set_deferred_init },
+	{ "pci_msi", OPT_ONOFF, 1, set_pci_msi },
+	{ "pci_intx", OPT_ONOFF, 1, set_pci_intx },
 };
 
 static void defaults(struct cmdline *cl)
@@ -48,6 +52,8 @@ static void defaults(struct cmdline *cl)
 	memset(cl, 0, sizeof(*cl));
 	cl->loglevel = -1;
 	cl->deferred_init = true;
+	cl->pci_msi = true;
+	cl->pci_intx = true;
 }
 
 // Remember an unknown option and report it, unless it was already seen.

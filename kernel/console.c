@@ -6,7 +6,9 @@
  * Interface: console_loop (the boot hart's idle loop), console_run_line, help/version/poweroff.
  */
 #include <rvmm/console.h>
+#include <rvmm/console_port.h>
 #include <rvmm/errno.h>
+#include <rvmm/kernel.h>
 #include <rvmm/printk.h>
 #include <string.h>
 
@@ -18,8 +20,6 @@ extern const struct console_command __start_rvmm_cmds[], __stop_rvmm_cmds[];
 const struct console_command *console_commands_begin(void) { return __start_rvmm_cmds; }
 const struct console_command *console_commands_end(void) { return __stop_rvmm_cmds; }
 
-int console_poll_input(void);
-void console_idle(void); /* arch: wait for an interrupt, doing background work first */
 
 static char history[HISTORY][LINE_MAX];
 static unsigned history_count;

@@ -6,6 +6,7 @@
  */
 #include <rvmm/cmdline.h>
 #include <rvmm/console.h>
+#include <rvmm/device.h>
 #include <rvmm/platform.h>
 #include <rvmm/printk.h>
 
@@ -15,6 +16,8 @@ static int cmd_dt(int argc, char **argv)
 	if (argc != 1)
 		return CMD_USAGE;
 	platform_print(&platform);
+	if (platform.fdt)
+		dt_print_devices(platform.fdt);
 	return 0;
 }
 

@@ -6,7 +6,7 @@
 // Interface: fault_inject_set, fault_inject_get, fault_inject_begin, fault_inject_end,
 // should_fail.
 
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/fault_inject.h>
 #include <rvmm/printk.h>
 

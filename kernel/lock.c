@@ -11,7 +11,7 @@
 // lock whose class comes after every class it already holds (same class twice is a deadlock
 // waiting to happen, so it is refused too). Violations panic naming both locks.
 
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/printk.h>
 #include <rvmm/spinlock.h>
 

@@ -9,15 +9,13 @@
 #include <asm/setup.h>
 #include <asm/trap.h>
 #include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/cmdline.h>
-#include <rvmm/errno.h>
+#include <rvmm/device.h>
 #include <rvmm/fault_inject.h>
-#include <rvmm/irq.h>
 #include <rvmm/kernel.h>
 #include <rvmm/mm.h>
 #include <rvmm/page_alloc.h>
-#include <rvmm/pci.h>
-#include <rvmm/virtio.h>
 #include <rvmm/platform.h>
 #include <rvmm/printk.h>
 #include <string.h>
@@ -60,29 +58,24 @@ __noreturn void start_kernel(unsigned long hartid, phys_addr_t dtb_pa, uint64_t 
 		console_loglevel_set_linux(cmdline.loglevel);
 	timer_init(platform.timebase_hz, platform.nr_harts && plat_hart_has_ext(&platform.harts[0], "sstc"));
 
-	rc = mm_boot_init();
+	rc = mm_boot_init(&platform, cmdline.mem);
 	if (rc)
 		panic("memory set-up failed (%d): cannot go on", rc);
 	if (!cmdline.deferred_init)
 		while (deferred_init_step())
 			; /* deferred_init=off: every descriptor now, as a kernel without lazy init would */
 
-	/* Devices rvmm runs without: each driver says what it found; a failure says what is lost. */
-	rc = plic_init(&platform.plic, platform.plic_ndev);
-	if (rc && rc != -ENODEV)
-		pr_err("plic: not usable (%d): no device interrupts, the console polls", rc);
-	plic_init_hart();
-	rc = uart_init(&platform.uart);
-	if (rc && rc != -ENODEV)
-		pr_err("uart: not usable (%d): the console stays on SBI", rc);
+	/* Interrupt controllers first: every hart sets its part up as it starts (irq_init_hart). */
+	if (dt_probe_stage(&platform, platform.fdt, DT_STAGE_IRQCHIP))
+		pr_warn("boot: an interrupt controller failed to probe: its devices will poll");
 	trap_init_hart();
 	timer_init_hart();
 	csr_set(sstatus, SSTATUS_SIE);
 	smp_boot_secondaries(&platform, cmdline.nosmp);
-	rc = pci_init(&platform);
-	if (rc < 0)
-		pr_err("pci: devices not probed (%d): no virtio-pci devices", rc);
-	virtio_mmio_probe_all(&platform);
+	/* Then the devices, once every hart is up: a controller routes lines to online harts. */
+	rc = dt_probe_stage(&platform, platform.fdt, DT_STAGE_DEVICE);
+	if (rc)
+		pr_warn("boot: %d device%s failed to probe (see above)", rc, rc > 1 ? "s" : "");
 
 	boot_done_ns = arch_time_ns();
 	pr_info("boot: %lu.%03lu ms from the first instruction to the prompt",

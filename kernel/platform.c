@@ -2,9 +2,9 @@
 /*
  * Reads the flattened device tree once at boot into struct platform (rvmm/platform.h). This file
  * checks the blob itself (header, sizes, a bounded walk of the whole structure block) and /chosen,
- * then calls the parsers for memory (platform_mem.c), harts and devices (platform_dev.c) and the
- * PCIe host (platform_pci.c); platform_print.c prints the result.
- * It also holds the checked readers they share (platform_fdt.h). Nothing is trusted before it is
+ * then calls the parsers for memory (platform_mem.c) and harts (platform_cpus.c);
+ * platform_print.c prints the result. Devices are probed later, by their drivers (device.c).
+ * It also holds the checked readers they share (include/rvmm/dt.h). Nothing is trusted before it is
  * checked: every length, cell count and string, and every walk is bounded.
  *
  * Interface: platform_parse(), platform_check_reserved(). (The global `platform` is main.c's.)
@@ -13,7 +13,7 @@
 #include <rvmm/platform.h>
 #include <rvmm/printk.h>
 
-#include "platform_fdt.h"
+#include <rvmm/dt.h>
 
 /* ---- Checked readers shared by platform*.c ---------------------------------------------- */
 
@@ -244,19 +244,6 @@ int dt_next_compatible(const void *fdt, int from, const char *const *list, size_
 	return -1;
 }
 
-uint32_t dt_irq(const void *fdt, int node)
-{
-	int len;
-	const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", &len);
-
-	if (p && len >= 4)
-		return fdt32_ld(p);
-	p = fdt_getprop(fdt, node, "interrupts-extended", &len);
-	if (p && len >= 8)
-		return fdt32_ld(p + 1);
-	return 0;
-}
-
 /* ---- The blob itself ------------------------------------------------------------------------ */
 
 // Header and sizes: nothing else in the blob may be read before this returns 0.
@@ -352,17 +339,15 @@ static int check_structure(const void *fdt)
 
 /* ---- /chosen ------------------------------------------------------------------------------- */
 
-// Returns the node stdout-path names, or -1.
-static int parse_chosen(struct platform *plat, const void *fdt)
+static void parse_chosen(struct platform *plat, const void *fdt)
 {
-	int stdout_node;
 	int chosen = fdt_path_offset(fdt, "/chosen");
 	const char *s;
 	size_t n;
 	int len;
 
 	if (chosen < 0)
-		return -1;
+		return;
 	if (fdt_getprop(fdt, chosen, "bootargs", &len)) {
 		s = dt_string(fdt, chosen, "bootargs");
 		if (!s && len > 1) {
@@ -375,33 +360,13 @@ static int parse_chosen(struct platform *plat, const void *fdt)
 			dt_copy(plat->bootargs, sizeof(plat->bootargs), s);
 		}
 	}
-	if (fdt_getprop(fdt, chosen, "stdout-path", &len)) {
-		s = dt_string(fdt, chosen, "stdout-path");
-		if (!s) {
-			dt_warn(plat, fdt, chosen, "stdout-path is not a terminated string, ignored");
-			return -1;
-		}
-		/* "/soc/serial@10000000:115200n8" or an alias "serial0:115200n8": the path only. */
-		const char *colon = strchr(s, ':');
-		n = colon ? (size_t)(colon - s) : strlen(s);
-		stdout_node = fdt_path_offset_namelen(fdt, s, (int)n);
-		if (stdout_node < 0) {
-			char shown[DT_PATH_LEN];
-
-			dt_copy(shown, sizeof(shown), s);
-			dt_warn(plat, fdt, chosen, "stdout-path '%s' names no node", shown);
-			return -1;
-		}
-		return stdout_node;
-	}
-	return -1;
 }
 
 /* ---- Entry points -------------------------------------------------------------------------- */
 
 int platform_parse(struct platform *plat, const void *fdt, size_t size)
 {
-	int rc, stdout_node;
+	int rc;
 
 	memset(plat, 0, sizeof(*plat));
 	rc = check_header(fdt, size);
@@ -412,17 +377,15 @@ int platform_parse(struct platform *plat, const void *fdt, size_t size)
 		return rc;
 	plat->dtb_size = fdt_totalsize(fdt);
 
-	stdout_node = parse_chosen(plat, fdt);
+	plat->fdt = fdt;
+	parse_chosen(plat, fdt);
 	rc = platform_parse_memory(plat, fdt);
 	if (rc)
 		return rc;
 	rc = platform_parse_reserved(plat, fdt);
 	if (rc)
 		return rc;
-	rc = platform_parse_cpus(plat, fdt);
-	if (rc)
-		return rc;
-	return platform_parse_devices(plat, fdt, stdout_node);
+	return platform_parse_cpus(plat, fdt);
 }
 
 int platform_check_reserved(const struct platform *plat, phys_addr_t kstart, phys_addr_t kend)

@@ -8,12 +8,12 @@
  * overlaps, nothing above PLAT_PHYS_LIMIT (16 TiB). Each entry that had to be dropped, trimmed or
  * clipped is one dt_warn line.
  *
- * Interface: platform_parse_memory(), platform_parse_reserved() (see platform_fdt.h).
+ * Interface: platform_parse_memory(), platform_parse_reserved() (see include/rvmm/dt.h).
  */
 #include <rvmm/errno.h>
 #include <rvmm/platform.h>
 
-#include "platform_fdt.h"
+#include <rvmm/dt.h>
 
 // Insertion sort by base: at most PLAT_MAX_MEM entries.
 static void sort_ranges(struct plat_range *r, int n)

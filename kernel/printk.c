@@ -8,7 +8,7 @@
  *
  * Interface: printk, kprintf, panic, dmesg_print, console_set_sink.
  */
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/console.h>
 #include <rvmm/printk.h>
 #include <rvmm/spinlock.h>
@@ -29,7 +29,7 @@ static spinlock_t log_lock = SPINLOCK_INIT("log", LOCK_CLASS_LOG);
 static void (*console_sink)(const char *s, size_t len);
 static volatile bool panicking;
 
-/* Where console output goes: SBI's debug console at first, then the UART once it is probed. */
+/* Where console output goes: SBI's debug console at first, then the console ports. */
 void console_set_sink(void (*sink)(const char *s, size_t len)) { console_sink = sink; }
 
 /*

@@ -65,6 +65,7 @@ HOST_TEST_BINS :=
 -include tests/host/platform/platform.mk
 -include tests/host/virtio/virtio.mk
 -include tests/host/vmem/vmem.mk
+-include tests/host/irqchip/irqchip.mk
 host-build: $(HOST_TEST_BINS)
 
 # libFuzzer targets over the same sources (make fuzz, make fuzz-regress): tests/fuzz/README.md

@@ -45,13 +45,13 @@ FZ_ALL := dt cmdline console vmem mm
 FUZZ_TARGETS ?= $(FZ_ALL)
 
 FZ_LOG := tests/host/common/printk.c tests/fuzz/fuzz_fail.c
-FZ_PLATFORM := kernel/platform.c kernel/platform_mem.c kernel/platform_dev.c kernel/platform_pci.c \
-	kernel/platform_print.c kernel/cmdline.c kernel/parse.c
+FZ_PLATFORM := kernel/platform.c kernel/platform_mem.c kernel/platform_cpus.c \
+	kernel/platform_print.c kernel/cmdline.c kernel/parse.c kernel/irq.c
 # The mm simulation without its case runner and its stand-in shell (the real console.c is used).
 FZ_SIM := $(filter-out tests/host/common/test_main.c \
 	tests/host/sim/sim_console.c,$(HOST_SIM_SRCS))
 
-FZ_SRCS_dt := tests/fuzz/fuzz_dt.c $(FZ_LOG) $(FZ_PLATFORM)
+FZ_SRCS_dt := tests/fuzz/fuzz_dt.c $(FZ_LOG) $(FZ_PLATFORM) drivers/pci/pci_host_dt.c lib/errname.c
 FZ_FDT_dt := fdt.c fdt_ro.c fdt_strerror.c fdt_rw.c fdt_wip.c
 FZ_GEN_dt := $(FZ_BUILD)/gen/fuzz_dt_blobs.o
 FZ_SRCS_cmdline := tests/fuzz/fuzz_cmdline.c $(FZ_LOG) kernel/cmdline.c kernel/parse.c

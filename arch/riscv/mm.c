@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * RISC-V side of the arch interface generic mm code uses (include/rvmm/arch_mm.h): the Sv39/Sv48
- * PTE format, the root table, TLB fences on every hart (and whether Svvptc spares them), interrupt masking, and the layout of the
- * kernel address space for the paging mode early_vm.c chose.
+ * PTE format, the root table, TLB fences on every hart (and whether Svvptc spares them), and the
+ * layout of the kernel address space for the paging mode early_vm.c chose.
  */
 #include <asm/csr.h>
 #include <asm/hart.h>
@@ -55,6 +55,8 @@ pte_t arch_pte_mkleaf(phys_addr_t pa, unsigned prot)
 		pte |= PTE_W | PTE_R; /* W without R is reserved */
 	if (prot & PROT_EXEC)
 		pte |= PTE_X;
+	if (prot & PROT_DEVMAP)
+		pte |= PTE_DEVMAP;
 	return pte;
 }
 
@@ -66,14 +68,15 @@ phys_addr_t arch_pte_pa(pte_t pte) { return pte_to_pa(pte); }
 unsigned arch_pte_prot(pte_t pte)
 {
 	return (pte & PTE_R ? PROT_READ : 0) | (pte & PTE_W ? PROT_WRITE : 0) |
-	       (pte & PTE_X ? PROT_EXEC : 0) | ((pte & PTE_PBMT_IO) == PTE_PBMT_IO ? PROT_IO : 0);
+	       (pte & PTE_X ? PROT_EXEC : 0) | ((pte & PTE_PBMT_IO) == PTE_PBMT_IO ? PROT_IO : 0) |
+	       (pte & PTE_DEVMAP ? PROT_DEVMAP : 0);
 }
 
 void arch_pte_describe(pte_t pte, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s %s%s%s", pte & PTE_R ? "R" : "-", pte & PTE_W ? "W" : "-",
+	snprintf(buf, len, "%s%s%s %s%s%s%s", pte & PTE_R ? "R" : "-", pte & PTE_W ? "W" : "-",
 		 pte & PTE_X ? "X" : "-", pte & PTE_G ? "G" : "", pte & PTE_A ? "A" : "",
-		 pte & PTE_D ? "D" : "");
+		 pte & PTE_D ? "D" : "", pte & PTE_DEVMAP ? " devmap" : "");
 }
 
 void arch_pte_set(pte_t *ptep, pte_t pte, uintptr_t va, unsigned level)
@@ -136,15 +139,3 @@ void arch_flush_tlb_kernel_range(uintptr_t start, uintptr_t end)
 			local_flush_tlb_page(va);
 	remote_fence(start, end);
 }
-
-unsigned arch_hart_index(void) { return this_hart ? this_hart->index : 0; }
-unsigned arch_nr_harts(void) { return nr_harts_online ? nr_harts_online : 1; }
-
-unsigned long arch_irq_save(void) { return csr_read_clear(sstatus, SSTATUS_SIE) & SSTATUS_SIE; }
-void arch_irq_restore(unsigned long flags)
-{
-	if (flags & SSTATUS_SIE)
-		csr_set(sstatus, SSTATUS_SIE);
-}
-
-void arch_cpu_relax(void) { __asm__ volatile(".insn i 0x0f, 0, x0, x0, 0x010" ::: "memory"); /* pause */ }

@@ -5,21 +5,19 @@
  */
 #include <asm/memlayout.h>
 #include <asm/setup.h>
-#include <rvmm/cmdline.h>
 #include <rvmm/kernel.h>
 #include <rvmm/mm.h>
-#include <rvmm/platform.h>
 
 extern char _kimage_start[], _kimage_end[];
 extern phys_addr_t early_vm_window_pa, early_dtb_pa;
 extern uint32_t early_dtb_size;
 
-int mm_boot_init(void)
+int mm_boot_init(const struct platform *plat, uint64_t mem_limit)
 {
 	phys_addr_t kimage_pa = mm_layout.kimage_pa;
 	struct mm_boot boot = {
-		.plat = &platform,
-		.mem_limit = cmdline.mem,
+		.plat = plat,
+		.mem_limit = mem_limit,
 		.kernel_start = kimage_pa,
 		.kernel_end = kimage_pa + (_kimage_end - _kimage_start),
 		.dtb_start = early_dtb_pa,
@@ -27,6 +25,6 @@ int mm_boot_init(void)
 		.early_start = early_vm_window_pa,
 		.early_end = early_vm_window_pa + SZ_1G,
 	};
-	riscv_tlb_init(&platform);
+	riscv_tlb_init(plat);
 	return mm_init(&boot);
 }

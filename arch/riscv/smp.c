@@ -4,8 +4,8 @@
  * SBI IPIs.
  *
  * Interface: harts[], nr_harts_online, this_hart, hart_tls_size, hart_tls_init, smp_init_boot_hart,
- * smp_boot_secondaries, smp_call_others, ipi_interrupt; arch_smp_call_others,
- * arch_smp_start_others, arch_smp_wait_others (include/rvmm/arch_mm.h).
+ * smp_boot_secondaries, smp_call_others, ipi_interrupt; arch_nr_harts, arch_smp_call_others,
+ * arch_smp_wake (include/rvmm/arch_smp.h). Once started, a hart runs kernel/idle.c's idle loop.
  */
 #include <asm/csr.h>
 #include <asm/hart.h>
@@ -14,12 +14,17 @@
 #include <asm/trap.h>
 #include <asm/pte.h>
 #include <asm/setup.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
+#include <rvmm/arch_smp.h>
+#include <rvmm/arch_smp.h>
 #include <rvmm/irq.h>
 #include <rvmm/kernel.h>
 #include <rvmm/mm.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
+#include <rvmm/smp.h>
 #include <rvmm/spinlock.h>
 #include <string.h>
 
@@ -86,79 +91,17 @@ static unsigned long kernel_satp(void)
 
 static phys_addr_t image_pa(const void *va) { return (uintptr_t)va - KIMAGE_VA + mm_layout.kimage_pa; }
 
-/*
- * A job for idle harts (arch_smp_start_others): each hart whose flag is set runs idle_job.fn once
- * from its idle loop and clears the flag. One job at a time: the starter waits for all flags.
- */
-static struct {
-	void (*fn)(void *);
-	void *arg;
-} idle_job;
-static bool idle_job_pending[MAX_HARTS];
-
-static bool run_idle_job(unsigned me)
-{
-	if (!__atomic_load_n(&idle_job_pending[me], __ATOMIC_ACQUIRE))
-		return false;
-	this_hart->state = HART_BUSY;
-	this_hart->doing = "job";
-	idle_job.fn(idle_job.arg);
-	__atomic_store_n(&idle_job_pending[me], false, __ATOMIC_RELEASE);
-	return true;
-}
-
-/* The idle loop: a job first, then background work (deferred init, drivers'), then sleep. */
-static __noreturn void hart_idle_loop(void)
-{
-	for (;;) {
-		this_hart->state = HART_IDLE;
-		this_hart->doing = "idle";
-		if (run_idle_job(this_hart->index) || deferred_init_step() || background_work())
-			continue;
-		/* Check and sleep with interrupts masked: an IPI in between still ends the wfi. */
-		csr_clear(sstatus, SSTATUS_SIE);
-		if (!__atomic_load_n(&idle_job_pending[this_hart->index], __ATOMIC_ACQUIRE))
-			wfi();
-		csr_set(sstatus, SSTATUS_SIE);
-	}
-}
-
-unsigned arch_smp_start_others(void (*fn)(void *), void *arg)
-{
-	unsigned long mask = 0;
-	unsigned n = 0;
-	idle_job.fn = fn;
-	idle_job.arg = arg;
-	for (unsigned i = 1; i < nr_harts_online; i++) {
-		if (i == this_hart->index || __atomic_load_n(&harts[i].state, __ATOMIC_ACQUIRE) != HART_IDLE)
-			continue;
-		__atomic_store_n(&idle_job_pending[i], true, __ATOMIC_RELEASE);
-		mask |= 1UL << harts[i].hartid;
-		n++;
-	}
-	if (mask)
-		sbi_send_ipi(mask, 0); /* wake them from wfi */
-	return n;
-}
-
-void arch_smp_wait_others(void)
-{
-	for (unsigned i = 0; i < nr_harts_online; i++)
-		while (__atomic_load_n(&idle_job_pending[i], __ATOMIC_ACQUIRE))
-			arch_cpu_relax();
-}
-
 __noreturn void secondary_start(unsigned long index)
 {
 	csr_write(satp, kernel_satp()); /* leave the trampoline table */
 	local_flush_tlb_all();
 	this_hart = &harts[index];
 	trap_init_hart();
-	plic_init_hart();
+	irq_init_hart();
 	timer_init_hart();
 	__atomic_store_n(&harts[index].state, HART_IDLE, __ATOMIC_RELEASE);
 	csr_set(sstatus, SSTATUS_SIE);
-	hart_idle_loop();
+	cpu_idle_loop();
 }
 
 /* Start every enabled hart of the DT but ourselves, each with its stack and per-hart block. */
@@ -240,10 +183,10 @@ void smp_call_others(void (*fn)(void *), void *arg)
 
 void arch_smp_call_others(void (*fn)(void *), void *arg) { smp_call_others(fn, arg); }
 
-/* The boot hart's wait for console input: background work first, then sleep. */
-void console_idle(void)
+unsigned arch_nr_harts(void) { return nr_harts_online ? nr_harts_online : 1; }
+
+void arch_smp_wake(unsigned index)
 {
-	if (deferred_init_step() || background_work())
-		return;
-	wfi();
+	/* An IPI with no call pending: ipi_interrupt finds nothing to run, wfi has ended. */
+	sbi_send_ipi(1UL << harts[index].hartid, 0);
 }

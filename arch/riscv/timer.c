@@ -11,7 +11,7 @@
 #include <asm/sbi.h>
 #include <asm/setup.h>
 #include <asm/trap.h>
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/printk.h>
 
 #define HZ 100

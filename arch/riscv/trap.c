@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * S-mode trap dispatch. Interrupts go to their handlers (timer, PLIC, IPI). An exception is a
- * kernel bug: print cause, sepc, stval, the registers and a frame-pointer backtrace, then halt
- * this hart (the others go on, so the console may still answer).
+ * S-mode trap dispatch. Interrupts go to their handlers (timer; external, through the interrupt
+ * domains; IPI). An exception is a kernel bug: print cause, sepc, stval, the registers and a
+ * frame-pointer backtrace, then halt this hart (the others go on, so the console may still
+ * answer).
  *
  * Interface: trap_handler (from trap.S), trap_init_hart, backtrace_print, arch_halt_hart.
  */
 #include <asm/csr.h>
 #include <asm/trap.h>
+#include <rvmm/irq.h>
 #include <rvmm/printk.h>
 #include <stdio.h>
 
@@ -84,7 +86,7 @@ void trap_handler(struct trap_frame *tf)
 		timer_interrupt();
 		break;
 	case IRQ_S_EXT:
-		plic_interrupt();
+		irq_handle_external();
 		break;
 	case IRQ_S_SOFT:
 		csr_clear(sip, SIE_SSIE);

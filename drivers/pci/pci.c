@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The PCI core over a generic ECAM host: config space access, the bus scan, capability lists,
- * INTx routing (interrupt-map) with shared lines, driver binding from pci_drivers[], and the
- * `lspci` command. BARs are sized and placed by pci_bar.c.
+ * The PCI core over an ECAM host: config space access, the bus scan, capability lists, INTx
+ * routing (through the host; shared lines through the interrupt domains), driver binding from
+ * pci_drivers[], and the `lspci` command. BARs are sized and placed by pci_bar.c.
  *
  * ECAM gives every function 4 KiB of config space at base + (bus - bus_start) << 20 |
  * device << 15 | function << 12. The scan is bounded by the DT's bus-range, 32 devices and 8
@@ -12,12 +12,12 @@
  * Interface: pci_init, pci_read/write_config8/16/32, pci_find_capability,
  * pci_find_next_capability, pci_iomap, pci_request_irq, the `lspci` command.
  */
+#include <rvmm/cmdline.h>
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
 #include <rvmm/io.h>
 #include <rvmm/irq.h>
 #include <rvmm/pci.h>
-#include <rvmm/platform.h>
 #include <rvmm/printk.h>
 #include <stdio.h>
 
@@ -29,14 +29,6 @@
 /* Functions found, written by pci_init on the boot hart before the shell runs: no lock. */
 static struct pci_dev pci_devs[PCI_MAX_DEVS];
 static unsigned nr_pci_devs;
-
-/* INTx handlers, several per line. Written at probe time (boot), read in interrupt context. */
-static struct pci_irq_action {
-	uint32_t irq;
-	void (*handler)(void *arg);
-	void *arg;
-} irq_actions[PCI_MAX_DEVS];
-static unsigned nr_irq_actions;
 
 /* ---- config space ---------------------------------------------------------------------------- */
 
@@ -127,52 +119,26 @@ void *pci_iomap(struct pci_dev *dev, unsigned bar)
 	return b->va;
 }
 
-static void pci_irq_dispatch(void *arg)
-{
-	uint32_t irq = (uint32_t)(uintptr_t)arg;
-
-	for (unsigned i = 0; i < nr_irq_actions; i++)
-		if (irq_actions[i].irq == irq)
-			irq_actions[i].handler(irq_actions[i].arg);
-}
-
 int pci_request_irq(struct pci_dev *dev, void (*handler)(void *arg), void *arg)
 {
-	bool first = true;
-	int rc;
-
-	if (!dev->irq)
-		return -ENODEV;
-	if (nr_irq_actions == PCI_MAX_DEVS)
-		return -ENOSPC;
-	for (unsigned i = 0; i < nr_irq_actions; i++)
-		if (irq_actions[i].irq == dev->irq)
-			first = false;
-	irq_actions[nr_irq_actions++] = (struct pci_irq_action){ dev->irq, handler, arg };
-	if (first) {
-		rc = irq_register(dev->irq, pci_irq_dispatch, (void *)(uintptr_t)dev->irq);
-		if (rc) {
-			nr_irq_actions--;
-			return rc;
-		}
-	}
-	return 0;
+	if (!dev->irq.nr_cells || !cmdline.pci_intx)
+		return -ENODEV; /* pci_intx=off: the driver polls */
+	return irq_request(&dev->irq, handler, arg);
 }
 
-/* The PLIC source of dev's INTx pin from the interrupt-map, 0 if it has none. */
-static uint32_t pci_route_irq(const struct plat_pci_host *host, const struct pci_dev *dev)
+/* dev's INTx pin through the host's routing; dev->irq stays empty if it has none. */
+static void pci_route_irq(const struct pci_host *host, struct pci_dev *dev)
 {
-	if (dev->pin < 1 || dev->pin > 4)
-		return 0;
-	for (int i = 0; i < host->nr_imap; i++) {
-		const struct plat_pci_imap *m = &host->imap[i];
-		if ((dev->devfn & host->imap_mask_devfn) == m->devfn &&
-		    (dev->pin & host->imap_mask_pin) == m->pin)
-			return m->irq;
+	int rc;
+
+	if (dev->pin < 1 || dev->pin > 4 || !host->route_intx)
+		return;
+	rc = host->route_intx(host, dev, &dev->irq);
+	if (rc) {
+		dev->irq.nr_cells = 0;
+		pr_warn("pci %s: INT%c# has no route (%s): no interrupt", dev->name,
+			'A' + dev->pin - 1, errname(rc));
 	}
-	pr_warn("pci %s: INT%c# is not in the interrupt-map: no interrupt", dev->name,
-		'A' + dev->pin - 1);
-	return 0;
 }
 
 /* ---- scan and bind -------------------------------------------------------------------------- */
@@ -200,7 +166,7 @@ static void pci_bind(struct pci_dev *dev)
 }
 
 /* Read one present function's header into a new pci_dev and set it up; NULL if full. */
-static struct pci_dev *pci_setup_function(const struct plat_pci_host *host, volatile uint8_t *cfg,
+static struct pci_dev *pci_setup_function(const struct pci_host *host, volatile uint8_t *cfg,
 					  unsigned bus, unsigned devfn)
 {
 	struct pci_dev *dev;
@@ -235,22 +201,18 @@ static struct pci_dev *pci_setup_function(const struct plat_pci_host *host, vola
 		       dev->device, dev->problem);
 		return dev;
 	}
-	dev->irq = pci_route_irq(host, dev);
-	if (dev->irq)
-		pci_write_config8(dev, PCI_INTERRUPT_LINE, (uint8_t)dev->irq);
+	pci_route_irq(host, dev);
+	dev->msi = host->msi;
+	if (dev->irq.nr_cells) /* informational: the controller's line, low byte */
+		pci_write_config8(dev, PCI_INTERRUPT_LINE, (uint8_t)dev->irq.cells[0]);
 	return dev;
 }
 
-int pci_init(const struct platform *plat)
+int pci_init(const struct pci_host *host)
 {
-	const struct plat_pci_host *host = &plat->pci;
 	unsigned nbus;
 	uint8_t *ecam;
 
-	if (!host->present) {
-		pr_info("pci: no ECAM host in the device tree");
-		return 0;
-	}
 	nbus = host->bus_end - host->bus_start + 1;
 	ecam = ioremap(host->ecam_base, (uint64_t)nbus << 20);
 	if (!ecam) {
@@ -258,9 +220,8 @@ int pci_init(const struct platform *plat)
 		return -ENOMEM;
 	}
 	pci_windows_init(host);
-	pr_info("pci: %s: ECAM 0x%lx, buses %02x-%02x, %d windows, %d interrupt-map rows", host->name,
-		(unsigned long)host->ecam_base, host->bus_start, host->bus_end, host->nr_ranges,
-		host->nr_imap);
+	pr_info("pci: %s: ECAM 0x%lx, buses %02x-%02x, %d windows", host->name,
+		(unsigned long)host->ecam_base, host->bus_start, host->bus_end, host->nr_ranges);
 
 	for (unsigned b = 0; b < nbus; b++) {
 		for (unsigned devfn = 0; devfn < 256; devfn++) {
@@ -296,8 +257,13 @@ static int cmd_lspci(int argc, char **argv __unused)
 	for (unsigned i = 0; i < nr_pci_devs; i++) {
 		const struct pci_dev *dev = &pci_devs[i];
 		kprintf("%s %04x:%04x class %06x", dev->name, dev->vendor, dev->device, dev->class);
-		if (dev->irq)
-			kprintf(" irq %u (INT%c)", dev->irq, 'A' + dev->pin - 1);
+		if (dev->msix.enabled)
+			kprintf(" msi-x %u of %u vectors", dev->msix.nr_vectors, dev->msix.table_size);
+		else if (dev->irq.nr_cells) {
+			char irq[64];
+			irq_describe(&dev->irq, irq, sizeof(irq));
+			kprintf(" irq %s (INT%c)", irq, 'A' + dev->pin - 1);
+		}
 		kprintf(" driver %s\n", dev->driver ? dev->driver->name : "-");
 		if (dev->problem[0])
 			kprintf("        skipped: %s\n", dev->problem);

@@ -33,7 +33,7 @@ struct pci_window {
 };
 
 /* The windows and how far they are used. Boot hart only (pci_init). */
-static struct pci_window windows[PLAT_MAX_PCI_RANGES];
+static struct pci_window windows[PCI_MAX_RANGES];
 static int nr_windows;
 
 struct bar_req {
@@ -42,11 +42,11 @@ struct bar_req {
 	bool io, mem64, prefetch;
 };
 
-void pci_windows_init(const struct plat_pci_host *host)
+void pci_windows_init(const struct pci_host *host)
 {
 	nr_windows = 0;
-	for (int i = 0; i < host->nr_ranges && i < PLAT_MAX_PCI_RANGES; i++) {
-		const struct plat_pci_range *r = &host->ranges[i];
+	for (int i = 0; i < host->nr_ranges && i < PCI_MAX_RANGES; i++) {
+		const struct pci_range *r = &host->ranges[i];
 		struct pci_window *w = &windows[nr_windows++];
 		*w = (struct pci_window){ r->space, r->prefetchable, r->pci_addr, r->size, r->cpu_addr,
 					  r->pci_addr };
@@ -176,7 +176,7 @@ static int place(const struct bar_req *r, uint64_t next[], int *win, uint64_t *a
 int pci_assign_bars(struct pci_dev *dev)
 {
 	struct bar_req req[PCI_NUM_BARS];
-	uint64_t next[PLAT_MAX_PCI_RANGES], addr[PCI_NUM_BARS];
+	uint64_t next[PCI_MAX_RANGES], addr[PCI_NUM_BARS];
 	int win[PCI_NUM_BARS];
 	uint16_t cmd = pci_read_config16(dev, PCI_COMMAND), enable = PCI_COMMAND_MASTER;
 	unsigned n;

@@ -8,8 +8,10 @@
 #include <rvmm/pci.h>
 
 extern const struct pci_driver virtio_pci_driver;
+extern const struct pci_driver serial_pci_driver;
 
 const struct pci_driver *const pci_drivers[] = {
 	&virtio_pci_driver,
+	&serial_pci_driver,
 };
 const size_t pci_nr_drivers = sizeof(pci_drivers) / sizeof(pci_drivers[0]);

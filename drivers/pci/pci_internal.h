@@ -7,10 +7,9 @@
 #define RVMM_DRIVERS_PCI_INTERNAL_H
 
 #include <rvmm/pci.h>
-#include <rvmm/platform.h>
 
 /* Take the host bridge's windows (its `ranges`) as the space BARs are placed in. */
-void pci_windows_init(const struct plat_pci_host *host);
+void pci_windows_init(const struct pci_host *host);
 
 /*
  * Size every BAR of dev (memory and I/O decoding off meanwhile) and place them in the windows.

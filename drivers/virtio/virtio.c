@@ -9,7 +9,7 @@
  * virtio_device_ready, virtio_device_broken, virtio_find_vq, virtio_cread8/16/32/64,
  * __virtio_cread64, virtio_cread_consistent.
  */
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
 #include <rvmm/printk.h>
@@ -34,6 +34,7 @@ static const char *virtio_id_name(uint32_t id)
 	case VIRTIO_ID_RNG: return "entropy";
 	case VIRTIO_ID_BALLOON: return "balloon";
 	case VIRTIO_ID_MEM: return "memory";
+	case VIRTIO_ID_PMEM: return "pmem";
 	default: return "unknown";
 	}
 }
@@ -164,20 +165,35 @@ void virtio_unregister_device(struct virtio_device *vdev)
 	}
 }
 
+void virtio_config_interrupt(struct virtio_device *vdev)
+{
+	__atomic_fetch_add(&vdev->nr_config_irqs, 1, __ATOMIC_RELAXED);
+	if (vdev->ops->get_status(vdev) & VIRTIO_STATUS_NEEDS_RESET)
+		virtio_device_broken(vdev, "device needs a reset");
+	else if (vdev->driver && vdev->driver->config_changed)
+		vdev->driver->config_changed(vdev);
+}
+
+void virtio_vq_interrupt(struct virtio_device *vdev, unsigned index)
+{
+	struct virtqueue *vq = index < VIRTIO_MAX_VQS ? vdev->vqs[index] : NULL;
+
+	if (!vq)
+		return;
+	__atomic_fetch_add(&vdev->nr_vq_irqs, 1, __ATOMIC_RELAXED);
+	if (vq->callback)
+		vq->callback(vq);
+}
+
 void virtio_interrupt(struct virtio_device *vdev)
 {
 	uint8_t isr = vdev->ops->irq_ack(vdev);
 
-	if (isr & VIRTIO_ISR_CONFIG) {
-		if (vdev->ops->get_status(vdev) & VIRTIO_STATUS_NEEDS_RESET)
-			virtio_device_broken(vdev, "device needs a reset");
-		else if (vdev->driver && vdev->driver->config_changed)
-			vdev->driver->config_changed(vdev);
-	}
+	if (isr & VIRTIO_ISR_CONFIG)
+		virtio_config_interrupt(vdev);
 	if (isr & VIRTIO_ISR_VQ)
 		for (unsigned i = 0; i < VIRTIO_MAX_VQS; i++)
-			if (vdev->vqs[i] && vdev->vqs[i]->callback)
-				vdev->vqs[i]->callback(vdev->vqs[i]);
+			virtio_vq_interrupt(vdev, i);
 }
 
 void virtio_poll(struct virtio_device *vdev)
@@ -339,10 +355,12 @@ static int cmd_virtio(int argc, char **argv __unused)
 			if (vdev->vqs[q])
 				kprintf(" q%u:%s/%u%s", q, vdev->vqs[q]->name, vdev->vqs[q]->num,
 					vdev->vqs[q]->broken ? "(broken)" : "");
-		kprintf("\n");
+		/* Seen through an interrupt, or by the driver's poll (virtio_poll) without one. */
+		kprintf(" %s config %lu queues %lu\n", vdev->has_irq ? "irqs" : "polled",
+			vdev->nr_config_irqs, vdev->nr_vq_irqs);
 	}
 	return 0;
 }
 CONSOLE_COMMAND(virtio, .name = "virtio", .usage = "virtio",
-		.summary = "list virtio devices: transport, id, state, driver, features, queues",
+		.summary = "list virtio devices: transport, id, state, driver, features, queues, interrupts",
 		.run = cmd_virtio);

@@ -9,9 +9,11 @@
 
 extern const struct virtio_driver virtio_rng_driver;
 extern const struct virtio_driver virtio_mem_driver;
+extern const struct virtio_driver virtio_pmem_driver;
 
 const struct virtio_driver *const virtio_drivers[] = {
 	&virtio_rng_driver,
 	&virtio_mem_driver,
+	&virtio_pmem_driver,
 };
 const size_t virtio_nr_drivers = sizeof(virtio_drivers) / sizeof(virtio_drivers[0]);

@@ -16,7 +16,7 @@
  * virtio_mem_run, vmem_request, vmem_request_raw, vmem_config_update, vmem_block_set and the
  * geometry helpers (virtio_mem.h).
  */
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/errno.h>
 #include <rvmm/kernel.h>
 #include <rvmm/mm.h>

@@ -23,7 +23,7 @@
  * Interface: virtio_mem_plugged_kb (meminfo_plugged_kb), vmem_map_region_register,
  * vmem_map_region_unregister, the `vmem` command.
  */
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/charmap.h>
 #include <rvmm/console.h>
 #include <rvmm/errno.h>

@@ -18,7 +18,7 @@
  *
  * Interface: vmem_selftest.
  */
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/io.h>

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * The virtio-mmio transport, version 2 only (virtio 1.2, 4.2): devices in the device tree's
- * "virtio,mmio" slots (QEMU virt has eight; -device virtio-*-device fills them). A slot reading
- * device id 0 is empty; a version 1 (legacy) register file is refused with a message.
+ * "virtio,mmio" slots (QEMU virt has eight; -device virtio-*-device fills them), each handed
+ * over by the DT driver in virtio_mmio_dt.c. A slot reading device id 0 is empty; a version 1
+ * (legacy) register file is refused with a message.
  *
- * Interface: virtio_mmio_probe_all, virtio_mmio_probe (one slot; host tests use it).
+ * Interface: virtio_mmio_probe (one slot; host tests use it).
  */
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/errno.h>
 #include <rvmm/io.h>
 #include <rvmm/irq.h>
-#include <rvmm/platform.h>
 #include <rvmm/printk.h>
 #include <rvmm/virtio.h>
 #include <stdio.h>
@@ -18,15 +18,15 @@
 #include "virtio_mmio.h"
 
 #define RESET_TIMEOUT_NS 100000000ULL /* 100 ms for the device to read status 0 again */
+#define VIRTIO_MMIO_MAX 32
 
 struct virtio_mmio {
 	struct virtio_device vdev;
 	uint8_t *base;
-	uint32_t irq;
 };
 
 /* One per DT slot, filled at boot on the boot hart only. */
-static struct virtio_mmio mmio_devs[PLAT_MAX_VIRTIO_MMIO];
+static struct virtio_mmio mmio_devs[VIRTIO_MMIO_MAX];
 static unsigned nr_mmio_devs;
 
 static struct virtio_mmio *to_mmio(struct virtio_device *vdev)
@@ -165,20 +165,14 @@ static void mmio_interrupt(void *arg)
 	virtio_interrupt(arg);
 }
 
-/*
- * Probe one virtio,mmio slot: check the register file and hand the device to the core. Returns
- * -ENODEV for an empty slot (quietly) or a register file that is not virtio-mmio version 2 (with
- * a message), otherwise what virtio_register_device() returned; *out is the device if one was
- * registered (bound or not), else NULL.
- */
-int virtio_mmio_probe(const struct plat_device *pd, struct virtio_device **out)
+int virtio_mmio_probe(const struct virtio_mmio_slot *pd, struct virtio_device **out)
 {
 	struct virtio_mmio *m;
 	uint8_t *base;
 	uint32_t magic, version, id;
 
 	*out = NULL;
-	if (nr_mmio_devs == PLAT_MAX_VIRTIO_MMIO)
+	if (nr_mmio_devs == VIRTIO_MMIO_MAX)
 		return -ENOSPC;
 	if (pd->size < VIRTIO_MMIO_CONFIG) {
 		pr_err("virtio-mmio@%lx: %s: region of 0x%lx bytes is too small", (unsigned long)pd->base,
@@ -207,7 +201,6 @@ int virtio_mmio_probe(const struct plat_device *pd, struct virtio_device **out)
 
 	m = &mmio_devs[nr_mmio_devs++];
 	m->base = base;
-	m->irq = pd->irq;
 	m->vdev = (struct virtio_device){
 		.ops = &virtio_mmio_ops,
 		.transport = m,
@@ -216,24 +209,10 @@ int virtio_mmio_probe(const struct plat_device *pd, struct virtio_device **out)
 		.config_len = (uint32_t)MIN(pd->size - VIRTIO_MMIO_CONFIG, (uint64_t)0x1000),
 	};
 	snprintf(m->vdev.name, sizeof(m->vdev.name), "virtio-mmio@%lx", (unsigned long)pd->base);
-	m->vdev.has_irq = pd->irq && !irq_register(pd->irq, mmio_interrupt, &m->vdev);
-	if (!m->vdev.has_irq)
-		pr_warn("%s: no interrupt (irq %u): drivers must poll", m->vdev.name, pd->irq);
+	int rc = pd->irq.nr_cells ? irq_request(&pd->irq, mmio_interrupt, &m->vdev) : -ENOENT;
+	m->vdev.has_irq = rc == 0;
+	if (rc)
+		pr_warn("%s: no interrupt (%s): drivers must poll", m->vdev.name, errname(rc));
 	*out = &m->vdev;
 	return virtio_register_device(&m->vdev);
-}
-
-int virtio_mmio_probe_all(const struct platform *plat)
-{
-	int found = 0;
-
-	for (int i = 0; i < plat->nr_virtio_mmio; i++) {
-		struct virtio_device *vdev;
-		if (plat->virtio_mmio[i].present) {
-			virtio_mmio_probe(&plat->virtio_mmio[i], &vdev);
-			found += vdev != NULL;
-		}
-	}
-	pr_info("virtio-mmio: %d slots, %d devices", plat->nr_virtio_mmio, found);
-	return found;
 }

@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: MIT
 /*
- * The modern virtio-pci transport (virtio 1.2, 4.1): a PCI driver for 1af4:1040..107f. The
+ * The modern virtio-pci transport (virtio 1.2, 4.1): a PCI driver for 1af4:1000..107f. The
  * device's registers are found through vendor capabilities (0x09), each naming a BAR, an offset
  * and a length: common configuration, notifications (with notify_off_multiplier), ISR status and
  * device-specific configuration. Every capability is checked against its BAR before use.
- * Interrupts are INTx: reading the ISR register acknowledges them (and deasserts the line).
+ * Interrupts: with an MSI controller and an MSI-X capability, one vector for configuration
+ * changes (vector 0) and one per queue (1 + index); a table too small for that gets one vector
+ * for the configuration and one for all queues, and a single entry serves everything through the
+ * ISR register, as INTx does. Without MSI-X, INTx: reading the ISR register acknowledges it (and
+ * deasserts the line). The vectors are told to the device after every reset (they reset with
+ * it) and for each queue as it is enabled; a device that cannot take one reads back NO_VECTOR.
  *
- * Transitional devices (1af4:1000..103f, QEMU's default for virtio-*-pci on the root bus) are
- * refused with a message: rvmm drives modern devices only (QEMU: disable-legacy=on).
+ * Transitional devices (1af4:1000..103f, QEMU's default for virtio-*-pci on the root bus) carry
+ * the same modern capabilities beside their legacy I/O BAR: they are driven through those, their
+ * virtio device id being the PCI subsystem id (virtio 1.2, 4.1.2.1). Only a legacy-only device
+ * (no common configuration capability) is refused, with a message.
  *
  * Interface: virtio_pci_driver (pci_drivers.c).
  */
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/errno.h>
 #include <rvmm/io.h>
 #include <rvmm/pci.h>
@@ -24,11 +31,24 @@
 #define VP_MAX_DEVICES 16
 #define RESET_TIMEOUT_NS 100000000ULL /* 100 ms */
 
+/* What an MSI-X vector of a virtio-pci device stands for. */
+enum vp_vector_kind { VP_VEC_CONFIG, VP_VEC_QUEUE, VP_VEC_ALL_QUEUES, VP_VEC_ISR };
+
+struct virtio_pci;
+
+struct vp_vector {
+	struct virtio_pci *vp;
+	enum vp_vector_kind kind;
+	unsigned queue;              /* VP_VEC_QUEUE: its index */
+};
+
 struct virtio_pci {
 	struct virtio_device vdev;
 	struct pci_dev *pdev;
 	uint8_t *common, *isr, *notify, *device;
 	uint32_t notify_len, notify_mult;
+	unsigned nr_vectors;         /* MSI-X vectors in use; 0: INTx (or no interrupt) */
+	struct vp_vector vec[PCI_MSIX_MAX_VECTORS];
 };
 
 /* Bound devices, filled at boot (pci_init) on the boot hart only. */
@@ -50,6 +70,30 @@ static void vp_set_status(struct virtio_device *vdev, uint8_t status)
 	writeb(status, to_vp(vdev)->common + VIRTIO_PCI_COMMON_STATUS);
 }
 
+// The MSI-X vector queue index raises: its own, the shared queue vector, or the only one.
+static uint16_t vp_queue_vector(const struct virtio_pci *vp, unsigned index)
+{
+	if (vp->nr_vectors == 0)
+		return VIRTIO_MSI_NO_VECTOR;
+	if (vp->nr_vectors == 1)
+		return 0;
+	return vp->vec[1].kind == VP_VEC_ALL_QUEUES ? 1 : (uint16_t)(1 + index);
+}
+
+// Tell the device the configuration vector (reset clears it): 0, or -EIO if it refuses.
+static int vp_set_config_vector(struct virtio_pci *vp)
+{
+	if (vp->nr_vectors == 0)
+		return 0;
+	writew(0, vp->common + VIRTIO_PCI_COMMON_MSIX);
+	if (readw(vp->common + VIRTIO_PCI_COMMON_MSIX) != 0) {
+		pr_err("%s: device refused MSI-X vector 0 for configuration changes",
+		       vp->vdev.name);
+		return -EIO;
+	}
+	return 0;
+}
+
 static int vp_reset(struct virtio_device *vdev)
 {
 	uint64_t deadline = arch_time_ns() + RESET_TIMEOUT_NS;
@@ -61,7 +105,7 @@ static int vp_reset(struct virtio_device *vdev)
 			return -ETIMEDOUT;
 		arch_cpu_relax();
 	}
-	return 0;
+	return vp_set_config_vector(to_vp(vdev));
 }
 
 static uint64_t vp_get_features(struct virtio_device *vdev)
@@ -139,7 +183,12 @@ static int vp_queue_activate(struct virtio_device *vdev, struct virtqueue *vq)
 	}
 	vq->notify_addr = vp->notify + off;
 	writew(vq->num, c + VIRTIO_PCI_COMMON_Q_SIZE);
-	writew(VIRTIO_MSI_NO_VECTOR, c + VIRTIO_PCI_COMMON_Q_MSIX);
+	writew(vp_queue_vector(vp, vq->index), c + VIRTIO_PCI_COMMON_Q_MSIX);
+	if (readw(c + VIRTIO_PCI_COMMON_Q_MSIX) != vp_queue_vector(vp, vq->index)) {
+		pr_err("%s: queue %u: device refused MSI-X vector %u", vdev->name, vq->index,
+		       vp_queue_vector(vp, vq->index));
+		return -EIO;
+	}
 	vp_write64(c + VIRTIO_PCI_COMMON_Q_DESCLO, vq->desc_pa);
 	vp_write64(c + VIRTIO_PCI_COMMON_Q_AVAILLO, vq->avail_pa);
 	vp_write64(c + VIRTIO_PCI_COMMON_Q_USEDLO, vq->used_pa);
@@ -177,6 +226,89 @@ static const struct virtio_transport_ops virtio_pci_ops = {
 static void vp_interrupt(void *arg)
 {
 	virtio_interrupt(arg);
+}
+
+static void vp_vector_interrupt(void *arg)
+{
+	struct vp_vector *v = arg;
+	struct virtio_device *vdev = &v->vp->vdev;
+
+	switch (v->kind) {
+	case VP_VEC_CONFIG:
+		virtio_config_interrupt(vdev);
+		break;
+	case VP_VEC_QUEUE:
+		virtio_vq_interrupt(vdev, v->queue);
+		break;
+	case VP_VEC_ALL_QUEUES:
+		for (unsigned i = 0; i < VIRTIO_MAX_VQS; i++)
+			virtio_vq_interrupt(vdev, i);
+		break;
+	case VP_VEC_ISR:
+		virtio_interrupt(vdev);
+		break;
+	}
+}
+
+/*
+ * MSI-X vectors for the configuration and the queues: one each if the table allows, else
+ * configuration + all queues, else one for everything. 0, or -errno with INTx left as it was.
+ */
+static int vp_setup_msix(struct virtio_pci *vp)
+{
+	unsigned nq = readw(vp->common + VIRTIO_PCI_COMMON_NUMQ);
+	unsigned want[] = { 1 + nq, 2, 1 };
+	int rc = -ENOSPC;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(want) && rc == -ENOSPC; i++) {
+		if (want[i] > PCI_MSIX_MAX_VECTORS || (i > 0 && want[i] >= want[i - 1]))
+			continue;
+		rc = pci_msix_enable(vp->pdev, want[i]);
+		if (rc == 0)
+			vp->nr_vectors = want[i];
+	}
+	if (rc)
+		return rc;
+	for (unsigned v = 0; v < vp->nr_vectors; v++) {
+		struct vp_vector *vec = &vp->vec[v];
+
+		*vec = (struct vp_vector){ .vp = vp, .kind = VP_VEC_CONFIG };
+		if (vp->nr_vectors == 1)
+			vec->kind = VP_VEC_ISR;
+		else if (v > 0 && vp->nr_vectors == 2 && nq > 1)
+			vec->kind = VP_VEC_ALL_QUEUES;
+		else if (v > 0)
+			*vec = (struct vp_vector){ .vp = vp, .kind = VP_VEC_QUEUE, .queue = v - 1 };
+		rc = pci_msix_set_vector(vp->pdev, v, vp_vector_interrupt, vec);
+		if (rc) {
+			pci_msix_disable(vp->pdev);
+			vp->nr_vectors = 0;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+// MSI-X if possible, else INTx; a device with neither is polled by its driver.
+static void vp_setup_irq(struct virtio_pci *vp)
+{
+	int rc = vp_setup_msix(vp);
+
+	vp->vdev.has_irq = true;
+	if (rc == 0) {
+		pr_info("%s: MSI-X, %u vector%s (%s)", vp->vdev.name, vp->nr_vectors,
+			vp->nr_vectors > 1 ? "s" : "",
+			vp->nr_vectors == 1 ? "shared by everything" :
+			vp->vec[1].kind == VP_VEC_ALL_QUEUES ? "configuration, all queues" :
+							       "configuration, one per queue");
+		return;
+	}
+	if (rc != -ENODEV)
+		pr_warn("%s: MSI-X not usable (%s): INTx instead", vp->vdev.name, errname(rc));
+	rc = pci_request_irq(vp->pdev, vp_interrupt, &vp->vdev);
+	vp->vdev.has_irq = rc == 0;
+	if (rc)
+		pr_warn("%s: no interrupt (%s): drivers must poll", vp->vdev.name, errname(rc));
 }
 
 /*
@@ -255,14 +387,29 @@ static int vp_find_caps(struct virtio_pci *vp)
 	return 0;
 }
 
+static bool vp_has_common_cap(struct pci_dev *pdev)
+{
+	for (unsigned pos = pci_find_capability(pdev, PCI_CAP_ID_VNDR); pos;
+	     pos = pci_find_next_capability(pdev, pos, PCI_CAP_ID_VNDR))
+		if (pci_read_config8(pdev, pos + VIRTIO_PCI_CAP_CFG_TYPE) == VIRTIO_PCI_CAP_COMMON_CFG)
+			return true;
+	return false;
+}
+
 static int virtio_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id __unused)
 {
+	bool transitional = pdev->device <= VIRTIO_PCI_DEVICE_LEGACY_LAST;
 	struct virtio_pci *vp;
 	int rc;
 
-	if (pdev->device <= VIRTIO_PCI_DEVICE_LEGACY_LAST) {
-		pr_warn("pci %s: virtio %04x:%04x is a transitional (legacy) device: not supported, "
-			"ignored (QEMU: add disable-legacy=on)", pdev->name, pdev->vendor, pdev->device);
+	if (transitional && !vp_has_common_cap(pdev)) {
+		pr_warn("pci %s: virtio %04x:%04x is a legacy device without modern capabilities: "
+			"not supported, ignored", pdev->name, pdev->vendor, pdev->device);
+		return -ENODEV;
+	}
+	if (transitional && pdev->subsystem == 0) {
+		pr_warn("pci %s: transitional virtio %04x:%04x names no device type (subsystem id 0), "
+			"ignored", pdev->name, pdev->vendor, pdev->device);
 		return -ENODEV;
 	}
 	if (nr_vp_devs == VP_MAX_DEVICES) {
@@ -275,7 +422,7 @@ static int virtio_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	vp->vdev = (struct virtio_device){
 		.ops = &virtio_pci_ops,
 		.transport = vp,
-		.device_id = pdev->device - VIRTIO_PCI_DEVICE_MODERN,
+		.device_id = transitional ? pdev->subsystem : pdev->device - VIRTIO_PCI_DEVICE_MODERN,
 		.vendor_id = pdev->subsystem_vendor,
 	};
 	snprintf(vp->vdev.name, sizeof(vp->vdev.name), "virtio-pci %s", pdev->name);
@@ -284,10 +431,7 @@ static int virtio_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 		return rc;
 	nr_vp_devs++;
 	pdev->priv = vp;
-	rc = pci_request_irq(pdev, vp_interrupt, &vp->vdev);
-	vp->vdev.has_irq = rc == 0;
-	if (rc)
-		pr_warn("%s: no interrupt (%s): drivers must poll", vp->vdev.name, errname(rc));
+	vp_setup_irq(vp);
 	/* The transport owns the function whatever happens next; the core logs the outcome. */
 	virtio_register_device(&vp->vdev);
 	return 0;

@@ -14,7 +14,7 @@
  * Interface: vq_create, vq_destroy, virtqueue_add, virtqueue_kick, virtqueue_get_used,
  * virtqueue_wait_used, virtqueue_num_free, virtqueue_detach_unused.
  */
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/errno.h>
 #include <rvmm/mm.h>
 #include <rvmm/page_alloc.h>

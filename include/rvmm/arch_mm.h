@@ -7,6 +7,9 @@
  * Generic code never looks inside a pte_t: it asks these helpers. A page table has 512 entries of
  * 8 bytes at every level; level 0 holds 4 KiB leaves (pte), level 1 2 MiB (pmd), level 2 1 GiB
  * (pud), level 3 512 GiB (p4d/pgd in Sv48). arch_pgtable_levels() is 3 (Sv39) or 4 (Sv48).
+ *
+ * The rest of the arch interface is split by job: arch_cpu.h (this hart: time, relax, interrupt
+ * masking, idle) and arch_smp.h (the other harts: count, cross-hart calls, wake-ups).
  */
 #ifndef RVMM_ARCH_MM_H
 #define RVMM_ARCH_MM_H
@@ -24,6 +27,7 @@ typedef uint64_t pte_t;
 #define PROT_WRITE 0x2
 #define PROT_EXEC 0x4
 #define PROT_IO 0x8 /* device memory: strongly ordered, never cached (PBMT IO where present) */
+#define PROT_DEVMAP 0x10 /* maps ZONE_DEVICE memory (a PTE software bit: ptdump shows it) */
 #define PROT_KERNEL_RW (PROT_READ | PROT_WRITE)
 
 unsigned arch_pgtable_levels(void);
@@ -62,34 +66,5 @@ void arch_flush_tlb_kernel_range(uintptr_t start, uintptr_t end);
  * once for the batch. docs/locking.md, "TLB rule", says why this and not fault-and-retry.
  */
 void arch_flush_tlb_after_map(uintptr_t start, uintptr_t end);
-
-/* This hart's id and the number of harts started, for per-hart data. */
-unsigned arch_hart_index(void);
-unsigned arch_nr_harts(void);
-
-/*
- * Run fn(arg) on every other started hart from its IPI handler (interrupts masked there: fn must
- * not take a lock or wait) and return when all have run it. The caller must hold no spinlock:
- * a hart spinning on it with interrupts masked would never answer.
- */
-void arch_smp_call_others(void (*fn)(void *), void *arg);
-
-/*
- * Start fn(arg) on every other idle hart, in its idle loop (interrupts enabled, may take locks
- * and run long), and return how many harts took it. arch_smp_wait_others() waits until all of
- * them have returned from fn. One such job at a time (the `stress` command).
- */
-unsigned arch_smp_start_others(void (*fn)(void *), void *arg);
-void arch_smp_wait_others(void);
-
-/* Mask and restore this hart's interrupts. */
-unsigned long arch_irq_save(void);
-void arch_irq_restore(unsigned long flags);
-
-/* A monotonic clock in nanoseconds (rdtime on the target). */
-uint64_t arch_time_ns(void);
-
-/* Relax while spinning (pause hint on the target). */
-void arch_cpu_relax(void);
 
 #endif

@@ -20,6 +20,8 @@ struct cmdline {
 	int loglevel;           /* loglevel=N, 0..7 as given (Linux numbering); -1 = not given */
 	bool nosmp;             /* nosmp: bring up the boot hart only */
 	bool deferred_init;     /* false after deferred_init=off; true by default */
+	bool pci_msi;           /* false after pci_msi=off: PCI functions use INTx, not MSI-X */
+	bool pci_intx;          /* false after pci_intx=off: no INTx (without MSI-X: polled) */
 
 	/* Options that were ignored (each reported once when parsed). */
 	char unknown[CMDLINE_MAX_UNKNOWN][CMDLINE_NAME_LEN]; /* names, without "=value" */

@@ -14,7 +14,7 @@
 
 /* kernel/console.c: the shell; never returns. */
 __noreturn void console_loop(void);
-/* arch: wait for input or work (an interrupt), doing background work (deferred init) first. */
+/* kernel/idle.c: wait for input or work (an interrupt), doing background work (deferred init) first. */
 void console_idle(void);
 
 /*
@@ -26,18 +26,11 @@ void console_idle(void);
  */
 int background_work_register(bool (*fn)(void));
 bool background_work(void);
-/* kernel/printk.c: where console output goes (SBI first, then the UART). */
+/* kernel/printk.c: where console output goes (SBI first, then the console ports). */
 void console_set_sink(void (*sink)(const char *s, size_t len));
 void dmesg_print(size_t bytes);
 /* loglevel=N: show messages below Linux level N on the console (all are logged). */
 void console_loglevel_set_linux(int n);
-
-/* drivers/uart16550.c */
-int uart_init(const struct plat_device *dev);
-int console_poll_input(void);
-
-/* kernel/mm: the boot-time memory set-up the arch calls with what it has mapped so far. */
-int mm_boot_init(void);
 
 /* When the boot reached the prompt (ns of arch_time_ns), and where it started (timer ticks). */
 extern uint64_t boot_start_ticks, boot_done_ns;

@@ -31,7 +31,12 @@ static inline void *pfn_to_kaddr(pfn_t pfn) { return __va(PFN_PHYS(pfn)); }
 
 /* ---- Page descriptors ---------------------------------------------------------------------- */
 
-enum zone_type { ZONE_NORMAL, ZONE_MOVABLE, NR_ZONES };
+/*
+ * The zones with a buddy allocator come first (NR_ZONES of them, zones[]). ZONE_DEVICE is only a
+ * descriptor's zone: device memory (pmem, kernel/mm/memremap.c) has descriptors in the vmemmap but
+ * its pages never enter an allocator.
+ */
+enum zone_type { ZONE_NORMAL, ZONE_MOVABLE, NR_ZONES, ZONE_DEVICE = NR_ZONES };
 
 /*
  * Page flags. A page is in exactly one of: reserved (never managed by the allocator: firmware,
@@ -52,7 +57,8 @@ enum zone_type { ZONE_NORMAL, ZONE_MOVABLE, NR_ZONES };
 /*
  * One per 4 KiB frame: 32 bytes (Linux's is 64). A free page is linked through lru (buddy list or
  * per-hart cache); an allocated one never is, so the same bytes hold its owner: for a movable
- * allocation the handle migration updates (see migrate.h).
+ * allocation the handle migration updates (see migrate.h); for a ZONE_DEVICE page its
+ * struct dev_pagemap (memremap.h).
  */
 struct page {
 	uint32_t flags;
@@ -123,7 +129,8 @@ struct meminfo {
 	uint64_t free_kb;
 	uint64_t free_zone_kb[NR_ZONES];
 	uint64_t pagetables_kb;
-	uint64_t memmap_kb;              /* populated vmemmap */
+	uint64_t memmap_kb;              /* populated vmemmap (but the DAX layout's shared tails) */
+	uint64_t dev_memmap_kb;          /* behind ZONE_DEVICE descriptors, either layout */
 	unsigned desc_size;              /* sizeof(struct page) */
 	const char *paging_mode;
 	unsigned long deferred_pending;  /* sections */

@@ -12,7 +12,7 @@
 #ifndef RVMM_PROGRESS_H
 #define RVMM_PROGRESS_H
 
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/printk.h>
 #include <rvmm/types.h>
 

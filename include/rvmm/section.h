@@ -27,6 +27,8 @@ enum section_state {
 #define SECTION_MEMMAP_ON_MEMORY (1u << 1) /* descriptors live at the start of its own RAM */
 #define SECTION_DEFERRED (1u << 2)         /* boot section whose descriptors are not set up yet */
 #define SECTION_BOOT (1u << 3)             /* present since boot */
+#define SECTION_DEVICE (1u << 4)           /* ZONE_DEVICE memory (memremap.h): present, never online */
+#define SECTION_MEMMAP_SHARED (1u << 5)    /* its vmemmap is the DAX layout (shared tail pages) */
 
 /*
  * Sub-sections: a section is onlined and offlined in 2 MiB pieces (virtio-mem's smallest block,

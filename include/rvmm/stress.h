@@ -12,7 +12,7 @@
 #include <rvmm/types.h>
 
 /*
- * The `stress SECONDS` workload (kernel/mm/diag/stress.c): every idle hart (arch_smp_start_others)
+ * The `stress SECONDS` workload (kernel/mm/diag/stress.c): every idle hart (smp_start_others)
  * and the calling one fill, verify and free movable buffers while the caller plugs and unplugs
  * the first hidden RAM range (if none of it is added) over and over. Returns 0, or -EIO (a byte
  * changed: r->error says where) or the failing step's error.

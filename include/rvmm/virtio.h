@@ -11,18 +11,20 @@
  *   DRIVER_OK (virtio_device_ready, or by the core after probe); FAILED on any error.
  *
  * Interface:
- *   transports  virtio_register_device, virtio_unregister_device, virtio_interrupt
+ *   transports  virtio_register_device, virtio_unregister_device, virtio_interrupt,
+ *               virtio_config_interrupt, virtio_vq_interrupt
  *   drivers     virtio_has_feature, virtio_cread8/16/32, virtio_cread64, __virtio_cread64,
  *               virtio_cread_consistent, virtio_find_vq, virtio_device_ready, virtio_device_broken
  *   virtqueues  virtqueue_add, virtqueue_kick, virtqueue_get_used, virtqueue_wait_used,
  *               virtqueue_num_free, virtqueue_detach_unused, virtqueue_is_broken
- *   boot        virtio_mmio_probe_all, virtio_mmio_probe (virtio_mmio.c); virtio-pci binds
+ *   boot        virtio_mmio_probe and its DT driver (virtio_mmio.c); virtio-pci binds
  *               through pci_init() (virtio_pci.c)
  *   devices     virtio_rng_read (virtio_rng.c)
  */
 #ifndef RVMM_VIRTIO_H
 #define RVMM_VIRTIO_H
 
+#include <rvmm/irq.h>
 #include <rvmm/spinlock.h>
 #include <rvmm/types.h>
 #include <rvmm/virtio_ring.h>
@@ -49,6 +51,7 @@
 #define VIRTIO_ID_RNG 4
 #define VIRTIO_ID_BALLOON 5
 #define VIRTIO_ID_MEM 24
+#define VIRTIO_ID_PMEM 27
 
 /* Interrupt causes, as the PCI ISR register and the MMIO InterruptStatus report them. */
 #define VIRTIO_ISR_VQ 1
@@ -105,6 +108,9 @@ struct virtio_device {
 	bool broken;               /* device misbehaved or needs a reset: queues refuse work */
 	struct virtqueue *vqs[VIRTIO_MAX_VQS];
 	void *priv;                /* the driver's */
+	/* Interrupts taken (or, without one, found by virtio_poll), by cause; atomic increments,
+	 * read by the `virtio` command. */
+	unsigned long nr_config_irqs, nr_vq_irqs;
 };
 
 /* A device driver. The table of them is drivers/virtio/virtio_drivers.c. */
@@ -145,6 +151,11 @@ void virtio_unregister_device(struct virtio_device *vdev);
 /* The transport's interrupt handler calls this: acks the device, runs config_changed and the
  * queue callbacks. */
 void virtio_interrupt(struct virtio_device *vdev);
+
+/* Per-cause forms, for transports with a vector per cause (virtio-pci with MSI-X): the
+ * configuration changed; queue index has used buffers (no such queue: nothing happens). */
+void virtio_config_interrupt(struct virtio_device *vdev);
+void virtio_vq_interrupt(struct virtio_device *vdev, unsigned index);
 
 /*
  * For a device without interrupt (!vdev->has_irq): look at its interrupt status as the handler
@@ -289,20 +300,20 @@ void vq_destroy(struct virtqueue *vq);
 
 /* ---- Boot (virtio_mmio.c) ------------------------------------------------------------------- */
 
-struct platform;
-struct plat_device;
+/* One virtio-mmio register file: the DT driver in virtio_mmio.c fills it from a virtio,mmio node. */
+struct virtio_mmio_slot {
+	phys_addr_t base;
+	uint64_t size;
+	struct irq_spec irq;  /* nr_cells 0: no interrupt (the device is polled) */
+	char name[48];        /* the DT node, for messages */
+};
 
 /*
- * Probe every virtio,mmio slot of the device tree: empty slots (device id 0) are skipped quietly,
- * bad ones (magic, version 1 legacy) with a message. Returns the number of devices found.
+ * Probe one slot: -ENODEV for an empty slot (quietly) or one that is not virtio-mmio version 2
+ * (with a message), otherwise virtio_register_device()'s result; *out is the registered device
+ * (bound or not) or NULL.
  */
-int virtio_mmio_probe_all(const struct platform *plat);
-
-/*
- * Probe one slot: -ENODEV for an empty slot or one that is not virtio-mmio version 2, otherwise
- * virtio_register_device()'s result; *out is the registered device (bound or not) or NULL.
- */
-int virtio_mmio_probe(const struct plat_device *pd, struct virtio_device **out);
+int virtio_mmio_probe(const struct virtio_mmio_slot *slot, struct virtio_device **out);
 
 /* ---- Devices (virtio_rng.c) ------------------------------------------------------------------ */
 

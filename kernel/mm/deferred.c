@@ -18,7 +18,7 @@
 // deferred_free_pages (include/rvmm/page_alloc.h); deferred_hot_online, deferred_hot_offline
 // (internal.h).
 
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/memblock.h>
 #include <rvmm/printk.h>
 

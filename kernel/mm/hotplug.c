@@ -18,7 +18,7 @@
 // line about once a second when they run longer than that (`hotadd: 8192/32768 MiB (1.0 s)`,
 // mhp_progress).
 
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/errno.h>
 #include <rvmm/fault_inject.h>
 #include <rvmm/hotplug.h>
@@ -207,6 +207,11 @@ int __online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone)
 			       RANGE_ARGS(s, e), nr);
 			return -ENOENT;
 		}
+		if (ms->flags & SECTION_DEVICE) {
+			pr_err("online " RANGE_FMT ": section %lu is device memory (ZONE_DEVICE)",
+			       RANGE_ARGS(s, e), nr);
+			return -EBUSY;
+		}
 		if (ms->state == SECTION_ONLINE && ms->zone != zone) {
 			pr_err("online " RANGE_FMT ": section %lu is already online in zone %s",
 			       RANGE_ARGS(s, e), nr, zone_name(ms->zone));
@@ -323,6 +328,11 @@ int __remove_memory(phys_addr_t start, uint64_t size)
 		if (st == SECTION_ONLINE) {
 			pr_err("hot-remove " RANGE_FMT ": section %lu is online (offline it first)",
 			       RANGE_ARGS(start, start + size), i);
+			return -EBUSY;
+		}
+		if (section_get(i)->flags & SECTION_DEVICE) {
+			pr_err("hot-remove " RANGE_FMT ": section %lu is device memory (its driver "
+			       "unmaps it)", RANGE_ARGS(start, start + size), i);
 			return -EBUSY;
 		}
 	}

@@ -11,6 +11,7 @@
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
 #include <rvmm/mem_ranges.h>
+#include <rvmm/memremap.h>
 #include <rvmm/mm.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>
@@ -28,6 +29,7 @@ void mm_meminfo(struct meminfo *mi)
 		mi->free_zone_kb[z] = zone_free_pages(z) << (PAGE_SHIFT - 10);
 	mi->pagetables_kb = kpt_pgtable_pages() << (PAGE_SHIFT - 10);
 	mi->memmap_kb = vmemmap_bytes() >> 10;
+	mi->dev_memmap_kb = memremap_memmap_bytes() >> 10;
 	mi->desc_size = sizeof(struct page);
 	mi->paging_mode = arch_paging_mode();
 	mi->deferred_pending = deferred_init_pending();
@@ -50,6 +52,7 @@ void mm_print_meminfo(void)
 	line_kb("MemFreeMovable:", mi.free_zone_kb[ZONE_MOVABLE]);
 	line_kb("PageTables:", mi.pagetables_kb);
 	line_kb("Memmap:", mi.memmap_kb);
+	line_kb("DevMemmap:", mi.dev_memmap_kb);
 	line_kb("MemPlugged:", mi.plugged_kb);
 	kprintf("Page descriptor: %u bytes\n", mi.desc_size);
 	kprintf("Paging mode: %s\n", mi.paging_mode);
@@ -109,9 +112,12 @@ static void print_run(unsigned long first, unsigned long last, const uint32_t *f
 	kprintf("%13s  0x%012llx-0x%012llx  %-7s  %-7s  %9s  %s%s%s", idx,
 		(unsigned long long)PFN_PHYS(section_nr_to_pfn(first)),
 		(unsigned long long)PFN_PHYS(section_nr_to_pfn(last + 1)),
-		section_state_name(ms->state), ms->state == SECTION_ONLINE ? zone_name(ms->zone) : "-",
-		fr, ms->flags & SECTION_BOOT ? "boot" : "hotplug",
-		ms->flags & SECTION_MEMMAP_ON_MEMORY ? " memmap_on_memory" : "",
+		section_state_name(ms->state),
+		ms->state == SECTION_ONLINE ? zone_name(ms->zone)
+		: ms->flags & SECTION_DEVICE ? zone_name(ZONE_DEVICE) : "-",
+		fr, ms->flags & SECTION_BOOT ? "boot" : ms->flags & SECTION_DEVICE ? "device" : "hotplug",
+		ms->flags & SECTION_MEMMAP_ON_MEMORY ? " memmap_on_memory"
+		: ms->flags & SECTION_MEMMAP_SHARED ? " dax-vmemmap" : "",
 		ms->flags & SECTION_DEFERRED ? " deferred" : "");
 	if (ms->state == SECTION_ONLINE && ms->online_map != SUBSECTION_MAP_FULL)
 		kprintf(" partly online (%u of 64 x 2 MiB)", __builtin_popcountll(ms->online_map));

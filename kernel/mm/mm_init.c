@@ -6,6 +6,7 @@
 // Interface: mm_init (include/rvmm/mm.h).
 
 #include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/errno.h>
 #include <rvmm/kpt.h>
 #include <rvmm/mem_ranges.h>

@@ -20,7 +20,8 @@
 //
 // The range operations of hot(un)plug (online, isolate, take out) are in page_isolation.c.
 
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
+#include <rvmm/arch_smp.h>
 #include <rvmm/errno.h>
 #include <rvmm/fault_inject.h>
 #include <rvmm/printk.h>
@@ -48,7 +49,10 @@ static struct list_head drain_handoff[MAX_HARTS][NR_ZONES];
 bool page_alloc_is_ready;
 
 bool page_alloc_ready(void) { return page_alloc_is_ready; }
-const char *zone_name(enum zone_type z) { return (unsigned)z < NR_ZONES ? zones[z].name : "?"; }
+const char *zone_name(enum zone_type z)
+{
+	return (unsigned)z < NR_ZONES ? zones[z].name : z == ZONE_DEVICE ? "Device" : "?";
+}
 
 static struct pcp *this_pcp(struct zone *z)
 {

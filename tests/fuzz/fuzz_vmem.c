@@ -275,7 +275,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	vmem_dev_on_notify = dev->s->on_notify;
 	dev->s->on_notify = lying_notify;
 	/* The transport once; each input then binds the driver anew (virtio_register_device). */
-	virtio_mmio_probe(&dev->s->plat, &vdev);
+	virtio_mmio_probe(&dev->s->slot, &vdev);
 	FUZZ_CHECK(vdev, "virtio_mmio_probe found no device");
 	virtio_unregister_device(vdev);
 	return 0;

@@ -16,13 +16,17 @@ memory (UNPLUG_ALL skipped: the driver uses plugged memory), and every rule with
 the device's size and MemPlugged are as before it; a system_reset unplugs everything and the
 rebooted guest plugs the request again.
 
-Without interrupts (`-machine aia=aplic` or `aplic-imsic`: no PLIC, so rvmm has no device
-interrupt yet) the driver polls the device's interrupt status and follows every resize.
+Without interrupts (virtio-mmio whose S-level APLIC the device tree names with a compatible rvmm
+has no driver for; virtio-pci with pci_msi=off pci_intx=off) the driver polls the device's
+interrupt status and follows every resize.
 
 Skipped (reported as SKIP with the reason) only when the patched QEMU is not built (make qemu).
 """
+import os
 import re
+import subprocess
 
+from guest import ROOT
 from vmem_guest import GiB, MiB, VmemGuest, require_patched_qemu
 
 
@@ -122,9 +126,29 @@ def test_boot_reset_selftest_mmio():
     boot_reset_selftest("mmio")
 
 
-def polled(bus, aia):
+def no_driver_for_s_aplic(v, extra, path):
+    """The device tree of v's machine with the S-level APLIC renamed to a controller rvmm has no
+    driver for (OpenSBI keeps its M-level one): every wired device is left without interrupt."""
+    env = dict(v.g.env, QEMU_EXTRA=f"{extra} -machine dumpdtb={path}.orig")
+    subprocess.run([os.path.join(ROOT, "run-qemu.sh")], env=env, cwd=ROOT, check=True,
+                   stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    dts = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", f"{path}.orig"], check=True,
+                         capture_output=True, text=True).stdout
+    dts, n = re.subn(r'(interrupt-controller@d000000 \{[^}]*?compatible = )"[^;]*;',
+                     r'\1"rvmm-test,no-driver";', dts)
+    assert n == 1, dts
+    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", path], input=dts, check=True,
+                   capture_output=True, text=True)
+    v.g.env["DTB"] = path
+
+
+def polled(bus, aia, args=""):
     require_patched_qemu()
-    with VmemGuest(block="2M", bus=bus, smp=2, mem="2G", extra=f"-machine aia={aia}") as v:
+    extra = f"-machine aia={aia}"
+    v = VmemGuest(block="2M", bus=bus, smp=2, mem="2G", extra=extra, args=args)
+    if not args:
+        no_driver_for_s_aplic(v, extra, os.path.join(ROOT, "build", f"no-aplic-{os.getpid()}.dtb"))
+    with v:
         assert "drivers must poll" in v.g.out, v.g.tail()
         for size in (1 * GiB, 2 * GiB, 0, 512 * MiB):
             v.resize(size)
@@ -132,8 +156,10 @@ def polled(bus, aia):
 
 
 def test_polled_without_interrupt_mmio():
+    """virtio-mmio whose interrupt controller has no driver."""
     polled("mmio", "aplic")
 
 
 def test_polled_without_interrupt_pci():
-    polled("pci", "aplic-imsic")
+    """virtio-pci with neither MSI-X nor INTx (pci_msi=off pci_intx=off)."""
+    polled("pci", "aplic-imsic", "pci_msi=off pci_intx=off")

@@ -18,7 +18,7 @@ resize timeline (requested and plugged size over host time) goes to vmem-timelin
 this one; the vmem-timeline.csv next to it too, if there is one. Both are copied to
 OUT/baseline-* before anything is measured, so FILE may be the results.txt this run replaces.
 
-  tools/bench/bench.py [--quick] [--only boot,hotplug,vmem] [--baseline FILE] [--out DIR]
+  tools/bench/bench.py [--quick] [--only boot,hotplug,vmem,irq] [--baseline FILE] [--out DIR]
 """
 import argparse
 import os
@@ -90,6 +90,12 @@ def bench_boot(sizes):
                "s", "guest")
 
 
+def note_patched_qemu(qemu):
+    # The cache key (the directory above bin/) names the patch and flags it was built with.
+    QEMU_VERSION["patched"] = qemu_version(
+        qemu, "+patched." + os.path.basename(os.path.dirname(os.path.dirname(qemu)))[:8])
+
+
 def bench_vmem(harts_list):
     """virtio-mem following 0 -> 1G -> 4G -> 512M -> 0: host wall until the device reports the
     new size (QMP polled every 10 ms), and the driver's own time for the step (guest time under
@@ -99,9 +105,7 @@ def bench_vmem(harts_list):
     if not qemu:
         print("virtio-mem: skipped, the patched QEMU is not built (make qemu)")
         return
-    # The cache key (the directory above bin/) names the patch and flags it was built with.
-    QEMU_VERSION["patched"] = qemu_version(
-        qemu, "+patched." + os.path.basename(os.path.dirname(os.path.dirname(qemu)))[:8])
+    note_patched_qemu(qemu)
     steps = [1 * GiB, 4 * GiB, 512 * MiB, 0]
     names = ["0-1G", "1G-4G", "4G-512M", "512M-0"]
     print("virtio-mem resize (2 MiB blocks)")
@@ -138,6 +142,50 @@ def bench_vmem(harts_list):
                     f.write("# t_s,requested_bytes,plugged_bytes\n")
                     for t, req, cur in timeline:
                         f.write(f"{t:.4f},{req},{cur}\n")
+
+
+IRQ_MODES = [("plic", ""), ("aplic", "-machine aia=aplic"),
+             ("aplic-imsic", "-machine aia=aplic-imsic")]
+# virtio-mem's interrupt delivery: MSI-X through the IMSIC, INTx through the APLIC (MSI mode),
+# INTx through the PLIC, and none at all (the driver's poll).
+VMEM_DELIVERY = [("msix", "-machine aia=aplic-imsic", ""),
+                 ("intx-aplic", "-machine aia=aplic-imsic", "pci_msi=off"),
+                 ("intx-plic", "", ""),
+                 ("polling", "-machine aia=aplic-imsic", "pci_msi=off pci_intx=off")]
+
+
+def bench_irq(quick):
+    """Boot time by interrupt controller (4 harts, guest time under -icount), and virtio-mem
+    resize time by interrupt delivery: host wall from the QMP request until the device reports
+    the new size (QMP polled every 10 ms; a step not followed in 60 s is recorded as nan)."""
+    from vmem_guest import GiB, VmemGuest, patched_qemu
+    print("boot time by interrupt mode (1G, 4 harts)")
+    for mode, extra in IRQ_MODES:
+        with Guest(mem="1G", smp=4, extra=extra, icount=True).start(timeout=600) as g:
+            out = g.out
+        note_kernel(out)
+        record(f"irq.boot.{mode}", log_ms(out, r"boot:") / 1000, "s", "guest")
+    qemu = patched_qemu()
+    if not qemu:
+        print("virtio-mem by delivery: skipped, the patched QEMU is not built (make qemu)")
+        return
+    note_patched_qemu(qemu)
+    print("virtio-mem resize by interrupt delivery (2 MiB blocks, 2 harts)")
+    steps = [(1 * GiB, "0-1G"), (0, "1G-0")] if quick else \
+        [(1 * GiB, "0-1G"), (4 * GiB, "1G-4G"), (0, "4G-0")]
+    for name, extra, args in VMEM_DELIVERY:
+        with VmemGuest(block="2M", smp=2, extra=extra, args=args) as v:
+            for size, step in steps:
+                try:
+                    wall = v.resize(size)
+                except AssertionError:
+                    wall = float("nan")
+                record(f"irq.vmem.{step}.{name}", wall, "s", "wall", "patched")
+            out = v.g.cmd("virtio")
+            # Configuration changes the driver saw: by interrupt, or by its poll.
+            m = re.search(r"id 24 memory .* (?:irqs|polled) config (\d+)", out)
+            record(f"irq.vmem.config_events.{name}", int(m.group(1)) if m else float("nan"), "n",
+                   "wall", "patched")
 
 
 HOT_MEM, HOT_KEEP, HOT_AT = "256G", "4G", 0x180000000  # boot RAM for the memmap of 200 GiB
@@ -210,7 +258,7 @@ def main():
     global OUT
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes only (tests use this)")
-    ap.add_argument("--only", default="boot,hotplug,vmem")
+    ap.add_argument("--only", default="boot,hotplug,vmem,irq")
     ap.add_argument("--baseline", default=None)
     ap.add_argument("--out", default=OUT, help="directory for results.txt and the charts")
     a = ap.parse_args()
@@ -227,6 +275,8 @@ def main():
         bench_hotplug(["1G"] if a.quick else ["1G", "16G", "200G"], [4] if a.quick else [1, 4])
     if "vmem" in only:
         bench_vmem([4] if a.quick else [1, 4])
+    if "irq" in only:
+        bench_irq(a.quick)
     kv = KERNEL_VERSION[0] if KERNEL_VERSION else "?"
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, "results.txt")

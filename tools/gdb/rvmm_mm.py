@@ -21,7 +21,7 @@ PAGE_SHIFT = 12
 PG_FLAGS = ["reserved", "buddy", "movable", "isolated", "pgtable", "offline", "vmemmap", "head",
             "pcp", "handle"]  # include/rvmm/mm.h, bit 0 upwards
 SECTION_FLAGS = {"memmap": 1 << 0, "memmap_on_memory": 1 << 1, "deferred": 1 << 2,
-                 "boot": 1 << 3}  # include/rvmm/section.h
+                 "boot": 1 << 3, "device": 1 << 4, "memmap_shared": 1 << 5}  # include/rvmm/section.h
 SUBSECTION_PAGES = 512  # 2 MiB of 4 KiB pages: one online_map bit (include/rvmm/section.h)
 LEAF_NAMES = ["4K", "2M", "1G", "512G"]
 SZ_1G = 1 << 30
@@ -70,7 +70,8 @@ def zones(m):
 
 
 def zone_names(m):
-    return [name for name, _ in zones(m)]
+    """Names of zones[], then "Device": ZONE_DEVICE (= NR_ZONES) has descriptors, no allocator."""
+    return [name for name, _ in zones(m)] + ["Device"]
 
 
 class Meminfo(RvmmCommand):
@@ -273,6 +274,8 @@ buddy lists (walked from zones[].free_area), as the console does."""
             state, zone, flags = int(v["state"]), int(v["zone"]), int(v["flags"])
             idx = f"{first}" if first == last else f"{first}-{last}"
             zn = znames[zone] if state == by["online"] and zone < len(znames) else "-"
+            if flags & SECTION_FLAGS["device"]:
+                zn = "Device"
             n = sum(free.get(nr, 0) for nr in range(first, last + 1))
             extra = ((" memmap_on_memory" if flags & SECTION_FLAGS["memmap_on_memory"] else "") +
                      (" deferred" if flags & SECTION_FLAGS["deferred"] else ""))
@@ -459,7 +462,10 @@ def describe_page(m, pfn):
     gdb.write(f"flags 0x{f:x} {'|'.join(names) or '-'}  order {int(p['order'])}  "
               f"zone {zn[zone] if zone < len(zn) else zone}  refcount {int(p['refcount'])}  "
               f"private {int(p['private'])}\n")
-    if f & ((1 << PG_FLAGS.index("buddy")) | (1 << PG_FLAGS.index("pcp"))):
+    if zone == len(zn) - 1:
+        gdb.write(f"device page: pgmap 0x{int(p['owner']) & U64:x}, refcount on its compound "
+                  f"head (ZONE_DEVICE: never in an allocator)\n")
+    elif f & ((1 << PG_FLAGS.index("buddy")) | (1 << PG_FLAGS.index("pcp"))):
         lru = p["lru"]
         nxt, prev = int(lru["next"]) & U64, int(lru["prev"]) & U64
         gdb.write(f"free: lru next 0x{nxt:x} prev 0x{prev:x}\n")
@@ -468,6 +474,7 @@ def describe_page(m, pfn):
         sym = gdb.current_progspace().block_for_pc(owner) if owner else None
         fn = f" <{sym.function}>" if sym and sym.function else ""
         gdb.write(f"allocated: owner 0x{owner:x}{fn} owner_data 0x{int(p['owner_data']) & U64:x}\n")
+
 
 
 class Pfn(RvmmCommand):

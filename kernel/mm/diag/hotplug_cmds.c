@@ -11,7 +11,7 @@
 //   plug: 3072 MiB at 0xc0000000 in 9.710 ms (hotadd 9.0 ms, online 0.7 ms; descriptors 0 KiB written, 0 KiB/GiB)
 // (descriptors of hot-plugged memory are written later, on first use: kernel/mm/deferred.c).
 
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>

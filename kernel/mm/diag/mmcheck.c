@@ -27,6 +27,7 @@
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
+#include <rvmm/memremap.h>
 #include <rvmm/kpt.h>
 #include <rvmm/memblock.h>
 #include <rvmm/migrate.h>
@@ -309,11 +310,30 @@ static void check_zone(struct check *c, int z)
 	spin_unlock(&zone->lock);
 }
 
+// ZONE_DEVICE pages (memremap.h): zone Device, reserved, heads where the layout puts them.
+static void check_device_pages(struct check *c, pfn_t s, pfn_t e)
+{
+	for (pfn_t pfn = s; pfn < e; pfn++) {
+		const struct page *p = pfn_to_page(pfn), *h = dev_page_head(pfn);
+		uint32_t f = page_flags(p), want = PG_reserved | (h == p ? PG_head : 0);
+		c->pages++;
+		if (p->zone != ZONE_DEVICE || f != want || !h || (h != p && p->refcount)) {
+			problem(c, "pfn 0x%llx: device page with zone %u flags 0x%x refcount %d",
+				(unsigned long long)pfn, p->zone, f, p->refcount);
+			return;
+		}
+	}
+}
+
 static void check_present_pages(struct check *c)
 {
 	unsigned long nr;
 	for_each_section_in_state(nr, SECTION_PRESENT) {
 		const struct mem_section *ms = section_get(nr);
+		if (ms->flags & SECTION_DEVICE) {
+			check_device_pages(c, section_nr_to_pfn(nr), section_nr_to_pfn(nr + 1));
+			continue;
+		}
 		if (ms->flags & SECTION_DEFERRED) {
 			c->deferred++; // descriptors never written: nothing to check
 			continue;
@@ -328,7 +348,7 @@ static void check_present_pages(struct check *c)
 
 struct walk {
 	struct check *c;
-	uint64_t tables, memmap_bytes;
+	uint64_t tables, memmap_bytes, shared_bytes;
 };
 
 static void check_leaf(struct walk *w, uintptr_t va, pte_t pte, unsigned level)
@@ -348,10 +368,13 @@ static void check_leaf(struct walk *w, uintptr_t va, pte_t pte, unsigned level)
 				return;
 			}
 	} else if (va - l->vmemmap_base < l->vmemmap_size) {
-		w->memmap_bytes += size;
 		pfn_t pfn = (va - l->vmemmap_base) / sizeof(struct page);
 		unsigned long nr = pfn_to_section_nr(pfn);
 		const struct mem_section *a = section_get(nr), *b = level ? section_get(nr ^ 1) : NULL;
+		if (a && (a->flags & SECTION_MEMMAP_SHARED))
+			w->shared_bytes += size; // DAX layout: many leaves, one page (memremap.c)
+		else
+			w->memmap_bytes += size;
 		if (!(a && (a->flags & SECTION_MEMMAP)) && !(b && (b->flags & SECTION_MEMMAP)))
 			problem(w->c, "vmemmap: leaf at 0x%lx backs section %lu, which has no memmap",
 				(unsigned long)va, nr);
@@ -410,6 +433,10 @@ static void check_page_tables(struct check *c)
 		problem(c, "vmemmap: leaves map %llu KiB, Memmap counts %llu KiB",
 			(unsigned long long)(w.memmap_bytes >> 10),
 			(unsigned long long)(vmemmap_bytes() >> 10));
+	if (w.shared_bytes != memremap_vmemmap_mapped())
+		problem(c, "vmemmap: device leaves map %llu KiB, memremap counts %llu KiB",
+			(unsigned long long)(w.shared_bytes >> 10),
+			(unsigned long long)(memremap_vmemmap_mapped() >> 10));
 }
 
 /* ---- the whole check ------------------------------------------------------------------------- */

@@ -20,7 +20,8 @@
 //
 // Memory: STRESS_BUFS buffers of 4..16 KiB per hart (at most 768 KiB per hart).
 
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
+#include <rvmm/smp.h>
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
@@ -289,7 +290,7 @@ int stress_run(unsigned seconds, struct stress_result *r)
 		return r->rc = -EBUSY;
 	}
 	workers_init(seconds);
-	r->harts = 1 + arch_smp_start_others(worker_main, NULL);
+	r->harts = 1 + smp_start_others(worker_main, NULL);
 	struct stress_worker *me = &workers[arch_hart_index() % STRESS_HARTS];
 	phys_addr_t start = 0;
 	uint64_t size = 0;
@@ -317,7 +318,7 @@ int stress_run(unsigned seconds, struct stress_result *r)
 				r->rc = -EIO;
 	}
 	WRITE_ONCE(run.stop, true);
-	arch_smp_wait_others();
+	smp_wait_others();
 	workers_finish(r);
 	return r->rc;
 }
@@ -330,7 +331,7 @@ int stress_start(unsigned seconds, struct stress_result *r)
 		return r->rc = -EBUSY;
 	}
 	workers_init(seconds);
-	r->harts = arch_smp_start_others(worker_main, NULL);
+	r->harts = smp_start_others(worker_main, NULL);
 	if (!r->harts) {
 		snprintf(r->error, sizeof(r->error), "no idle hart to run it on (SMP=2 or more)");
 		return r->rc = -ENODEV;
@@ -358,7 +359,7 @@ int stress_stop(struct stress_result *r)
 	r->harts = run.harts;
 	WRITE_ONCE(run.stop, true);
 	stress_resume();
-	arch_smp_wait_others();
+	smp_wait_others();
 	workers_finish(r);
 	WRITE_ONCE(run.background, false);
 	return r->rc;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rvmm/arch_cpu.h>
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
 #include <rvmm/fault_inject.h>

@@ -5,7 +5,8 @@
  * directory and a file loader. Each test_*.c file is one suite, run by main.c.
  *
  * Interface: dtb_dir, load_file, the suites (parse_u64_suite, cmdline_suite, platform_suite,
- * fixture_suite, bad_dtb_suite, malformed_suite, cmds_suite).
+ * fixture_suite, bad_dtb_suite, malformed_suite, cmds_suite, devices_suite), and the device checks
+ * of test_devices.c.
  */
 #ifndef PLATFORM_TEST_HARNESS_H
 #define PLATFORM_TEST_HARNESS_H
@@ -24,6 +25,12 @@ extern const char *dtb_dir;
 void *load_file(const char *path, size_t *size);
 
 extern const struct test_suite parse_u64_suite, cmdline_suite, platform_suite, fixture_suite,
-    bad_dtb_suite, malformed_suite, cmds_suite;
+    bad_dtb_suite, malformed_suite, cmds_suite, devices_suite;
+
+/* test_devices.c: device checks the platform and fixture cases run on their trees (0 = pass). */
+struct platform;
+int check_qemu_devices(struct platform *plat, uint64_t ram);
+int check_cells1_uarts(struct platform *plat);
+int check_pci_imap_fixture(struct platform *plat);
 
 #endif

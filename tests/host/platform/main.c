@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Host tests for the platform layer: parse_u64, the command line, platform_parse on QEMU's and
- * hand-written DTBs, broken blobs and fuzzing, and the dt/bootargs commands.
+ * hand-written DTBs, broken blobs and fuzzing, the dt/bootargs commands, and devices: interrupt
+ * resolution, the PCI host's node, the driver walker.
  *
  *     PLATFORM_DTB_DIR=build/host/dtb platform-tests [case | suite/case]
  *
@@ -23,7 +24,7 @@ int main(int argc, char **argv)
 {
 	const struct test_suite suites[] = {parse_u64_suite, cmdline_suite, platform_suite,
 					    fixture_suite,   bad_dtb_suite, malformed_suite,
-					    cmds_suite};
+					    cmds_suite,      devices_suite};
 
 	if (getenv("PLATFORM_DTB_DIR"))
 		dtb_dir = getenv("PLATFORM_DTB_DIR");

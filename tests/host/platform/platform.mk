@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-# Host tests for the platform layer (kernel/platform*.c, cmdline.c, parse.c, dt_cmds.c) with the
+# Host tests for the platform layer (kernel/platform*.c, cmdline.c, parse.c, dt_cmds.c) and the
+# device model (kernel/device.c, irq.c, drivers/pci/pci_host_dt.c) with the
 # real libfdt, under ASan/UBSan. The DTBs they read are made here: QEMU virt's own (dumped for
 # several -m/-smp), the DTS fixtures in tests/fixtures/dts/, and the system-test DTBs made by
 # tests/fixtures/make-bad-dtbs.sh, all into build/host/dtb/.
@@ -28,8 +29,9 @@ PT_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-
 PT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(PT_SANITIZE) -Iinclude \
 	-Itests/host/common $(LIBFDT_CFLAGS) \
 	-MMD -MP
-PT_SRCS := kernel/platform.c kernel/platform_mem.c kernel/platform_dev.c kernel/platform_pci.c \
-	kernel/platform_print.c kernel/cmdline.c kernel/parse.c kernel/dt_cmds.c \
+PT_SRCS := kernel/platform.c kernel/platform_mem.c kernel/platform_cpus.c kernel/platform_print.c \
+	kernel/cmdline.c kernel/parse.c kernel/dt_cmds.c kernel/device.c kernel/irq.c \
+	drivers/pci/pci_host_dt.c lib/errname.c \
 	$(wildcard tests/host/platform/*.c) tests/host/common/test_main.c \
 	tests/host/common/printk.c
 PT_OBJS := $(patsubst %.c,$(PT_OBJ)/%.o,$(PT_SRCS))
@@ -41,7 +43,10 @@ PT_FX_DTBS := $(patsubst tests/fixtures/dts/%.dts,$(PT_DTB)/fx/%.dtb, \
 	$(wildcard tests/fixtures/dts/*.dts))
 PT_BAD_DTBS := $(addprefix $(PT_DTB)/bad/,memreg12.dtb nomem.dtb overlap.dtb resv-kernel.dtb)
 
-platform-dtbs: $(PT_QEMU_DTBS) $(PT_FX_DTBS) $(PT_BAD_DTBS)
+# Two sockets: QEMU virt makes a socket of each NUMA node, each with its own PLIC.
+PT_SOCKETS_DTB := $(PT_DTB)/qemu-2g-4-2sockets.dtb
+
+platform-dtbs: $(PT_QEMU_DTBS) $(PT_SOCKETS_DTB) $(PT_FX_DTBS) $(PT_BAD_DTBS)
 
 HOST_TEST_BINS += $(PT_BIN)
 
@@ -61,6 +66,13 @@ $(PT_OBJ)/libfdt/%.o: $(LIBFDT_DIR)/%.c
 # with reserve=off, so nothing is allocated.
 PT_QEMU_MEM = $(shell echo $(word 2,$(subst -, ,$(basename $(notdir $@)))) | tr a-z A-Z)
 PT_QEMU_SMP = $(word 3,$(subst -, ,$(basename $(notdir $@))))
+$(PT_SOCKETS_DTB):
+	@mkdir -p $(dir $@)
+	$(PT_QEMU) -machine virt,dumpdtb=$@ -m 2G -smp 4,sockets=2 \
+		-object memory-backend-ram,id=m0,size=1G -object memory-backend-ram,id=m1,size=1G \
+		-numa node,nodeid=0,memdev=m0,cpus=0-1 -numa node,nodeid=1,memdev=m1,cpus=2-3 \
+		-nographic -display none >/dev/null
+
 $(PT_DTB)/qemu-%.dtb:
 	@mkdir -p $(dir $@)
 	$(PT_QEMU) -machine virt,memory-backend=ram0,dumpdtb=$@ \

@@ -16,6 +16,7 @@
 #include <string.h>
 
 static struct platform plat;
+static void *blob; /* plat.fdt points into it: kept until the next parse */
 
 // Parse name (a path under the DTB directory) into plat. Returns the rc, or 1 (after a failure)
 // if the file is missing.
@@ -30,7 +31,8 @@ static int parse_file(const char *name)
 	fdt = load_file(path, &size);
 	CHECK_MSG(fdt, "cannot read %s (make platform-tests generates it)", path);
 	rc = platform_parse(&plat, fdt, size);
-	free(fdt); /* platform keeps no pointer into the blob */
+	free(blob);
+	blob = fdt;
 	return rc;
 }
 
@@ -63,11 +65,6 @@ static int expect_invariants(void)
 		  plat.nr_reserved);
 	CHECK_MSG(plat.nr_harts >= 0 && plat.nr_harts <= PLAT_MAX_HARTS, "nr_harts %d",
 		  plat.nr_harts);
-	CHECK_MSG(plat.nr_virtio_mmio >= 0 && plat.nr_virtio_mmio <= PLAT_MAX_VIRTIO_MMIO,
-		  "nr_virtio_mmio %d", plat.nr_virtio_mmio);
-	CHECK_MSG(plat.pci.nr_ranges >= 0 && plat.pci.nr_ranges <= PLAT_MAX_PCI_RANGES,
-		  "pci ranges");
-	CHECK_MSG(plat.pci.nr_imap >= 0 && plat.pci.nr_imap <= PLAT_MAX_IMAP, "pci imap");
 	CHECK_MSG(memchr(plat.bootargs, '\0', sizeof(plat.bootargs)) != NULL,
 		  "bootargs unterminated");
 	return 0;
@@ -88,9 +85,6 @@ static const struct {
 
 static int check_qemu(uint64_t ram, int smp)
 {
-	const struct plat_pci_host *pci = &plat.pci;
-	bool seen[4][5] = {{false}};
-
 	CHECK_RC(expect_invariants());
 	CHECK_MSG(plat.nr_warnings == 0, "%d warnings", plat.nr_warnings);
 	CHECK_MSG(log_count("device tree:") == 0, "printed a device tree problem");
@@ -112,61 +106,6 @@ static int check_qemu(uint64_t ram, int smp)
 			  "hart %d isa '%s' (want rv64imafdc..._sstc..., whole)", i, h->isa);
 	}
 
-	CHECK_MSG(plat.uart.present && plat.uart.base == 0x10000000 && plat.uart.size == 0x100 &&
-		      plat.uart.irq == 10,
-		  "uart %d 0x%lx +0x%lx irq %u", plat.uart.present, plat.uart.base, plat.uart.size,
-		  plat.uart.irq);
-	CHECK_MSG(strcmp(plat.uart.name, "/soc/serial@10000000") == 0, "uart '%s'", plat.uart.name);
-	CHECK_MSG(plat.plic.present && plat.plic.base == 0xc000000 && plat.plic.size == 0x600000 &&
-		      plat.plic_ndev == 95 && plat.plic.irq == 95,
-		  "plic 0x%lx +0x%lx ndev %u", plat.plic.base, plat.plic.size, plat.plic_ndev);
-	CHECK_MSG(plat.syscon_poweroff.present && plat.syscon_poweroff.base == 0x100000 &&
-		      plat.syscon_poweroff_value == 0x5555,
-		  "poweroff 0x%lx value 0x%x", plat.syscon_poweroff.base,
-		  plat.syscon_poweroff_value);
-
-	CHECK_MSG(pci->present && pci->ecam_base == 0x30000000 && pci->ecam_size == 0x10000000,
-		  "pci ECAM 0x%lx +0x%lx", pci->ecam_base, pci->ecam_size);
-	CHECK_MSG(pci->bus_start == 0 && pci->bus_end == 255, "buses %u..%u", pci->bus_start,
-		  pci->bus_end);
-	CHECK_MSG(pci->nr_ranges == 3, "%d pci ranges", pci->nr_ranges);
-	if (pci->nr_ranges == 3) {
-		const struct plat_pci_range *r = pci->ranges;
-
-		CHECK_MSG(r[0].space == 1 && r[0].pci_addr == 0 && r[0].cpu_addr == 0x3000000 &&
-			      r[0].size == 0x10000,
-			  "io window");
-		CHECK_MSG(r[1].space == 2 && !r[1].prefetchable && r[1].pci_addr == 0x40000000 &&
-			      r[1].cpu_addr == 0x40000000 && r[1].size == 0x40000000,
-			  "mem32 window");
-		CHECK_MSG(r[2].space == 3 && r[2].cpu_addr == r[2].pci_addr &&
-			      r[2].size >= 1UL << 32 && r[2].cpu_addr >= 0x80000000UL + ram,
-			  "mem64 window 0x%lx +0x%lx below RAM end", r[2].cpu_addr, r[2].size);
-	}
-	CHECK_MSG(pci->nr_imap == 16 && pci->imap_mask_devfn == 0x18 && pci->imap_mask_pin == 7,
-		  "imap %d rows, mask 0x%x/0x%x", pci->nr_imap, pci->imap_mask_devfn,
-		  pci->imap_mask_pin);
-	for (int i = 0; i < pci->nr_imap; i++) {
-		uint32_t slot = pci->imap[i].devfn >> 3, pin = pci->imap[i].pin;
-
-		if (slot > 3 || pin < 1 || pin > 4 || (pci->imap[i].devfn & 7)) {
-			CHECK_MSG(0, "imap[%d]: devfn 0x%x pin %u", i, pci->imap[i].devfn, pin);
-			continue;
-		}
-		CHECK_MSG(!seen[slot][pin], "slot %u pin %u twice", slot, pin);
-		seen[slot][pin] = true;
-		/* QEMU virt swizzles: slot s, INTx pin p -> PLIC 32 + (s + p - 1) % 4 */
-		CHECK_MSG(pci->imap[i].irq == 32 + (slot + pin - 1) % 4, "slot %u pin %u -> irq %u",
-			  slot, pin, pci->imap[i].irq);
-	}
-
-	CHECK_MSG(plat.nr_virtio_mmio == 8, "%d virtio-mmio", plat.nr_virtio_mmio);
-	for (int i = 0; i < plat.nr_virtio_mmio; i++)
-		CHECK_MSG(plat.virtio_mmio[i].base == 0x10001000UL + 0x1000UL * i &&
-			      plat.virtio_mmio[i].size == 0x1000 &&
-			      plat.virtio_mmio[i].irq == (uint32_t)i + 1,
-			  "virtio[%d] 0x%lx irq %u", i, plat.virtio_mmio[i].base,
-			  plat.virtio_mmio[i].irq);
 	CHECK_MSG(plat.dtb_size > 0 && plat.dtb_pa == 0, "dtb_size %u dtb_pa 0x%lx", plat.dtb_size,
 		  plat.dtb_pa);
 	CHECK_MSG(plat.bootargs[0] == '\0', "bootargs '%s'", plat.bootargs);
@@ -181,10 +120,9 @@ static int check_qemu(uint64_t ram, int smp)
 
 	log_clear();
 	platform_print(&plat);
-	CHECK_MSG(log_has("virtio-mmio: 8") && log_has("ECAM 0x30000000") &&
-		      log_has("hart 0: enabled"),
+	CHECK_MSG(log_has("hart 0: enabled") && log_has("timebase 10000000"),
 		  "platform_print output:\n%s", log_text());
-	return 0;
+	return check_qemu_devices(&plat, ram);
 }
 
 static int qemu_case(size_t i)
@@ -234,15 +172,12 @@ static int fixture_multi_mem(void)
 	CHECK_MSG(plat.nr_warnings == 0, "%d warnings", plat.nr_warnings);
 	CHECK_MSG(strcmp(plat.bootargs, "mem=1G loglevel=7 foo") == 0, "bootargs '%s'",
 		  plat.bootargs);
-	CHECK_MSG(plat.uart.present && plat.uart.base == 0x10001000 && plat.uart.irq == 11,
-		  "uart 0x%lx (stdout-path alias with options)", plat.uart.base);
 	CHECK_MSG(plat.nr_harts == 3 && plat.harts[0].enabled && !plat.harts[1].enabled &&
 		      !plat.harts[2].enabled,
 		  "harts %d: %d %d %d", plat.nr_harts, plat.harts[0].enabled, plat.harts[1].enabled,
 		  plat.harts[2].enabled);
 	CHECK_MSG(strcmp(plat.harts[0].isa, "rv64imafdc_sstc") == 0, "isa '%s'", plat.harts[0].isa);
 	CHECK_MSG(plat.timebase_hz == 1000000, "timebase %lu (from cpu@0)", plat.timebase_hz);
-	CHECK_MSG(!plat.plic.present && !plat.pci.present && plat.nr_virtio_mmio == 0, "devices");
 	return 0;
 }
 
@@ -384,16 +319,8 @@ static int fixture_cells1(void)
 
 	rc = parse_file("fx/cells1.dtb");
 	CHECK_MSG(rc == 0 && plat.nr_mem == 1 && mem_is(0, 0x80000000, 0x10000000), "rc %d", rc);
-	CHECK_MSG(plat.uart.present && plat.uart.base == 0x10000000 && plat.uart.irq == 10 &&
-		      strcmp(plat.uart.name, "/bus@10000000/serial@0") == 0,
-		  "uart 0x%lx %s", plat.uart.base, plat.uart.name);
-	CHECK_MSG(log_find(LOG_WARN,
-			   "device tree: /bus@10000000/serial@2000000: address 0x2000000 size "
-			   "0x100 not covered by the ranges of /bus@10000000") >= 0,
-		  "message");
-	CHECK_MSG(plat.nr_warnings == 1, "%d warnings", plat.nr_warnings);
 	CHECK_MSG(plat.nr_harts == 1 && plat.harts[0].enabled, "sv39 hart not enabled");
-	return 0;
+	return check_cells1_uarts(&plat);
 }
 
 static int fixture_beyond_16t(void)
@@ -447,29 +374,8 @@ static int fixture_pci_imap(void)
 	int rc;
 
 	rc = parse_file("fx/pci-imap.dtb");
-	CHECK_MSG(rc == 0, "rc %d", rc);
-	CHECK_MSG(plat.plic.present && plat.plic_ndev == 31, "plic");
-	CHECK_MSG(plat.pci.present && plat.pci.bus_end == 1 && plat.pci.ecam_size == 0x200000,
-		  "pci");
-	CHECK_MSG(plat.pci.nr_ranges == 3 && plat.pci.ranges[2].space == 3 &&
-		      plat.pci.ranges[2].prefetchable &&
-		      plat.pci.ranges[2].cpu_addr == 0x400000000UL &&
-		      plat.pci.ranges[2].size == 0x400000000UL,
-		  "%d ranges", plat.pci.nr_ranges);
-	CHECK_MSG(plat.pci.nr_imap == 2 && plat.pci.imap[0].devfn == 0 &&
-		      plat.pci.imap[0].pin == 1 && plat.pci.imap[0].irq == 0x20 &&
-		      plat.pci.imap[1].devfn == 8 && plat.pci.imap[1].pin == 2 &&
-		      plat.pci.imap[1].irq == 0x22,
-		  "imap %d rows", plat.pci.nr_imap);
-	CHECK_MSG(log_find(LOG_WARN, "ranges entry 3 (configuration space) ignored") >= 0,
-		  "config");
-	CHECK_MSG(log_find(LOG_WARN, "interrupt-map row 2: parent is not the PLIC, ignored") >= 0,
-		  "other parent");
-	CHECK_MSG(
-	    log_find(LOG_WARN, "interrupt-map row 3: parent 0x77 names no node, rest ignored") >= 0,
-	    "bad phandle");
-	CHECK_MSG(plat.nr_warnings == 3, "%d warnings", plat.nr_warnings);
-	return 0;
+	CHECK_MSG(rc == 0 && plat.nr_warnings == 0, "rc %d, %d warnings", rc, plat.nr_warnings);
+	return check_pci_imap_fixture(&plat);
 }
 
 /* ---- The DTBs made for the system tests (tests/fixtures/make-bad-dtbs.sh) ------------------ */

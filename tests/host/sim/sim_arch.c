@@ -1,19 +1,20 @@
 // SPDX-License-Identifier: MIT
 //
-// The arch_mm.h interface over simulated memory. PTEs use the RISC-V layout (PPN at bit 10, V R W
+// The arch interface (arch_mm.h, arch_cpu.h, arch_smp.h) over simulated memory. PTEs use the RISC-V layout (PPN at bit 10, V R W
 // X G A D at bits 0..7, PBMT in 62:61). Physical RAM is a memfd: [SIM_RAM_BASE, phys_end) is file
 // offset 0 on. One host reservation holds, in order, the direct map (max_phys bytes, the memfd
 // mapped at page_offset + SIM_RAM_BASE), the vmemmap (PROT_NONE; leaves are mirrored with
 // MAP_FIXED|MAP_SHARED of the memfd when arch_pte_set writes them, PROT_NONE again when cleared),
 // the I/O region and the image region (never touched: their entries are only recorded).
 //
-// Harts are threads. arch_smp_start_others starts one thread per other hart; those are "live" and
+// Harts are threads. smp_start_others starts one thread per other hart; those are "live" and
 // take a cross-hart call (arch_smp_call_others) when they re-enable interrupts or spin, as a real
 // hart takes its IPI. A hart with no live thread runs the call inline, on the caller's thread with
 // its hart index switched (nothing else can be using that hart's per-hart data then).
 //
-// Interface: everything in include/rvmm/arch_mm.h, mm_layout, sim_set_hart, sim_resident,
-// sim_poll_ipi, sim_tlb_access.
+// Interface: include/rvmm/arch_mm.h, arch_cpu.h (but arch_cpu_idle), arch_smp.h (but
+// arch_smp_wake), smp_start_others/smp_wait_others (include/rvmm/smp.h), mm_layout, sim_set_hart,
+// sim_resident, sim_poll_ipi, sim_tlb_access.
 
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -26,6 +27,9 @@
 #include <unistd.h>
 
 #include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
+#include <rvmm/arch_smp.h>
+#include <rvmm/smp.h>
 #include <rvmm/kpt.h>
 #include <rvmm/mm.h>
 
@@ -41,6 +45,7 @@ struct mm_layout mm_layout;
 #define PTE_G (1UL << 5)
 #define PTE_A (1UL << 6)
 #define PTE_D (1UL << 7)
+#define PTE_DEVMAP (1UL << 9)
 #define PTE_PBMT_IO (2UL << 61)
 #define PTE_PPN_MASK (((1UL << 44) - 1) << 10)
 
@@ -63,6 +68,8 @@ pte_t arch_pte_mkleaf(phys_addr_t pa, unsigned prot)
 		pte |= PTE_X;
 	if (prot & PROT_IO)
 		pte |= PTE_PBMT_IO;
+	if (prot & PROT_DEVMAP)
+		pte |= PTE_DEVMAP;
 	return pte;
 }
 
@@ -82,14 +89,17 @@ unsigned arch_pte_prot(pte_t pte)
 		prot |= PROT_EXEC;
 	if ((pte & (3UL << 61)) == PTE_PBMT_IO)
 		prot |= PROT_IO;
+	if (pte & PTE_DEVMAP)
+		prot |= PROT_DEVMAP;
 	return prot;
 }
 
 void arch_pte_describe(pte_t pte, char *buf, size_t len)
 {
-	snprintf(buf, len, "%c%c%c %s%s%s%s", pte & PTE_R ? 'R' : '-', pte & PTE_W ? 'W' : '-',
+	snprintf(buf, len, "%c%c%c %s%s%s%s%s", pte & PTE_R ? 'R' : '-', pte & PTE_W ? 'W' : '-',
 		 pte & PTE_X ? 'X' : '-', pte & PTE_G ? "G" : ".", pte & PTE_A ? "A" : ".",
-		 pte & PTE_D ? "D" : ".", (pte & (3UL << 61)) == PTE_PBMT_IO ? " IO" : "");
+		 pte & PTE_D ? "D" : ".", (pte & (3UL << 61)) == PTE_PBMT_IO ? " IO" : "",
+		 pte & PTE_DEVMAP ? " devmap" : "");
 }
 
 static bool in_vmemmap(uintptr_t va)
@@ -111,7 +121,9 @@ void arch_pte_set(pte_t *ptep, pte_t pte, uintptr_t va, unsigned level)
 				(unsigned long)va, (unsigned long)pa);
 			abort();
 		}
-		if (mmap((void *)va, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, sim.memfd,
+		// The leaf's permission: a read-only leaf (a shared DAX tail page) faults on a write.
+		int mprot = arch_pte_prot(pte) & PROT_WRITE ? PROT_READ | PROT_WRITE : PROT_READ;
+		if (mmap((void *)va, size, mprot, MAP_SHARED | MAP_FIXED, sim.memfd,
 			 (off_t)(pa - SIM_RAM_BASE)) == MAP_FAILED) {
 			perror("sim: mirror vmemmap leaf");
 			abort();
@@ -195,7 +207,7 @@ static void *job_thread(void *a)
 	return NULL;
 }
 
-unsigned arch_smp_start_others(void (*fn)(void *), void *arg)
+unsigned smp_start_others(void (*fn)(void *), void *arg)
 {
 	nr_jobs = 0;
 	for (unsigned h = 0; h < nr_harts && h < SIM_HARTS; h++) {
@@ -209,7 +221,7 @@ unsigned arch_smp_start_others(void (*fn)(void *), void *arg)
 	return nr_jobs;
 }
 
-void arch_smp_wait_others(void)
+void smp_wait_others(void)
 {
 	for (unsigned i = 0; i < nr_jobs; i++)
 		pthread_join(jobs[i].t, NULL);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
 #include <rvmm/mm.h>
 #include <rvmm/platform.h>
 

@@ -34,7 +34,11 @@ void *host_mmio_add(phys_addr_t pa, uint64_t size, const struct host_mmio_ops *o
  */
 void host_ram_add(phys_addr_t pa, uint64_t size, const struct host_mmio_ops *ops, void *ctx);
 
-/* Run the handler irq_register() installed for irq; false if there is none. */
+/*
+ * The one interrupt controller of the host tests: irq_request() takes specifiers <line> of it.
+ * host_irq_raise runs the handler installed for line irq; false if there is none.
+ */
+#define HOST_IRQ_PARENT 1
 bool host_irq_raise(uint32_t irq);
 
 /* Pages handed out by get_free_pages and not yet freed (leak checks). */

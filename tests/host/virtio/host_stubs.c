@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rvmm/arch_mm.h>
+#include <rvmm/arch_cpu.h>
+#include <rvmm/cmdline.h>
 #include <rvmm/errno.h>
 #include <rvmm/io.h>
 #include <rvmm/irq.h>
@@ -150,17 +151,28 @@ bool spin_trylock(spinlock_t *l)
 unsigned long arch_irq_save(void) { return 0; }
 void arch_irq_restore(unsigned long flags __unused) {}
 
-/* ---- interrupts ---- */
+/* ---- interrupts (suites that link the real kernel/irq.c build with HOST_REAL_IRQ) ---- */
 
+#ifndef HOST_REAL_IRQ
 static struct { irq_handler_t handler; void *arg; } irqs[1024];
 
-int irq_register(uint32_t irq, irq_handler_t handler, void *arg)
+/* One controller, HOST_IRQ_PARENT, whose lines are numbered by the specifier's one cell. */
+int irq_request(const struct irq_spec *spec, irq_handler_t handler, void *arg)
 {
-	if (irq == 0 || irq >= 1024)
+	uint32_t irq = spec->cells[0];
+
+	if (spec->parent != HOST_IRQ_PARENT)
+		return -ENODEV;
+	if (spec->nr_cells != 1 || irq == 0 || irq >= 1024)
 		return -EINVAL;
 	irqs[irq].handler = handler;
 	irqs[irq].arg = arg;
 	return 0;
+}
+
+void irq_describe(const struct irq_spec *spec, char *buf, size_t len)
+{
+	snprintf(buf, len, "host %u", spec->cells[0]);
 }
 
 bool host_irq_raise(uint32_t irq)
@@ -170,6 +182,11 @@ bool host_irq_raise(uint32_t irq)
 	irqs[irq].handler(irqs[irq].arg);
 	return true;
 }
+#endif
+
+/* ---- the command line: the defaults (kernel/cmdline.c is not linked here) ---- */
+
+struct cmdline cmdline = { .loglevel = -1, .deferred_init = true, .pci_msi = true, .pci_intx = true };
 
 /* ---- console helpers the command code links against ---- */
 

@@ -136,7 +136,7 @@ static int negotiate_ok(void)
 	test_features = 1ULL << 1 | 1ULL << 3;
 	test_driver_rw.features = test_features;
 	s->features = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << 1 | 1ULL << 2 | 1ULL << VIRTIO_F_EVENT_IDX;
-	CHECK_RC(virtio_mmio_probe(&s->plat, &vdev));
+	CHECK_RC(virtio_mmio_probe(&s->slot, &vdev));
 	CHECK(vdev && vdev->driver == &test_driver_rw);
 	/* Only what both sides know: bit 1 and VERSION_1. */
 	CHECK_EQ(s->driver_features, 1ULL << VIRTIO_F_VERSION_1 | 1ULL << 1);
@@ -162,7 +162,7 @@ static int negotiate_no_version1(void)
 	long pages = host_pages_in_use();
 
 	s->features = 1ULL << 1; /* a legacy-only device */
-	CHECK_EQ(virtio_mmio_probe(&s->plat, &vdev), -ENOTSUP);
+	CHECK_EQ(virtio_mmio_probe(&s->slot, &vdev), -ENOTSUP);
 	CHECK(vdev && !vdev->driver);
 	CHECK(s->status & VIRTIO_STATUS_FAILED);
 	CHECK(!(s->status & VIRTIO_STATUS_FEATURES_OK));
@@ -179,7 +179,7 @@ static int negotiate_features_refused(void)
 	long pages = host_pages_in_use();
 
 	s->refuse_features_ok = true;
-	CHECK_EQ(virtio_mmio_probe(&s->plat, &vdev), -EIO);
+	CHECK_EQ(virtio_mmio_probe(&s->slot, &vdev), -EIO);
 	CHECK(!vdev->driver && !vdev->ready);
 	CHECK(s->status & VIRTIO_STATUS_FAILED);
 	CHECK(!(s->status & VIRTIO_STATUS_DRIVER_OK));
@@ -195,7 +195,7 @@ static int reset_timeout(void)
 	struct virtio_device *vdev;
 
 	s->reset_stuck = true;
-	CHECK_EQ(virtio_mmio_probe(&s->plat, &vdev), -ETIMEDOUT);
+	CHECK_EQ(virtio_mmio_probe(&s->slot, &vdev), -ETIMEDOUT);
 	CHECK(vdev->broken && !vdev->driver);
 	CHECK(log_has("reset did not complete"));
 	return 0;
@@ -211,12 +211,12 @@ static int mmio_bad_slots(void)
 	legacy->version = 1;
 	junk->magic = 0x12345678;
 	log_clear();
-	CHECK_EQ(virtio_mmio_probe(&empty->plat, &vdev), -ENODEV);
+	CHECK_EQ(virtio_mmio_probe(&empty->slot, &vdev), -ENODEV);
 	CHECK(!vdev);
 	CHECK_EQ(strlen(log_text()), 0); /* an empty slot is not worth a message */
-	CHECK_EQ(virtio_mmio_probe(&legacy->plat, &vdev), -ENODEV);
+	CHECK_EQ(virtio_mmio_probe(&legacy->slot, &vdev), -ENODEV);
 	CHECK(!vdev && log_has("legacy register layout (version 1)"));
-	CHECK_EQ(virtio_mmio_probe(&junk->plat, &vdev), -ENODEV);
+	CHECK_EQ(virtio_mmio_probe(&junk->slot, &vdev), -ENODEV);
 	CHECK(!vdev && log_has("bad magic"));
 	CHECK_EQ(legacy->status_writes + empty->status_writes + junk->status_writes, 0);
 	return 0;
@@ -229,7 +229,7 @@ static int probe_failure_cleans_up(void)
 	long pages = host_pages_in_use();
 
 	test_probe_rc = -EINVAL;
-	CHECK_EQ(virtio_mmio_probe(&s->plat, &vdev), -EINVAL);
+	CHECK_EQ(virtio_mmio_probe(&s->slot, &vdev), -EINVAL);
 	CHECK(!vdev->driver && !vdev->vqs[0]);
 	CHECK_EQ(host_pages_in_use(), pages); /* the queue the probe made is gone */
 	CHECK(s->status & VIRTIO_STATUS_FAILED);
@@ -243,7 +243,7 @@ static int no_such_queue(void)
 	struct vsim *s = test_device(0);
 	struct virtio_device *vdev;
 
-	CHECK_EQ(virtio_mmio_probe(&s->plat, &vdev), -ENOENT);
+	CHECK_EQ(virtio_mmio_probe(&s->slot, &vdev), -ENOENT);
 	CHECK(log_has("does not exist"));
 	return 0;
 }
@@ -254,7 +254,7 @@ static int unregister_frees(void)
 	struct vsim *s = test_device(64);
 	struct virtio_device *vdev;
 
-	CHECK_RC(virtio_mmio_probe(&s->plat, &vdev));
+	CHECK_RC(virtio_mmio_probe(&s->slot, &vdev));
 	CHECK(host_pages_in_use() > pages);
 	virtio_unregister_device(vdev);
 	CHECK_EQ(test_removes, 1);
@@ -272,7 +272,7 @@ static int queue_round_trip(void)
 	uint8_t *mem = (uint8_t *)get_free_pages(0, 0);
 
 	s->on_notify = dev_echo;
-	CHECK_RC(virtio_mmio_probe(&s->plat, &vdev));
+	CHECK_RC(virtio_mmio_probe(&s->slot, &vdev));
 	CHECK_EQ(test_vq->num, 8);
 	/* 3 x 2 + 1 descriptors per request; 50 requests wrap the 8-entry ring many times. */
 	for (int i = 0; i < 50; i++) {
@@ -305,7 +305,7 @@ static int queue_several_in_flight(void)
 	uint8_t *mem = (uint8_t *)get_free_pages(0, 0);
 	int tokens[4];
 
-	CHECK_RC(virtio_mmio_probe(&s->plat, &vdev));
+	CHECK_RC(virtio_mmio_probe(&s->slot, &vdev));
 	for (int i = 0; i < 4; i++) {
 		struct virtio_sg sg = { mem + 16 * i, 16 };
 		CHECK_RC(virtqueue_add(test_vq, &sg, 0, 1, &tokens[i]));
@@ -343,7 +343,7 @@ static int add_rejects_bad_buffers(void)
 	struct virtio_sg sg[VIRTQUEUE_MAX_SG + 1];
 	int token;
 
-	CHECK_RC(virtio_mmio_probe(&s->plat, &vdev));
+	CHECK_RC(virtio_mmio_probe(&s->slot, &vdev));
 	for (int i = 0; i <= VIRTQUEUE_MAX_SG; i++)
 		sg[i] = (struct virtio_sg){ mem + i, 1 };
 	CHECK_EQ(virtqueue_add(test_vq, sg, 1, 0, NULL), -EINVAL);
@@ -369,7 +369,7 @@ static int expect_broken(struct vsim *s, const char *message)
 	uint32_t len = 12345;
 	int t;
 
-	CHECK_RC(virtio_mmio_probe(&s->plat, &vdev));
+	CHECK_RC(virtio_mmio_probe(&s->slot, &vdev));
 	CHECK_RC(virtqueue_add(test_vq, sg, 1, 1, &t));
 	virtqueue_kick(test_vq);
 	CHECK_EQ(virtqueue_get_used(test_vq, &token, &len), -EIO);
@@ -428,7 +428,7 @@ static int device_never_answers(void)
 	uint32_t len = 0;
 	int t;
 
-	CHECK_RC(virtio_mmio_probe(&s->plat, &vdev));
+	CHECK_RC(virtio_mmio_probe(&s->slot, &vdev));
 	CHECK_RC(virtqueue_add(test_vq, &sg, 0, 1, &t));
 	virtqueue_kick(test_vq);
 	CHECK_EQ(virtqueue_wait_used(test_vq, 50, &token, &len), -ETIMEDOUT);
@@ -461,7 +461,7 @@ static int config_reads(void)
 	s->config[0] = 0xab;
 	s->config[2] = 0x34;
 	s->config[3] = 0x12;
-	CHECK_RC(virtio_mmio_probe(&s->plat, &vdev));
+	CHECK_RC(virtio_mmio_probe(&s->slot, &vdev));
 	CHECK_EQ(virtio_cread8(vdev, 0), 0xab);
 	CHECK_EQ(virtio_cread16(vdev, 2), 0x1234);
 	CHECK_RC(virtio_cread64(vdev, 8, &v));
@@ -490,7 +490,7 @@ static int interrupts(void)
 	int t;
 
 	s->on_notify = dev_echo;
-	CHECK_RC(virtio_mmio_probe(&s->plat, &vdev));
+	CHECK_RC(virtio_mmio_probe(&s->slot, &vdev));
 	vsim_raise_config_change(s);
 	CHECK_EQ(test_config_changes, 1);
 	CHECK_EQ(test_vq_callbacks, 0);
@@ -522,7 +522,7 @@ static int rng_read(void)
 	s->q[0].num_max = 1024;
 	s->on_notify = dev_rng;
 	CHECK_EQ(virtio_rng_read(buf, 4, 100), -ENODEV);
-	CHECK_RC(virtio_mmio_probe(&s->plat, &vdev));
+	CHECK_RC(virtio_mmio_probe(&s->slot, &vdev));
 	CHECK(vdev->driver == &virtio_rng_driver);
 	CHECK_EQ(s->q[0].num, VIRTQUEUE_MAX_SIZE);
 	CHECK_EQ(virtio_rng_read(buf, sizeof(buf), 100), (int)sizeof(buf));
@@ -539,7 +539,7 @@ static int rng_timeout(void)
 	uint8_t buf[8];
 
 	s->q[0].num_max = 64;
-	CHECK_RC(virtio_mmio_probe(&s->plat, &vdev));
+	CHECK_RC(virtio_mmio_probe(&s->slot, &vdev));
 	CHECK_EQ(virtio_rng_read(buf, sizeof(buf), 100), -ETIMEDOUT);
 	CHECK_EQ(virtio_rng_read(buf, sizeof(buf), 100), -ETIMEDOUT);
 	CHECK_EQ(s->notifies, 1); /* the buffer stayed posted: no second request */

@@ -25,7 +25,8 @@ VT_VIRTIO_SRCS := drivers/virtio/virtio.c drivers/virtio/virtqueue.c drivers/vir
 VT_VIRTIO_BIN := $(VT_BUILD)/virtio-tests
 VT_VIRTIO_OBJS := $(patsubst %.c,$(VT_BUILD)/obj/%.o,$(VT_VIRTIO_SRCS))
 
-VT_PCI_SRCS := drivers/pci/pci.c drivers/pci/pci_bar.c tests/host/virtio/test_pci.c $(VT_HARNESS)
+VT_PCI_SRCS := drivers/pci/pci.c drivers/pci/pci_bar.c drivers/pci/pci_msix.c \
+	tests/host/virtio/test_pci.c $(VT_HARNESS)
 VT_PCI_BIN := $(VT_BUILD)/pci-tests
 VT_PCI_OBJS := $(patsubst %.c,$(VT_BUILD)/obj/%.o,$(VT_PCI_SRCS))
 

@@ -127,8 +127,10 @@ struct vsim *vsim_create(phys_addr_t pa, uint32_t irq, uint32_t device_id)
 	s->device_id = device_id;
 	s->vendor_id = 0x554d4551; /* "QEMU" */
 	s->features = 1ULL << VIRTIO_F_VERSION_1;
-	s->plat = (struct plat_device){ .present = true, .base = pa, .size = 0x200, .irq = irq };
-	strcpy(s->plat.name, "/soc/virtio_mmio");
+	s->slot = (struct virtio_mmio_slot){ .base = pa, .size = 0x200 };
+	if (irq)
+		s->slot.irq = (struct irq_spec){ .parent = HOST_IRQ_PARENT, .nr_cells = 1, .cells = { irq } };
+	strcpy(s->slot.name, "/soc/virtio_mmio");
 	host_mmio_add(pa, 0x200, &vsim_ops, s);
 	return s;
 }
@@ -176,5 +178,5 @@ void vsim_raise_config_change(struct vsim *s)
 {
 	s->generation++;
 	s->isr |= VIRTIO_ISR_CONFIG;
-	host_irq_raise(s->plat.irq);
+	host_irq_raise(s->slot.irq.cells[0]);
 }

@@ -3,7 +3,7 @@
  * A simulated virtio-mmio (version 2) device for host tests: a register file in memory, the
  * device side of split virtqueues, and knobs to make it misbehave. A test creates one at a
  * "physical" address, sets device_id, features, config and an on_notify callback that serves
- * requests (vsim_pop, then vsim_push), and probes it with virtio_mmio_probe(&s->plat, &vdev).
+ * requests (vsim_pop, then vsim_push), and probes it with virtio_mmio_probe(&s->slot, &vdev).
  * Reusable by any device driver's tests (virtio-mem: fill config, answer PLUG/UNPLUG in
  * on_notify).
  *
@@ -12,7 +12,7 @@
 #ifndef RVMM_TESTS_HOST_VIRTIO_VSIM_H
 #define RVMM_TESTS_HOST_VIRTIO_VSIM_H
 
-#include <rvmm/platform.h>
+#include <rvmm/virtio.h>
 #include <rvmm/types.h>
 #include <rvmm/virtio.h>
 
@@ -36,7 +36,7 @@ struct vsim_chain {
 };
 
 struct vsim {
-	struct plat_device plat;     /* pass to virtio_mmio_probe() */
+	struct virtio_mmio_slot slot; /* pass to virtio_mmio_probe() */
 	/* Identity, set before probing. */
 	uint32_t magic, version, device_id, vendor_id;
 	uint64_t features;           /* offered */

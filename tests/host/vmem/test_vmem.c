@@ -54,7 +54,7 @@ static void make_device(uint64_t bs, uint64_t addr, uint64_t region_size, uint64
 static int probe(void)
 {
 	struct virtio_device *vdev = NULL;
-	int rc = virtio_mmio_probe(&dev->s->plat, &vdev);
+	int rc = virtio_mmio_probe(&dev->s->slot, &vdev);
 
 	vm = rc == 0 && vdev ? vdev->priv : NULL;
 	return rc;
@@ -460,7 +460,7 @@ static int test_foreign_offline(void)
 static int test_poll_without_irq(void)
 {
 	make_device(2 * M, REGION, 8 * G, 0, 0);
-	dev->s->plat.irq = 0;
+	dev->s->slot.irq.nr_cells = 0; /* no interrupt */
 	CHECK_RC(probe());
 	CHECK(!vm->vdev->has_irq);
 	CHECK(log_has("drivers must poll"));

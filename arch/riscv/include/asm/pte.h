@@ -13,6 +13,7 @@
 #define PTE_G (1UL << 5)
 #define PTE_A (1UL << 6)
 #define PTE_D (1UL << 7)
+#define PTE_DEVMAP (1UL << 9) /* RSW bit 1: a mapping of ZONE_DEVICE memory (as Linux's riscv) */
 #define PTE_PBMT_IO (2UL << 61) /* Svpbmt: non-cacheable, strongly ordered */
 #define PTE_PPN_SHIFT 10
 #define PTE_PPN_MASK (((1UL << 44) - 1) << PTE_PPN_SHIFT)

@@ -19,7 +19,6 @@ struct trap_frame {
 void trap_init_hart(void);
 /* Handlers for interrupt sources, called from trap_handler. */
 void timer_interrupt(void);
-void plic_interrupt(void);
 void ipi_interrupt(void);
 
 #endif

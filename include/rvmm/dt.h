@@ -1,21 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private to kernel/platform*.c: the small device tree readers they share, each of which checks
- * what it reads, and the one way a problem is reported:
+ * The small device tree readers kernel/platform*.c and the drivers' probes share, each of which
+ * checks what it reads, and the one way a problem is reported:
  *
  *     device tree: <node path>: <what is wrong>
  *
  * dt_warn() prints it with pr_warn and counts it in plat->nr_warnings (the node, or the entry, is
  * then dropped); dt_err() prints it with pr_err for a problem that makes the whole tree unusable.
- * libfdt's FDT_ERR_* codes never leave these files: they become -EINVAL after a message.
+ * libfdt's FDT_ERR_* codes never leave these readers: they become -EINVAL after a message.
  *
  * Interface: dt_warn/dt_err/dt_warn_at, dt_path, dt_cells, dt_read_cells, dt_node_enabled,
- * dt_string, dt_u32, dt_reg_open/dt_reg_get/dt_reg_phys, dt_translate, dt_irq,
+ * dt_string, dt_u32, dt_reg_open/dt_reg_get/dt_reg_phys, dt_translate,
  * dt_compatible/dt_for_each_compatible, dt_copy, and the per-part parsers
- * platform_parse_memory/_reserved/_cpus/_devices/_pci.
+ * platform_parse_memory/_reserved/_cpus.
  */
-#ifndef RVMM_PLATFORM_FDT_H
-#define RVMM_PLATFORM_FDT_H
+#ifndef RVMM_DT_H
+#define RVMM_DT_H
 
 #include <rvmm/platform.h>
 #include <rvmm/printk.h>
@@ -109,9 +109,6 @@ int dt_next_compatible(const void *fdt, int from, const char *const *list, size_
 	     (node) = dt_next_compatible(fdt, -1, list, ARRAY_SIZE(list), &(budget));      \
 	     (node) >= 0; (node) = dt_next_compatible(fdt, node, list, ARRAY_SIZE(list), &(budget)))
 
-/* First interrupt of node (interrupts, else interrupts-extended), 0 if none. */
-uint32_t dt_irq(const void *fdt, int node);
-
 /* Copy src into a fixed-size field, truncating; bytes that are not printable ASCII become '?'. */
 void dt_copy(char *dst, size_t len, const char *src);
 
@@ -119,9 +116,5 @@ void dt_copy(char *dst, size_t len, const char *src);
 int platform_parse_memory(struct platform *plat, const void *fdt);
 int platform_parse_reserved(struct platform *plat, const void *fdt);
 int platform_parse_cpus(struct platform *plat, const void *fdt);
-/* The first usable PCIe host; plic_phandle (0: no PLIC) is the parent its INTx rows must name. */
-void platform_parse_pci(struct platform *plat, const void *fdt, uint32_t plic_phandle);
-/* stdout_node: the node /chosen/stdout-path names, or -1. */
-int platform_parse_devices(struct platform *plat, const void *fdt, int stdout_node);
 
 #endif
