@@ -23,7 +23,7 @@ endif
 LDFLAGS := -march=rv64imac -mabi=lp64 -mcmodel=medany --specs=picolibc.specs -nostartfiles -static -T linker.ld \
 	-Wl,--no-warn-rwx-segments -Wl,-z,max-page-size=4096
 
-KERNEL_SRCS := $(wildcard arch/riscv/*.c arch/riscv/*.S kernel/*.c kernel/mm/*.c \
+KERNEL_SRCS := $(wildcard arch/riscv/*.c arch/riscv/*.S kernel/*.c kernel/mm/*.c kernel/mm/diag/*.c \
 	drivers/*.c drivers/*/*.c lib/*.c)
 KERNEL_OBJS := $(patsubst %,$(BUILD_DIR)/target/%.o,$(KERNEL_SRCS))
 LIBFDT_OBJS := $(patsubst $(LIBFDT_DIR)/%.c,$(BUILD_DIR)/target/libfdt/%.o,$(LIBFDT_SRCS))

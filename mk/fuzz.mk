@@ -110,7 +110,7 @@ $(FZ_BUILD)/vobj/%.o: %.c
 # nor mm_check's walk over every page (the sim's checker runs it after each step: most of
 # fuzz_mm's time); the simulation and the fuzzers' own checks are not instrumented at all.
 $(FZ_BUILD)/obj/libfdt/%.o: FZ_COV += -fno-sanitize-coverage=trace-cmp
-$(FZ_BUILD)/obj/kernel/mm/memtest.o $(FZ_BUILD)/obj/kernel/mm/mmcheck.o: \
+$(FZ_BUILD)/obj/kernel/mm/diag/memtest.o $(FZ_BUILD)/obj/kernel/mm/diag/mmcheck.o: \
 	FZ_COV += -fno-sanitize-coverage=trace-cmp
 $(FZ_BUILD)/obj/tests/host/%.o $(FZ_BUILD)/vobj/tests/host/%.o: FZ_COV :=
 

@@ -181,11 +181,6 @@ def bench_irq(quick):
                 except AssertionError:
                     wall = float("nan")
                 record(f"irq.vmem.{step}.{name}", wall, "s", "wall", "patched")
-            out = v.g.cmd("virtio")
-            # Configuration changes the driver saw: by interrupt, or by its poll.
-            m = re.search(r"id 24 memory .* (?:irqs|polled) config (\d+)", out)
-            record(f"irq.vmem.config_events.{name}", int(m.group(1)) if m else float("nan"), "n",
-                   "wall", "patched")
 
 
 HOT_MEM, HOT_KEEP, HOT_AT = "256G", "4G", 0x180000000  # boot RAM for the memmap of 200 GiB

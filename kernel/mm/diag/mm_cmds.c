@@ -8,6 +8,7 @@
 
 #include <rvmm/console.h>
 #include <rvmm/kpt.h>
+#include <rvmm/memtest.h>
 #include <rvmm/mm.h>
 #include <rvmm/section_map.h>
 #include <string.h>
