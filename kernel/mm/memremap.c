@@ -42,7 +42,7 @@ static unsigned compound_order(const struct dev_pagemap *pgmap, pfn_t pfn)
 	return IS_ALIGNED(pfn, g) && pfn + g <= PFN_DOWN(pgmap->end) ? DEV_ORDER_1G : DEV_ORDER_2M;
 }
 
-// Walk the compound pages of pgmap: for (h = first; h < end; h = next_head(...)).
+// Every compound page of pgmap in address order: head pfn h, order o (both declared here).
 #define for_each_compound(pgmap, h, o)                                                        \
 	for (pfn_t h = PFN_DOWN((pgmap)->start), _e = PFN_DOWN((pgmap)->end), o;                \
 	     h < _e && ((o = compound_order((pgmap), h)), true); h += 1UL << o)
