@@ -3,7 +3,7 @@
 // The virtio-pmem driver (drivers/virtio/virtio_pmem.c) on the host: probe against bad
 // configurations (each refused with a message, nothing registered or mapped), an unaligned region
 // (its section-aligned part), a memremap failure (the region unregistered again), FLUSH answered
-// ok, failed (counted), with no status (-EIO) or not at all (-ETIMEDOUT, then the late answer is
+// ok, failed (-EIO, counted), with no status (-EPROTO) or not at all (-ETIMEDOUT, then the late answer is
 // taken before the next request), and remove. The mm side is a fake recording calls (below).
 //
 // Interface: main() runs the "pmem" case table.
@@ -234,10 +234,12 @@ static int flush_answers(void)
 	CHECK(pm);
 	CHECK_EQ(pmem_flush(pm), 0);
 	answer = ANSWER_FAIL;
-	CHECK_EQ(pmem_flush(pm), 1);
-	CHECK_EQ(pmem_flush(pm), 1);
-	answer = ANSWER_EMPTY;
 	CHECK_EQ(pmem_flush(pm), -EIO);
+	CHECK(pm->last_flush_device);
+	CHECK_EQ(pmem_flush(pm), -EIO);
+	answer = ANSWER_EMPTY;
+	CHECK_EQ(pmem_flush(pm), -EPROTO);
+	CHECK(!pm->last_flush_device);
 	answer = ANSWER_OK;
 	CHECK_EQ(pmem_flush(pm), 0);
 	CHECK_EQ(pm->flushes, 5);
