@@ -101,7 +101,7 @@ void fake_background(unsigned rounds)
 
 uint64_t (*meminfo_plugged_kb)(void);
 
-/* The section map's region registry (kernel/mm/section_map.c): only remembered here. */
+/* The section map's region registry (kernel/mm/mem_ranges.c): only remembered here. */
 static const struct mem_region *fake_map_region;
 
 int mem_region_register(const struct mem_region *r)

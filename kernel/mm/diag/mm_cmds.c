@@ -9,6 +9,7 @@
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
 #include <rvmm/kpt.h>
+#include <rvmm/memtest.h>
 #include <rvmm/mm.h>
 #include <rvmm/printk.h>
 #include <rvmm/section_map.h>

@@ -8,6 +8,7 @@
 
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
+#include <rvmm/memtest.h>
 #include <rvmm/mm.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/printk.h>

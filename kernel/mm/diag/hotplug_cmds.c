@@ -61,15 +61,6 @@ static int parse_range(int argc, char **argv, int min, int max, phys_addr_t *sta
 	return 0;
 }
 
-static int do_hotadd(phys_addr_t start, uint64_t size, unsigned flags, struct step *st)
-{
-	uint64_t d0 = mhp_stats.desc_bytes, t0 = arch_time_ns();
-	int rc = add_memory(start, size, flags); // refuses what the kernel does not own
-	st->ns = arch_time_ns() - t0;
-	st->desc_bytes = mhp_stats.desc_bytes - d0;
-	return rc;
-}
-
 // 2 MiB aligned, and the kernel's RAM: a range a driver owns is its driver's to change (the
 // core lets the driver chain steps there). Caller holds hotplug_lock for write.
 static int console_range(const char *op, phys_addr_t start, uint64_t size)
@@ -82,41 +73,30 @@ static int console_range(const char *op, phys_addr_t start, uint64_t size)
 	return size ? mem_range_check(op, start, size, NULL) : 0;
 }
 
-static int do_online(phys_addr_t start, uint64_t size, enum zone_type zone, struct step *st)
+enum op { HOTADD, ONLINE, OFFLINE, HOTREMOVE };
+
+// One step under one hold of hotplug_lock (so the owner check and the step see the same
+// registry), timed, with the descriptor bytes it wrote and the blocks it migrated. Hot-add
+// checks the owner itself.
+static int do_step(enum op op, phys_addr_t start, uint64_t size, enum zone_type zone,
+		   unsigned flags, struct step *st)
 {
-	uint64_t d0 = mhp_stats.desc_bytes, t0 = arch_time_ns();
+	static const char *const name[] = { "hot-add", "online", "offline", "hot-remove" };
+	uint64_t d0 = mhp_stats.desc_bytes, m0 = migrate_stats.migrated, t0 = arch_time_ns();
 	mem_hotplug_begin();
-	int rc = console_range("online", start, size);
-	if (!rc)
+	int rc = op == HOTADD ? 0 : console_range(name[op], start, size);
+	if (!rc && op == HOTADD)
+		rc = __add_memory(start, size, flags);
+	else if (!rc && op == ONLINE)
 		rc = __online_pages(PFN_DOWN(start), size >> PAGE_SHIFT, zone);
-	mem_hotplug_done();
-	st->ns = arch_time_ns() - t0;
-	st->desc_bytes = mhp_stats.desc_bytes - d0;
-	return rc;
-}
-
-static int do_offline(phys_addr_t start, uint64_t size, struct step *st)
-{
-	uint64_t m0 = migrate_stats.migrated, t0 = arch_time_ns();
-	mem_hotplug_begin();
-	int rc = console_range("offline", start, size);
-	if (!rc)
+	else if (!rc && op == OFFLINE)
 		rc = __offline_pages(PFN_DOWN(start), size >> PAGE_SHIFT);
-	mem_hotplug_done();
-	st->ns = arch_time_ns() - t0;
-	st->migrated = migrate_stats.migrated - m0;
-	return rc;
-}
-
-static int do_hotremove(phys_addr_t start, uint64_t size, struct step *st)
-{
-	uint64_t t0 = arch_time_ns();
-	mem_hotplug_begin();
-	int rc = console_range("hot-remove", start, size);
-	if (!rc)
+	else if (!rc)
 		rc = __remove_memory(start, size);
 	mem_hotplug_done();
 	st->ns = arch_time_ns() - t0;
+	st->desc_bytes = mhp_stats.desc_bytes - d0;
+	st->migrated = migrate_stats.migrated - m0;
 	return rc;
 }
 
@@ -134,7 +114,7 @@ static int cmd_hotadd(int argc, char **argv)
 			return CMD_USAGE;
 		flags = MHP_MEMMAP_ON_MEMORY;
 	}
-	rc = do_hotadd(start, size, flags, &st);
+	rc = do_step(HOTADD, start, size, 0, flags, &st);
 	if (rc)
 		return rc;
 	print_head("hotadd", start, size, st.ns);
@@ -171,7 +151,7 @@ static int cmd_online(int argc, char **argv)
 	const struct mem_section *ms = section_get(start >> SECTION_SHIFT);
 	if (argc == 3 && ms && ms->state == SECTION_ONLINE)
 		zone = (enum zone_type)ms->zone;
-	rc = do_online(start, size, zone, &st);
+	rc = do_step(ONLINE, start, size, zone, 0, &st);
 	if (rc)
 		return rc;
 	print_head("online", start, size, st.ns);
@@ -189,7 +169,7 @@ static int cmd_offline(int argc, char **argv)
 	int rc = parse_range(argc, argv, 3, 3, &start, &size);
 	if (rc)
 		return rc;
-	rc = do_offline(start, size, &st);
+	rc = do_step(OFFLINE, start, size, 0, 0, &st);
 	if (rc)
 		return rc;
 	print_head("offline", start, size, st.ns);
@@ -205,7 +185,7 @@ static int cmd_hotremove(int argc, char **argv)
 	int rc = parse_range(argc, argv, 3, 3, &start, &size);
 	if (rc)
 		return rc;
-	rc = do_hotremove(start, size, &st);
+	rc = do_step(HOTREMOVE, start, size, 0, 0, &st);
 	if (rc)
 		return rc;
 	print_head("hotremove", start, size, st.ns);
@@ -236,12 +216,12 @@ static int cmd_plug(int argc, char **argv)
 			zone_given = true;
 		}
 	}
-	rc = do_hotadd(start, size, flags, &add);
+	rc = do_step(HOTADD, start, size, 0, flags, &add);
 	if (rc) {
 		kprintf("plug: stopped at hotadd (%d)\n", rc);
 		return rc;
 	}
-	rc = do_online(start, size, zone, &on);
+	rc = do_step(ONLINE, start, size, zone, 0, &on);
 	if (rc) {
 		kprintf("plug: stopped at online (%d); the range stays added, offline\n", rc);
 		return rc;
@@ -263,12 +243,12 @@ static int cmd_unplug(int argc, char **argv)
 	int rc = parse_range(argc, argv, 3, 3, &start, &size);
 	if (rc)
 		return rc;
-	rc = do_offline(start, size, &off);
+	rc = do_step(OFFLINE, start, size, 0, 0, &off);
 	if (rc) {
 		kprintf("unplug: stopped at offline (%d)\n", rc);
 		return rc;
 	}
-	rc = do_hotremove(start, size, &rm);
+	rc = do_step(HOTREMOVE, start, size, 0, 0, &rm);
 	if (rc) {
 		kprintf("unplug: stopped at hotremove (%d); the range stays added, offline\n", rc);
 		return rc;
