@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Harts from the device tree: /cpus (hart ids, ISA, MMU type, timebase). A hart node with a
+ * Harts from the device tree: /cpus (hart ids, ISA, MMU type, timebase, numa-node-id). A hart node with a
  * problem is dropped after a dt_warn. (Devices are no business of this file: drivers probe their
  * own nodes, rvmm/device.h.)
  *
@@ -83,6 +83,7 @@ static void add_hart(struct platform *plat, const void *fdt, int node, int ac)
 	h->hartid = (uint32_t)id;
 	copy_isa(h->isa, dt_string(fdt, node, "riscv,isa"));
 	dt_copy(h->mmu, sizeof(h->mmu), mmu ? mmu : "none");
+	h->node = dt_numa_node_id(plat, fdt, node);
 	h->enabled = false;
 	for (i = 0; mmu && i < (int)ARRAY_SIZE(mmu_usable); i++)
 		if (strcmp(mmu, mmu_usable[i]) == 0)

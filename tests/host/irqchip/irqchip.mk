@@ -22,7 +22,7 @@ IT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(IT_SANITIZE) -DHOST_REAL_
 # of kernel/platform.c; the virtio suite's harness for printk, ioremap, pages and locks.
 IT_SRCS := drivers/irqchip/aplic.c drivers/irqchip/imsic.c drivers/irqchip/aia_dt.c \
 	kernel/irq.c kernel/device.c \
-	kernel/platform.c kernel/platform_mem.c kernel/platform_cpus.c \
+	kernel/platform.c kernel/platform_mem.c kernel/platform_cpus.c kernel/platform_numa.c \
 	tests/host/irqchip/test_aia.c tests/host/irqchip/qemu_dtb.c tests/host/virtio/host_stubs.c \
 	tests/host/common/printk.c \
 	tests/host/common/test_main.c lib/errname.c

@@ -16,24 +16,10 @@
 #include <string.h>
 
 static struct platform plat;
-static void *blob; /* plat.fdt points into it: kept until the next parse */
 
-// Parse name (a path under the DTB directory) into plat. Returns the rc, or 1 (after a failure)
-// if the file is missing.
 static int parse_file(const char *name)
 {
-	char path[512];
-	size_t size;
-	void *fdt;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/%s", dtb_dir, name);
-	fdt = load_file(path, &size);
-	CHECK_MSG(fdt, "cannot read %s (make platform-tests generates it)", path);
-	rc = platform_parse(&plat, fdt, size);
-	free(blob);
-	blob = fdt;
-	return rc;
+	return parse_dtb(&plat, name);
 }
 
 static uint64_t total_ram(void)
