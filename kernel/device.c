@@ -55,12 +55,15 @@ static bool driver_matches(const struct dt_driver *drv, const void *fdt, int nod
 static int probe_node(struct platform *plat, const void *fdt, int node, enum dt_stage stage)
 {
 	char path[DT_PATH_LEN];
-	struct dt_device dev = { plat, fdt, node, dt_path(fdt, node, path) };
+	struct dt_device dev = { plat, fdt, node, NULL };
 	int rc = 0;
 
 	for (const struct dt_driver *drv = __start_rvmm_drivers; drv < __stop_rvmm_drivers; drv++) {
 		if (drv->stage != stage || !driver_matches(drv, fdt, node))
 			continue;
+		/* The path costs a walk from the root: only for nodes a driver wants. */
+		if (!dev.name)
+			dev.name = dt_path(fdt, node, path);
 		rc = drv->probe(&dev);
 		if (rc == -ENODEV)
 			continue;

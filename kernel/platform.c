@@ -2,7 +2,8 @@
 /*
  * Reads the flattened device tree once at boot into struct platform (rvmm/platform.h). This file
  * checks the blob itself (header, sizes, a bounded walk of the whole structure block) and /chosen,
- * then calls the parsers for memory (platform_mem.c) and harts (platform_cpus.c);
+ * then calls the parsers for memory (platform_mem.c), harts (platform_cpus.c) and NUMA nodes
+ * (platform_numa.c);
  * platform_print.c prints the result. Devices are probed later, by their drivers (device.c).
  * It also holds the checked readers they share (include/rvmm/dt.h). Nothing is trusted before it is
  * checked: every length, cell count and string, and every walk is bounded.
@@ -385,7 +386,10 @@ int platform_parse(struct platform *plat, const void *fdt, size_t size)
 	rc = platform_parse_reserved(plat, fdt);
 	if (rc)
 		return rc;
-	return platform_parse_cpus(plat, fdt);
+	rc = platform_parse_cpus(plat, fdt);
+	if (rc)
+		return rc;
+	return platform_parse_numa(plat, fdt);
 }
 
 int platform_check_reserved(const struct platform *plat, phys_addr_t kstart, phys_addr_t kend)

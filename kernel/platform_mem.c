@@ -4,7 +4,8 @@
  * reg entries each, in the root's #address-cells/#size-cells), the children of /reserved-memory,
  * and the /memreserve/ block (OpenSBI's own region is among these on QEMU virt).
  *
- * RAM leaves here as struct platform promises: sorted by base, page aligned, non-empty, no
+ * Each RAM range keeps its memory node's numa-node-id (NUMA_NO_NODE when it has none, settled by
+ * platform_parse_numa). RAM leaves here as struct platform promises: sorted by base, page aligned, non-empty, no
  * overlaps, nothing above PLAT_PHYS_LIMIT (16 TiB). Each entry that had to be dropped, trimmed or
  * clipped is one dt_warn line.
  *
@@ -29,11 +30,12 @@ static void sort_ranges(struct plat_range *r, int n)
 }
 
 static void add_range(struct plat_range *r, phys_addr_t base, uint64_t size, const char *name,
-		      bool nomap)
+		      bool nomap, int node)
 {
 	r->base = base;
 	r->size = size;
 	r->nomap = nomap;
+	r->node = node;
 	dt_copy(r->name, sizeof(r->name), name);
 }
 
@@ -88,15 +90,21 @@ static void add_memory_node(struct platform *plat, const void *fdt, int node)
 	char path[DT_PATH_LEN];
 	struct dt_reg reg;
 	uint64_t base, size;
-	int nr = dt_reg_open(plat, fdt, node, &reg);
+	int nr = dt_reg_open(plat, fdt, node, &reg), nid;
 
 	if (nr == -ENOENT)
 		dt_warn(plat, fdt, node, "memory node has no reg, dropped");
 	if (nr < 0)
 		return;
+	nid = dt_numa_node_id(plat, fdt, node);
 	dt_path(fdt, node, path);
 	for (int i = 0; i < nr; i++) {
 		dt_reg_get(&reg, i, &base, &size);
+		/* QEMU describes a node with harts and no memory by a memory node of size 0. */
+		if (size == 0 && nid != NUMA_NO_NODE) {
+			pr_info("device tree: %s: node %d has no memory here (size 0)", path, nid);
+			continue;
+		}
 		if (!check_ram(plat, path, i, &base, &size))
 			continue;
 		if (dt_translate(plat, fdt, node, fdt_parent_offset(fdt, node), &base, size))
@@ -109,7 +117,7 @@ static void add_memory_node(struct platform *plat, const void *fdt, int node)
 				   PLAT_MAX_MEM, i);
 			return;
 		}
-		add_range(&plat->mem[plat->nr_mem++], base, size, path, false);
+		add_range(&plat->mem[plat->nr_mem++], base, size, path, false, nid);
 	}
 }
 
@@ -180,7 +188,7 @@ static void add_reserved(struct platform *plat, const char *path, uint64_t base,
 			   PLAT_MAX_RESERVED, base, base + size);
 		return;
 	}
-	add_range(&plat->reserved[plat->nr_reserved++], base, size, path, nomap);
+	add_range(&plat->reserved[plat->nr_reserved++], base, size, path, nomap, NUMA_NO_NODE);
 }
 
 int platform_parse_reserved(struct platform *plat, const void *fdt)

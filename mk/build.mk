@@ -23,7 +23,7 @@ endif
 LDFLAGS := -march=rv64imac -mabi=lp64 -mcmodel=medany --specs=picolibc.specs -nostartfiles -static -T linker.ld \
 	-Wl,--no-warn-rwx-segments -Wl,-z,max-page-size=4096
 
-KERNEL_SRCS := $(wildcard arch/riscv/*.c arch/riscv/*.S kernel/*.c kernel/mm/*.c \
+KERNEL_SRCS := $(wildcard arch/riscv/*.c arch/riscv/*.S kernel/*.c kernel/mm/*.c kernel/mm/diag/*.c \
 	drivers/*.c drivers/*/*.c lib/*.c)
 KERNEL_OBJS := $(patsubst %,$(BUILD_DIR)/target/%.o,$(KERNEL_SRCS))
 LIBFDT_OBJS := $(patsubst $(LIBFDT_DIR)/%.c,$(BUILD_DIR)/target/libfdt/%.o,$(LIBFDT_SRCS))
@@ -66,6 +66,7 @@ HOST_TEST_BINS :=
 -include tests/host/virtio/virtio.mk
 -include tests/host/vmem/vmem.mk
 -include tests/host/irqchip/irqchip.mk
+-include tests/host/pmem/pmem.mk
 host-build: $(HOST_TEST_BINS)
 
 # libFuzzer targets over the same sources (make fuzz, make fuzz-regress): tests/fuzz/README.md

@@ -45,7 +45,7 @@ FZ_ALL := dt cmdline console vmem mm
 FUZZ_TARGETS ?= $(FZ_ALL)
 
 FZ_LOG := tests/host/common/printk.c tests/fuzz/fuzz_fail.c
-FZ_PLATFORM := kernel/platform.c kernel/platform_mem.c kernel/platform_cpus.c \
+FZ_PLATFORM := kernel/platform.c kernel/platform_mem.c kernel/platform_cpus.c kernel/platform_numa.c \
 	kernel/platform_print.c kernel/cmdline.c kernel/parse.c kernel/irq.c
 # The mm simulation without its case runner and its stand-in shell (the real console.c is used).
 FZ_SIM := $(filter-out tests/host/common/test_main.c \
@@ -66,7 +66,7 @@ FZ_VSRCS_vmem := tests/fuzz/fuzz_vmem.c tests/fuzz/fuzz_fail.c drivers/virtio/vi
 	drivers/virtio/virtqueue.c drivers/virtio/virtio_mmio.c \
 	$(wildcard drivers/virtio/virtio_mem*.c) \
 	tests/host/virtio/vsim.c tests/host/virtio/host_stubs.c tests/host/common/printk.c \
-	lib/errname.c kernel/lock.c \
+	lib/errname.c kernel/lock.c kernel/mm/mem_ranges.c \
 	$(filter-out %/test_vmem.c,$(wildcard tests/host/vmem/*.c))
 
 FZ_OBJS_OF = $(patsubst %.c,$(FZ_BUILD)/obj/%.o,$(FZ_SRCS_$(1))) \
@@ -125,7 +125,8 @@ $(FZ_BUILD)/obj/libfdt/%.o: $(LIBFDT_DIR)/%.c
 	$(Q)$(FZ_NICE) $(FZ_CC) $(FZ_CFLAGS) $(LIBFDT_WARN_CFLAGS) -c $< -o $@
 
 # The real trees fuzz_dt's structured mode edits: committed seeds, embedded with .incbin.
-FZ_DT_BASES := qemu-1g-1 qemu-3g-4 qemu-256g-8 fx-multi-mem fx-pci-imap fx-reserved fx-cells1
+FZ_DT_BASES := qemu-1g-1 qemu-3g-4 qemu-256g-8 fx-multi-mem fx-pci-imap fx-reserved fx-cells1 \
+	qemu-numa4 fx-numa-bad
 FZ_DT_BASE_FILES := $(patsubst %,tests/fuzz/corpus/dt/%.dtb,$(FZ_DT_BASES))
 $(FZ_BUILD)/gen/fuzz_dt_blobs.S: $(FZ_DT_BASE_FILES) mk/fuzz.mk
 	@mkdir -p $(dir $@)
@@ -147,7 +148,7 @@ $(FZ_BUILD)/gen/%.o: $(FZ_BUILD)/gen/%.S
 # Seeds for fuzz_dt: QEMU virt at several -m/-smp, the DTS fixtures, the system tests' bad trees.
 fuzz-seeds: platform-dtbs
 	@mkdir -p tests/fuzz/corpus/dt
-	@for f in $(PT_QEMU_DTBS); do cp $$f tests/fuzz/corpus/dt/; done
+	@for f in $(PT_QEMU_DTBS) $(PT_NUMA4_DTB); do cp $$f tests/fuzz/corpus/dt/; done
 	@for f in $(PT_FX_DTBS); do cp $$f tests/fuzz/corpus/dt/fx-$$(basename $$f); done
 	@for f in $(PT_BAD_DTBS); do cp $$f tests/fuzz/corpus/dt/bad-$$(basename $$f); done
 	@echo "fuzz-seeds: $$(ls tests/fuzz/corpus/dt | wc -l) files in tests/fuzz/corpus/dt"

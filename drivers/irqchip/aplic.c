@@ -183,13 +183,12 @@ static int aplic_enable(struct irq_domain *d, uint32_t hwirq)
 	}
 	if (a->msi) {
 		rc = msi_target(a, s, &target);
-	} else {
-		idc = route_idc(a);
-		rc = idc < 0 ? -ENODEV : 0;
-		if (idc < 0)
-			pr_warn("aplic: %s reaches no online hart: source %u stays off", a->name,
-				hwirq);
+	} else if ((idc = route_idc(a)) >= 0) {
 		target = (uint32_t)idc << TARGET_HART_SHIFT | TARGET_IPRIO;
+		rc = 0;
+	} else {
+		pr_warn("aplic: %s reaches no online hart: source %u stays off", a->name, hwirq);
+		rc = -ENODEV;
 	}
 	if (rc) {
 		writel(SM_INACTIVE, a->base + SOURCECFG(hwirq));
@@ -257,16 +256,20 @@ static int read_node(const struct dt_device *dev, struct aplic *a, uint64_t size
 	}
 	if (fdt_getprop(dev->fdt, dev->node, "msi-parent", NULL)) {
 		a->msi = irq_msi_domain(dev->fdt, dev->node);
-		return a->msi ? 0 : -EAGAIN;
+		if (!a->msi)
+			return -EAGAIN;
+	} else {
+		/* Direct mode: an IDC per hart of interrupts-extended. */
+		int n = aia_dt_harts(dev, a->idc_hartid, MAX_HARTS, NULL);
+		if (n < 0)
+			return n;
+		a->nr_idcs = (unsigned)n;
 	}
-	/* Direct mode: an IDC per hart of interrupts-extended. */
-	int n = aia_dt_harts(dev, a->idc_hartid, MAX_HARTS, NULL);
-	if (n < 0)
-		return n;
-	a->nr_idcs = (unsigned)n;
+	/* The registers up to the targets (MSI mode), or to the last IDC (direct mode). */
 	if (size < IDC(a->nr_idcs)) {
-		dt_warn(dev->plat, dev->fdt, dev->node, "reg size 0x%lx holds fewer than its %u "
-			"IDCs, dropped", (unsigned long)size, a->nr_idcs);
+		dt_warn(dev->plat, dev->fdt, dev->node, "reg size 0x%lx is smaller than the 0x%x "
+			"bytes of registers it must hold, dropped", (unsigned long)size,
+			IDC(a->nr_idcs));
 		return -EINVAL;
 	}
 	return 0;

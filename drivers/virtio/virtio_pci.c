@@ -294,7 +294,7 @@ static void vp_setup_irq(struct virtio_pci *vp)
 {
 	int rc = vp_setup_msix(vp);
 
-	vp->vdev.has_irq = true;
+	vp->vdev.has_irq = rc == 0;
 	if (rc == 0) {
 		pr_info("%s: MSI-X, %u vector%s (%s)", vp->vdev.name, vp->nr_vectors,
 			vp->nr_vectors > 1 ? "s" : "",

@@ -12,7 +12,7 @@
  * Interface: dt_warn/dt_err/dt_warn_at, dt_path, dt_cells, dt_read_cells, dt_node_enabled,
  * dt_string, dt_u32, dt_reg_open/dt_reg_get/dt_reg_phys, dt_translate,
  * dt_compatible/dt_for_each_compatible, dt_copy, and the per-part parsers
- * platform_parse_memory/_reserved/_cpus.
+ * platform_parse_memory/_reserved/_cpus/_numa, dt_numa_node_id.
  */
 #ifndef RVMM_DT_H
 #define RVMM_DT_H
@@ -116,5 +116,12 @@ void dt_copy(char *dst, size_t len, const char *src);
 int platform_parse_memory(struct platform *plat, const void *fdt);
 int platform_parse_reserved(struct platform *plat, const void *fdt);
 int platform_parse_cpus(struct platform *plat, const void *fdt);
+int platform_parse_numa(struct platform *plat, const void *fdt);
+
+/*
+ * node's numa-node-id: the id (0..PLAT_MAX_NODES-1), NUMA_NO_NODE (-1) when absent, or 0 after a
+ * dt_warn when it is malformed or beyond the nodes rvmm supports. Sets plat->numa if present.
+ */
+int dt_numa_node_id(struct platform *plat, const void *fdt, int node);
 
 #endif

@@ -14,6 +14,7 @@
 #define RVMM_KPT_H
 
 #include <rvmm/arch_mm.h>
+#include <rvmm/list.h>
 #include <rvmm/spinlock.h>
 #include <rvmm/types.h>
 
@@ -52,14 +53,14 @@ int kpt_unmap_range(uintptr_t va, uint64_t size);
  * page tables that became empty and calls release(pa, size) for every page range handed to
  * kpt_gather_defer (memory that was mapped there: it must not be reused before the fence). A
  * batch also fences early when 64 freed tables pile up. The vmemmap of a removed range thus costs
- * one fence, not one per section. Deferred ranges hold a list node in their first bytes (written
- * through the direct map). kpt_gather_init with release NULL: no deferred pages.
+ * one fence, not one per section. A deferred range is listed through its first page's descriptor
+ * (the memory itself is not touched). kpt_gather_init with release NULL: no deferred pages.
  */
 struct kpt_gather {
 	uintptr_t start, end;  /* span cleared since the last fence */
 	phys_addr_t tables[64];
 	int nr_tables;
-	phys_addr_t deferred;  /* list of deferred ranges, 0 = empty */
+	struct list_head deferred; /* first pages of the deferred ranges (page->lru) */
 	void (*release)(phys_addr_t pa, uint64_t size);
 };
 void kpt_gather_init(struct kpt_gather *g, void (*release)(phys_addr_t pa, uint64_t size));

@@ -149,33 +149,10 @@ void mm_meminfo(struct meminfo *mi);
 void mm_print_meminfo(void);
 
 /*
- * Take up to size bytes (0 = all) of free memory from the allocator, write and verify two
- * address-dependent patterns, give it back. Prints "memtest: ok (N MiB)" or "memtest: FAILED at
- * pa 0x...". Takes hotplug_lock for reading. Returns 0, -EIO on a mismatch, -ENOMEM if nothing
- * could be taken.
- */
-int memtest(uint64_t size);
-/* Fault injection for tests: called with the first block taken, between writing and verifying. */
-extern void (*memtest_hook)(phys_addr_t pa, uint64_t size);
-
-/*
  * Print the sections table (the `sections` command): index, physical range, state, zone, free
  * pages on the buddy lists; hot-plugged sections one line each, alike boot sections folded into
  * one line per run unless all; absent runs one line. Takes hotplug_lock for reading.
  */
 void mm_print_sections(bool all);
-
-/*
- * Check the memory model's invariants (kernel/mm/mmcheck.c, the `mmcheck` command): sections
- * and their vmemmap, every online page in exactly one state, free lists against zone counters,
- * direct-map and vmemmap leaves against the sections, PageTables and Memmap against the tables.
- * Prints "mmcheck: ok (N sections, N pages checked)" or one line per violation (the first 20)
- * and "mmcheck: FAILED (N problems)". Deferred boot sections are skipped (and counted). Takes
- * hotplug_lock for reading, kpt_lock and each zone lock in turn; pauses background `stress`.
- * Returns 0 or -EINVAL. __mm_check: the caller holds hotplug_lock (read, or write between two
- * steps: no range may be isolated then).
- */
-int mm_check(void);
-int __mm_check(void);
 
 #endif

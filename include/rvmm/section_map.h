@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The section map (`sections --map`, kernel/mm/section_map.c): one character per 128 MiB section
+ * The section map (`sections --map`, kernel/mm/diag/section_map.c): one character per 128 MiB section
  * of the physical space memory may occupy, 64 to a line, drawn from the range registry
  * (include/rvmm/mem_ranges.h: RAM, RAM hidden by mem=, device regions whose drivers say which
  * sections they gave up on).

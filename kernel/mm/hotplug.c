@@ -58,18 +58,28 @@ static uint64_t sections_bytes(unsigned long count) { return (uint64_t)count << 
 #define RANGE_FMT "[0x%llx-0x%llx)"
 #define RANGE_ARGS(s, e) (unsigned long long)(s), (unsigned long long)(e)
 
+// Inside [0, max_phys), checked first so that no message prints an end that wrapped past 2^64.
+static int check_below_max_phys(const char *op, phys_addr_t start, uint64_t size)
+{
+	if (start >= mm_layout.max_phys || size > mm_layout.max_phys - start) {
+		pr_err("%s 0x%llx + 0x%llx: beyond the highest address rvmm maps (0x%llx)", op,
+		       (unsigned long long)start, (unsigned long long)size,
+		       (unsigned long long)mm_layout.max_phys);
+		return -ERANGE;
+	}
+	return 0;
+}
+
 // Section-aligned, non-empty, inside [0, max_phys). Prints why not.
 static int check_section_range(const char *op, phys_addr_t start, uint64_t size)
 {
+	int rc = check_below_max_phys(op, start, size);
+	if (rc)
+		return rc;
 	if (!size || !IS_ALIGNED(start, SECTION_SIZE) || !IS_ALIGNED(size, SECTION_SIZE)) {
 		pr_err("%s " RANGE_FMT ": not aligned to sections (128 MiB)", op,
 		       RANGE_ARGS(start, start + size));
 		return -EINVAL;
-	}
-	if (start + size < start || start + size > mm_layout.max_phys) {
-		pr_err("%s " RANGE_FMT ": beyond the highest address rvmm maps (0x%llx)", op,
-		       RANGE_ARGS(start, start + size), (unsigned long long)mm_layout.max_phys);
-		return -ERANGE;
 	}
 	return 0;
 }
@@ -105,7 +115,7 @@ static int add_owned(const struct mem_region *owner, phys_addr_t start, uint64_t
 		     unsigned flags)
 {
 	assert_hotplug_writer();
-	unsigned long nr = start >> SECTION_SHIFT, count = size >> SECTION_SHIFT, done = 0;
+	unsigned long nr = start >> SECTION_SHIFT, count = size >> SECTION_SHIFT;
 	const char *reason;
 	int rc = check_section_range("hot-add", start, size);
 	if (!rc)
@@ -126,17 +136,10 @@ static int add_owned(const struct mem_region *owner, phys_addr_t start, uint64_t
 		reason = "direct map";
 		goto out;
 	}
-	for (; done < count; done++) {
-		rc = section_set_state(nr + done, SECTION_ABSENT, SECTION_PRESENT);
-		if (rc) {
-			reason = "section table";
-			goto err_sections;
-		}
-		struct mem_section *ms = section_get(nr + done);
-		ms->zone = 0;
-		ms->flags = SECTION_DEFERRED; // no descriptor written until the section is used
-		ms->nr_vmemmap_pages = 0;
-		ms->online_map = 0;
+	rc = sections_add(nr, count, SECTION_DEFERRED); // no descriptor written until used
+	if (rc) {
+		reason = "section table";
+		goto err_directmap;
 	}
 	rc = flags & MHP_MEMMAP_ON_MEMORY ? populate_on_memory(nr, count)
 					  : vmemmap_populate(nr, count, NULL);
@@ -151,8 +154,8 @@ static int add_owned(const struct mem_region *owner, phys_addr_t start, uint64_t
 err_sections:
 	// Neither can fail: the sections are PRESENT (this step made them so), and the direct map of
 	// the range is leaves this step made inside it (no split, no allocation).
-	while (done-- > 0)
-		WARN_ON(section_set_state(nr + done, SECTION_PRESENT, SECTION_ABSENT));
+	sections_remove(nr, count);
+err_directmap:
 	WARN_ON(directmap_unmap(start, size));
 out:
 	progress_disarm();
@@ -175,16 +178,17 @@ int __add_memory_driver(const struct mem_region *owner, phys_addr_t start, uint6
 // 2 MiB aligned pfn range inside [0, max_phys). Prints why not.
 static int check_pfn_range(const char *op, pfn_t start_pfn, unsigned long nr_pages)
 {
+	if (start_pfn >= PFN_DOWN(mm_layout.max_phys) ||
+	    nr_pages > PFN_DOWN(mm_layout.max_phys) - start_pfn) {
+		pr_err("%s pfn 0x%llx + %lu pages: beyond the highest address rvmm maps (0x%llx)", op,
+		       (unsigned long long)start_pfn, nr_pages, (unsigned long long)mm_layout.max_phys);
+		return -ERANGE;
+	}
 	phys_addr_t s = PFN_PHYS(start_pfn), e = PFN_PHYS(start_pfn + nr_pages);
 	if (!nr_pages || !IS_ALIGNED(start_pfn, MHP_MIN_ONLINE_PAGES) ||
 	    !IS_ALIGNED(nr_pages, MHP_MIN_ONLINE_PAGES)) {
 		pr_err("%s " RANGE_FMT ": not aligned to 2 MiB", op, RANGE_ARGS(s, e));
 		return -EINVAL;
-	}
-	if (start_pfn + nr_pages < start_pfn || e > mm_layout.max_phys) {
-		pr_err("%s " RANGE_FMT ": beyond the highest address rvmm maps (0x%llx)", op,
-		       RANGE_ARGS(s, e), (unsigned long long)mm_layout.max_phys);
-		return -ERANGE;
 	}
 	return 0;
 }
@@ -346,13 +350,7 @@ int __remove_memory(phys_addr_t start, uint64_t size)
 		return rc;
 	}
 	depopulate(nr, count);
-	for (unsigned long i = nr; i < nr + count; i++) {
-		struct mem_section *ms = section_get(i);
-		ms->flags = 0;
-		ms->online_map = 0;
-		ms->zone = 0;
-		WARN_ON(section_set_state(i, SECTION_PRESENT, SECTION_ABSENT)); // checked PRESENT above
-	}
+	sections_remove(nr, count); // checked PRESENT above
 	return 0;
 }
 

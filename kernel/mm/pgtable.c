@@ -133,23 +133,24 @@ err_tables:
 	return rc;
 }
 
-// A gather's deferred page: a node written into the page itself (through the direct map), so a
-// batch of any size needs no memory of its own.
-struct deferred_node {
-	phys_addr_t next;
-	uint64_t size;
-};
-
 void kpt_gather_init(struct kpt_gather *g, void (*release)(phys_addr_t pa, uint64_t size))
 {
 	*g = (struct kpt_gather){ .start = ~(uintptr_t)0, .release = release };
+	list_init(&g->deferred);
 }
 
+// Linked through the descriptor of the range's first page (its lru, private = pages): the memory
+// itself is never touched, so memory nobody ever wrote (a lazy memmap) stays untouched.
 void kpt_gather_defer(struct kpt_gather *g, phys_addr_t pa, uint64_t size)
 {
-	struct deferred_node *n = __va(pa);
-	*n = (struct deferred_node){ g->deferred, size };
-	g->deferred = pa;
+	if (!page_alloc_ready()) { // boot: one hart, nothing allocates before the fence
+		g->release(pa, size);
+		return;
+	}
+	deferred_init_pfn(PFN_DOWN(pa)); // the descriptor must be written before we use it
+	struct page *p = pfn_to_page(PFN_DOWN(pa));
+	p->private = (uint32_t)(size >> PAGE_SHIFT);
+	list_add(&p->lru, &g->deferred);
 }
 
 // One fence over everything cleared so far on every hart, then the tables and pages behind it go.
@@ -162,10 +163,12 @@ static void gather_flush(struct kpt_gather *g)
 	for (int i = 0; i < g->nr_tables; i++)
 		table_free(g->tables[i]);
 	g->nr_tables = 0;
-	while (g->deferred) {
-		struct deferred_node n = *(struct deferred_node *)__va(g->deferred);
-		g->release(g->deferred, n.size);
-		g->deferred = n.next;
+	while (g->deferred.next && !list_empty(&g->deferred)) {
+		struct page *p = list_first_entry(&g->deferred, struct page, lru);
+		list_del(&p->lru);
+		uint64_t size = (uint64_t)p->private << PAGE_SHIFT;
+		p->private = 0;
+		g->release(page_to_phys(p), size);
 	}
 }
 

@@ -135,9 +135,10 @@ done:
 	return 0;
 }
 
-// Unmap section nr's descriptors into g. Their memory is freed after g's fence, unless it is the
-// section's own (memmap_on_memory: the caller's) or altmap's (given back to it now: nothing else
-// can take it before the fence).
+// Unmap section nr's descriptors into g. Their memory is freed after g's fence, unless it lies in
+// the section itself (memmap_on_memory: going away with it) or is altmap's (given back to it now:
+// nothing else can take it before the fence). A memmap_on_memory section whose descriptors sit in
+// its neighbour's 2 MiB leaf frees that leaf like any other when it is the last user.
 static void depopulate_one(struct kpt_gather *g, unsigned long nr, struct vmem_altmap *altmap)
 {
 	struct mem_section *ms = section_get(nr);
@@ -160,7 +161,7 @@ static void depopulate_one(struct kpt_gather *g, unsigned long nr, struct vmem_a
 		return;
 	if (from_altmap(pa, altmap))
 		memmap_free(pa, size, altmap);
-	else if (!(ms->flags & SECTION_MEMMAP_ON_MEMORY))
+	else if (pfn_to_section_nr(PFN_DOWN(pa)) != nr) // not its own (memmap_on_memory) memory
 		kpt_gather_defer(g, pa, size);
 	memmap_bytes -= size;
 done:

@@ -16,7 +16,8 @@
  *
  * After parsing, struct platform must keep its promises (rvmm/platform.h): RAM sorted, page
  * aligned, non-empty, not overlapping, below PLAT_PHYS_LIMIT; counts within their arrays; every
- * string terminated. A broken promise aborts (a crash for libFuzzer).
+ * string terminated; every range and hart in a described node, distances symmetric with 10 on
+ * the diagonal only. A broken promise aborts (a crash for libFuzzer).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,27 @@ static void check_str(const char *s, size_t len, const char *what)
 	FUZZ_CHECK(memchr(s, '\0', len) != NULL, "%s is not terminated", what);
 }
 
+// Every range and hart in a node the mask holds; distances symmetric, 10 on the diagonal only.
+static void check_numa(const struct platform *p)
+{
+	FUZZ_CHECK((p->node_mask & 1) && p->nr_nodes >= 1 && p->nr_nodes <= PLAT_MAX_NODES &&
+			   p->node_mask >> p->nr_nodes == 0 && p->node_mask >> (p->nr_nodes - 1) == 1,
+		   "node_mask 0x%x, nr_nodes %d", p->node_mask, p->nr_nodes);
+	for (int i = 0; i < p->nr_mem; i++)
+		FUZZ_CHECK(plat_node_valid(p, p->mem[i].node), "mem[%d] in node %d", i,
+			   p->mem[i].node);
+	for (int i = 0; i < p->nr_harts; i++)
+		FUZZ_CHECK(plat_node_valid(p, p->harts[i].node), "hart %u in node %d",
+			   p->harts[i].hartid, p->harts[i].node);
+	for (int a = 0; a < p->nr_nodes; a++)
+		for (int b = 0; b < p->nr_nodes; b++)
+			FUZZ_CHECK(p->distance[a][b] == p->distance[b][a] &&
+					   (a == b) == (p->distance[a][b] == NUMA_LOCAL_DISTANCE) &&
+					   p->distance[a][b] >= NUMA_LOCAL_DISTANCE,
+				   "distance %d -> %d is %u, back %u", a, b, p->distance[a][b],
+				   p->distance[b][a]);
+}
+
 static void check_platform(const struct platform *p, int rc)
 {
 	FUZZ_CHECK(rc == 0 || rc == -EINVAL, "platform_parse returned %d", rc);
@@ -119,6 +141,7 @@ static void check_platform(const struct platform *p, int rc)
 		check_str(p->harts[i].mmu, sizeof(p->harts[i].mmu), "hart mmu");
 	}
 	check_str(p->bootargs, sizeof(p->bootargs), "bootargs");
+	check_numa(p);
 }
 
 // Parse a copy of exactly size bytes (so ASan sees any read past the blob), check, use.
@@ -181,6 +204,8 @@ static const char *const prop_names[] = {
     "linux,pci-domain",
     "dma-coherent",
     "riscv,isa-extensions",
+    "numa-node-id",
+    "distance-matrix",
 };
 
 static const char *const strings[] = {
@@ -208,6 +233,7 @@ static const char *const strings[] = {
     "",
     "simple-bus",
     "syscon",
+    "numa-distance-map-v1",
 };
 
 static const char *const node_names[] = {
@@ -227,6 +253,7 @@ static const char *const node_names[] = {
     "poweroff",
     "chosen",
     "bus@0",
+    "distance-map",
     "x",
 };
 

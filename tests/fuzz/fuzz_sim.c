@@ -15,6 +15,7 @@
 #include <rvmm/fault_inject.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
+#include <rvmm/mmcheck.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/section.h>
 

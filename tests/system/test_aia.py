@@ -8,8 +8,10 @@
 
 In both, the host resizes virtio-mem over QMP while `stress` runs on the other harts, and each
 resize must arrive as a configuration interrupt (the `virtio` command's counts), not by polling.
-Also: the same with pci_msi=off (INTx on an IMSIC machine), two sockets (one APLIC/IMSIC group
-each), and the seed's command line (/work/shared/tools/seed-qemu-line with rvmm as the kernel).
+Also: the same with pci_msi=off (INTx on an IMSIC machine); MSI-X tables of 1 and 0 entries and
+the layout by table size; virtio-pmem (no MSI-X) on INTx in both AIA modes; virtio-mmio and the
+UART on every controller; two sockets (one APLIC/IMSIC group each); and the seed's command line
+(/work/shared/tools/seed-qemu-line with rvmm as the kernel).
 
 Skipped (reported as SKIP with the reason) only when the patched QEMU is not built (make qemu).
 """
@@ -19,7 +21,7 @@ import subprocess
 import time
 
 from guest import ROOT, Guest, Skip
-from vmem_guest import GiB, MiB, VmemGuest, require_patched_qemu
+from vmem_guest import GiB, MiB, VmemGuest, patched_qemu, require_patched_qemu
 
 SEED_LINE = "/work/shared/tools/seed-qemu-line"
 
@@ -125,6 +127,28 @@ def test_msix_layout_follows_table_size():
                      g.out), g.out
     assert re.search(r"00:01.0 1af4:1041 .* msi-x 2 of 2 vectors", out), out
     assert re.search(r"00:02.0 1af4:1041 .* msi-x 4 of 4 vectors", out), out
+
+
+def test_pmem_without_msix_each_aia_mode():
+    """virtio-pmem-pci has no MSI-X: on an IMSIC machine too it takes INTx through the APLIC,
+    and a flush completes through its queue interrupt."""
+    require_patched_qemu()
+    img = os.path.join(ROOT, "build", f"aia-pmem-{os.getpid()}.img")
+    try:
+        for machine in ("aia=aplic", "aia=aplic-imsic"):
+            env = {"PMEM": f"{img}:256M", "QEMU_PATCHED": patched_qemu()}
+            with Guest(smp=2, extra=f"-machine {machine}", env=env).start(timeout=120) as g:
+                no_polling_left(g.out)
+                lspci = g.cmd("lspci")
+                assert re.search(r"1af4:105b .* irq \S+ \d+ \d+ \(INTA\)", lspci), lspci
+                out = g.cmd("pmem flush")
+                assert re.search(r"pmem0: flush ok", out), out
+                out = g.cmd("virtio")
+                m = re.search(r"id 27 pmem .* irqs config \d+ queues (\d+)", out)
+                assert m and int(m.group(1)) > 0, (machine, out)
+    finally:
+        if os.path.exists(img):
+            os.unlink(img)
 
 
 def test_virtio_mmio_and_uart_each_mode():

@@ -24,6 +24,7 @@
 #include <libfdt.h>
 
 #include "../virtio/host.h"
+#include "qemu_dtb.h"
 
 #define NR_SOURCES 96
 #define APLIC_S_PA 0xd000000UL
@@ -228,6 +229,7 @@ struct dt_opts {
 	uint32_t num_ids;            /* 0: 255 */
 	uint32_t s_cause;            /* 0: 9 */
 	bool no_msi_parent_imsic;    /* MSI mode without an S-level IMSIC node */
+	uint32_t aplic_size;         /* 0: 0x8000 */
 };
 
 static uint8_t dtb[16384];
@@ -290,7 +292,8 @@ static int build_dt(const struct dt_opts *o)
 			OK(prop_u32(fdt, "phandle", (s ? 10 : 4) + k));
 			OK(prop_u32(fdt, "riscv,num-sources", NR_SOURCES));
 			OK(prop_u32(fdt, "#interrupt-cells", 2));
-			v[0] = 0; v[1] = (uint32_t)base; v[2] = 0; v[3] = 0x8000;
+			v[0] = 0; v[1] = (uint32_t)base; v[2] = 0;
+			v[3] = o->aplic_size ? o->aplic_size : 0x8000;
 			OK(prop_cells(fdt, "reg", v, 4));
 			if (!s) {
 				v[0] = 10 + k; v[1] = 1; v[2] = NR_SOURCES;
@@ -654,31 +657,6 @@ static int test_delivery_mode_mismatch(void)
 
 /* ---- cases: QEMU virt's own trees (dumped by irqchip.mk) ---- */
 
-static uint8_t qemu_dtb[1 << 16];
-
-static const void *load_qemu_dtb(const char *name)
-{
-	const char *dir = getenv("IRQCHIP_DTB_DIR");
-	char path[256];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "build/host/irqchip/dtb", name);
-	f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	n = fread(qemu_dtb, 1, sizeof(qemu_dtb), f);
-	fclose(f);
-	return n > 0 && fdt_check_header(qemu_dtb) == 0 ? qemu_dtb : NULL;
-}
-
-static uint32_t phandle_at(const void *fdt, const char *path)
-{
-	int node = fdt_path_offset(fdt, path);
-
-	return node < 0 ? 0 : fdt_get_phandle(fdt, node);
-}
-
 // The simulated S-level domain a phandle names (socket 0 or 1), NULL if neither.
 static struct sim_aplic *sim_of(const void *fdt, uint32_t phandle)
 {
@@ -750,6 +728,19 @@ static int test_qemu_aplic_imsic_two_sockets(void)
 	return qemu_tree("aplic-imsic-2.dtb", true, 2);
 }
 
+static int test_reg_too_small(void)
+{
+	struct dt_opts msi = { .harts = 2, .sockets = 1, .msi = true, .aplic_size = 0x3000 };
+	struct dt_opts direct = { .harts = 2, .sockets = 1, .aplic_size = 0x4020 };
+
+	CHECK_EQ(setup(&msi, 0), 1);
+	CHECK(log_has("reg size 0x3000 is smaller than the 0x4000 bytes"));
+	CHECK_EQ(setup(&direct, 0), 1);           /* two IDCs need 0x4040 */
+	CHECK(log_has("reg size 0x4020 is smaller than the 0x4040 bytes"));
+	CHECK(!irq_domain_find(APLIC_S));
+	return 0;
+}
+
 static const struct test_case cases[] = {
 	CASE(test_direct_probe_and_route),
 	CASE(test_direct_bad_requests),
@@ -764,6 +755,7 @@ static const struct test_case cases[] = {
 	CASE(test_msi_mode_level_stops),
 	CASE(test_msi_mode_without_imsic),
 	CASE(test_delivery_mode_mismatch),
+	CASE(test_reg_too_small),
 	CASE(test_qemu_aplic),
 	CASE(test_qemu_aplic_two_sockets),
 	CASE(test_qemu_aplic_imsic),

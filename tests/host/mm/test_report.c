@@ -12,6 +12,7 @@
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
+#include <rvmm/memtest.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/section.h>
 #include <rvmm/section_map.h>

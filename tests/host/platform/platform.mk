@@ -29,13 +29,14 @@ PT_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-
 PT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(PT_SANITIZE) -Iinclude \
 	-Itests/host/common $(LIBFDT_CFLAGS) \
 	-MMD -MP
-PT_SRCS := kernel/platform.c kernel/platform_mem.c kernel/platform_cpus.c kernel/platform_print.c \
+PT_SRCS := kernel/platform.c kernel/platform_mem.c kernel/platform_cpus.c kernel/platform_numa.c kernel/platform_print.c \
 	kernel/cmdline.c kernel/parse.c kernel/dt_cmds.c kernel/device.c kernel/irq.c \
 	drivers/pci/pci_host_dt.c lib/errname.c \
 	$(wildcard tests/host/platform/*.c) tests/host/common/test_main.c \
 	tests/host/common/printk.c
 PT_OBJS := $(patsubst %.c,$(PT_OBJ)/%.o,$(PT_SRCS))
-PT_FDT_OBJS := $(patsubst $(LIBFDT_DIR)/%.c,$(PT_OBJ)/libfdt/%.o,$(LIBFDT_SRCS))
+# fdt_sw.c too: the tests build some trees themselves (test_platform.c many_cpus_dtb).
+PT_FDT_OBJS := $(patsubst $(LIBFDT_DIR)/%.c,$(PT_OBJ)/libfdt/%.o,$(LIBFDT_SRCS) $(LIBFDT_DIR)/fdt_sw.c)
 
 PT_QEMU_DTBS := $(addprefix $(PT_DTB)/,qemu-1g-1.dtb qemu-3g-4.dtb qemu-16g-2.dtb qemu-256g-8.dtb \
 	qemu-2g-2.dtb)
@@ -46,7 +47,10 @@ PT_BAD_DTBS := $(addprefix $(PT_DTB)/bad/,memreg12.dtb nomem.dtb overlap.dtb res
 # Two sockets: QEMU virt makes a socket of each NUMA node, each with its own PLIC.
 PT_SOCKETS_DTB := $(PT_DTB)/qemu-2g-4-2sockets.dtb
 
-platform-dtbs: $(PT_QEMU_DTBS) $(PT_SOCKETS_DTB) $(PT_FX_DTBS) $(PT_BAD_DTBS)
+# Four NUMA nodes with a distance-map; node 3 has harts only (riscv virt makes no memory-only node).
+PT_NUMA4_DTB := $(PT_DTB)/qemu-numa4.dtb
+
+platform-dtbs: $(PT_QEMU_DTBS) $(PT_SOCKETS_DTB) $(PT_NUMA4_DTB) $(PT_FX_DTBS) $(PT_BAD_DTBS)
 
 HOST_TEST_BINS += $(PT_BIN)
 
@@ -71,6 +75,18 @@ $(PT_SOCKETS_DTB):
 	$(PT_QEMU) -machine virt,dumpdtb=$@ -m 2G -smp 4,sockets=2 \
 		-object memory-backend-ram,id=m0,size=1G -object memory-backend-ram,id=m1,size=1G \
 		-numa node,nodeid=0,memdev=m0,cpus=0-1 -numa node,nodeid=1,memdev=m1,cpus=2-3 \
+		-nographic -display none >/dev/null
+
+$(PT_NUMA4_DTB):
+	@mkdir -p $(dir $@)
+	$(PT_QEMU) -machine virt,dumpdtb=$@ -m 3G -smp 8,sockets=4 \
+		-object memory-backend-ram,id=m0,size=1G -object memory-backend-ram,id=m1,size=1G \
+		-object memory-backend-ram,id=m2,size=1G \
+		-numa node,nodeid=0,memdev=m0,cpus=0-1 -numa node,nodeid=1,memdev=m1,cpus=2-3 \
+		-numa node,nodeid=2,memdev=m2,cpus=4-5 -numa node,nodeid=3,cpus=6-7 \
+		-numa dist,src=0,dst=1,val=20 -numa dist,src=0,dst=2,val=30 \
+		-numa dist,src=0,dst=3,val=40 -numa dist,src=1,dst=2,val=20 \
+		-numa dist,src=1,dst=3,val=30 -numa dist,src=2,dst=3,val=20 \
 		-nographic -display none >/dev/null
 
 $(PT_DTB)/qemu-%.dtb:

@@ -2,7 +2,7 @@
 //
 // Invariant checks over the allocator state, for tests: walks every free list and every
 // initialised descriptor of online memory and cross-checks flags, counts and coalescing, then
-// runs the kernel's own mmcheck (kernel/mm/mmcheck.c: sections, vmemmap, direct map, PageTables);
+// runs the kernel's own mmcheck (kernel/mm/diag/mmcheck.c: sections, vmemmap, direct map, PageTables);
 // and a hot-add + online for tests that need hot-added memory.
 //
 // Interface: sim_check_buddy, sim_mmcheck, sim_hotadd.
@@ -12,6 +12,7 @@
 
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
+#include <rvmm/mmcheck.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/section.h>
 

@@ -31,10 +31,12 @@
 #include <rvmm/kpt.h>
 #include <rvmm/memblock.h>
 #include <rvmm/migrate.h>
+#include <rvmm/mmcheck.h>
+#include <rvmm/stress.h>
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "internal.h"
+#include "../internal.h"
 
 #define MAX_REPORTED 20 /* violation lines printed; the rest are only counted */
 

@@ -31,6 +31,7 @@
 #include <rvmm/printk.h>
 #include <rvmm/progress.h>
 #include <rvmm/section.h>
+#include <rvmm/stress.h>
 #include <stdio.h>
 #include <string.h>
 

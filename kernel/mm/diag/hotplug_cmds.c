@@ -45,23 +45,20 @@ static void print_desc(uint64_t desc_bytes, uint64_t size)
 		(unsigned long long)(desc_bytes * (1ULL << 20) / (size >> 10) >> 10));
 }
 
+// ADDR SIZE and the word count. CMD_USAGE, or -ERANGE (said) for a range that wraps past 2^64.
 static int parse_range(int argc, char **argv, int min, int max, phys_addr_t *start, uint64_t *size)
 {
 	uint64_t a, s;
 	if (argc < min || argc > max || parse_u64(argv[1], &a) || parse_u64(argv[2], &s))
 		return CMD_USAGE;
+	if (a + s < a) {
+		pr_err("%s: 0x%llx + 0x%llx goes past the end of the 64-bit address space", argv[0],
+		       (unsigned long long)a, (unsigned long long)s);
+		return -ERANGE;
+	}
 	*start = a;
 	*size = s;
 	return 0;
-}
-
-static int do_hotadd(phys_addr_t start, uint64_t size, unsigned flags, struct step *st)
-{
-	uint64_t d0 = mhp_stats.desc_bytes, t0 = arch_time_ns();
-	int rc = add_memory(start, size, flags); // refuses what the kernel does not own
-	st->ns = arch_time_ns() - t0;
-	st->desc_bytes = mhp_stats.desc_bytes - d0;
-	return rc;
 }
 
 // 2 MiB aligned, and the kernel's RAM: a range a driver owns is its driver's to change (the
@@ -76,41 +73,30 @@ static int console_range(const char *op, phys_addr_t start, uint64_t size)
 	return size ? mem_range_check(op, start, size, NULL) : 0;
 }
 
-static int do_online(phys_addr_t start, uint64_t size, enum zone_type zone, struct step *st)
+enum op { HOTADD, ONLINE, OFFLINE, HOTREMOVE };
+
+// One step under one hold of hotplug_lock (so the owner check and the step see the same
+// registry), timed, with the descriptor bytes it wrote and the blocks it migrated. Hot-add
+// checks the owner itself.
+static int do_step(enum op op, phys_addr_t start, uint64_t size, enum zone_type zone,
+		   unsigned flags, struct step *st)
 {
-	uint64_t d0 = mhp_stats.desc_bytes, t0 = arch_time_ns();
+	static const char *const name[] = { "hot-add", "online", "offline", "hot-remove" };
+	uint64_t d0 = mhp_stats.desc_bytes, m0 = migrate_stats.migrated, t0 = arch_time_ns();
 	mem_hotplug_begin();
-	int rc = console_range("online", start, size);
-	if (!rc)
+	int rc = op == HOTADD ? 0 : console_range(name[op], start, size);
+	if (!rc && op == HOTADD)
+		rc = __add_memory(start, size, flags);
+	else if (!rc && op == ONLINE)
 		rc = __online_pages(PFN_DOWN(start), size >> PAGE_SHIFT, zone);
-	mem_hotplug_done();
-	st->ns = arch_time_ns() - t0;
-	st->desc_bytes = mhp_stats.desc_bytes - d0;
-	return rc;
-}
-
-static int do_offline(phys_addr_t start, uint64_t size, struct step *st)
-{
-	uint64_t m0 = migrate_stats.migrated, t0 = arch_time_ns();
-	mem_hotplug_begin();
-	int rc = console_range("offline", start, size);
-	if (!rc)
+	else if (!rc && op == OFFLINE)
 		rc = __offline_pages(PFN_DOWN(start), size >> PAGE_SHIFT);
-	mem_hotplug_done();
-	st->ns = arch_time_ns() - t0;
-	st->migrated = migrate_stats.migrated - m0;
-	return rc;
-}
-
-static int do_hotremove(phys_addr_t start, uint64_t size, struct step *st)
-{
-	uint64_t t0 = arch_time_ns();
-	mem_hotplug_begin();
-	int rc = console_range("hot-remove", start, size);
-	if (!rc)
+	else if (!rc)
 		rc = __remove_memory(start, size);
 	mem_hotplug_done();
 	st->ns = arch_time_ns() - t0;
+	st->desc_bytes = mhp_stats.desc_bytes - d0;
+	st->migrated = migrate_stats.migrated - m0;
 	return rc;
 }
 
@@ -120,14 +106,15 @@ static int cmd_hotadd(int argc, char **argv)
 	uint64_t size;
 	unsigned flags = 0;
 	struct step st;
-	if (parse_range(argc, argv, 3, 4, &start, &size))
-		return CMD_USAGE;
+	int rc = parse_range(argc, argv, 3, 4, &start, &size);
+	if (rc)
+		return rc;
 	if (argc == 4) {
 		if (strcmp(argv[3], "memmap_on_memory"))
 			return CMD_USAGE;
 		flags = MHP_MEMMAP_ON_MEMORY;
 	}
-	int rc = do_hotadd(start, size, flags, &st);
+	rc = do_step(HOTADD, start, size, 0, flags, &st);
 	if (rc)
 		return rc;
 	print_head("hotadd", start, size, st.ns);
@@ -154,14 +141,17 @@ static int cmd_online(int argc, char **argv)
 	uint64_t size;
 	enum zone_type zone = ZONE_MOVABLE;
 	struct step st;
-	if (parse_range(argc, argv, 3, 4, &start, &size) || (argc == 4 && parse_zone(argv[3], &zone)))
+	int rc = parse_range(argc, argv, 3, 4, &start, &size);
+	if (rc)
+		return rc;
+	if (argc == 4 && parse_zone(argv[3], &zone))
 		return CMD_USAGE;
 	// Default: the zone of a section already partly online (the part of a section mem= cut in
 	// two goes where the rest of it is), else Movable.
 	const struct mem_section *ms = section_get(start >> SECTION_SHIFT);
 	if (argc == 3 && ms && ms->state == SECTION_ONLINE)
 		zone = (enum zone_type)ms->zone;
-	int rc = do_online(start, size, zone, &st);
+	rc = do_step(ONLINE, start, size, zone, 0, &st);
 	if (rc)
 		return rc;
 	print_head("online", start, size, st.ns);
@@ -176,9 +166,10 @@ static int cmd_offline(int argc, char **argv)
 	phys_addr_t start;
 	uint64_t size;
 	struct step st;
-	if (parse_range(argc, argv, 3, 3, &start, &size))
-		return CMD_USAGE;
-	int rc = do_offline(start, size, &st);
+	int rc = parse_range(argc, argv, 3, 3, &start, &size);
+	if (rc)
+		return rc;
+	rc = do_step(OFFLINE, start, size, 0, 0, &st);
 	if (rc)
 		return rc;
 	print_head("offline", start, size, st.ns);
@@ -191,9 +182,10 @@ static int cmd_hotremove(int argc, char **argv)
 	phys_addr_t start;
 	uint64_t size;
 	struct step st;
-	if (parse_range(argc, argv, 3, 3, &start, &size))
-		return CMD_USAGE;
-	int rc = do_hotremove(start, size, &st);
+	int rc = parse_range(argc, argv, 3, 3, &start, &size);
+	if (rc)
+		return rc;
+	rc = do_step(HOTREMOVE, start, size, 0, 0, &st);
 	if (rc)
 		return rc;
 	print_head("hotremove", start, size, st.ns);
@@ -208,20 +200,28 @@ static int cmd_plug(int argc, char **argv)
 	unsigned flags = 0;
 	enum zone_type zone = ZONE_MOVABLE;
 	struct step add, on;
-	if (parse_range(argc, argv, 3, 5, &start, &size))
-		return CMD_USAGE;
+	int rc = parse_range(argc, argv, 3, 5, &start, &size);
+	if (rc)
+		return rc;
+	// Each option at most once: `normal movable` contradicts itself, and takes neither.
+	bool zone_given = false;
 	for (int i = 3; i < argc; i++) {
-		if (!strcmp(argv[i], "memmap_on_memory"))
+		if (!strcmp(argv[i], "memmap_on_memory")) {
+			if (flags)
+				return CMD_USAGE;
 			flags = MHP_MEMMAP_ON_MEMORY;
-		else if (parse_zone(argv[i], &zone))
+		} else if (zone_given || parse_zone(argv[i], &zone)) {
 			return CMD_USAGE;
+		} else {
+			zone_given = true;
+		}
 	}
-	int rc = do_hotadd(start, size, flags, &add);
+	rc = do_step(HOTADD, start, size, 0, flags, &add);
 	if (rc) {
 		kprintf("plug: stopped at hotadd (%d)\n", rc);
 		return rc;
 	}
-	rc = do_online(start, size, zone, &on);
+	rc = do_step(ONLINE, start, size, zone, 0, &on);
 	if (rc) {
 		kprintf("plug: stopped at online (%d); the range stays added, offline\n", rc);
 		return rc;
@@ -240,14 +240,15 @@ static int cmd_unplug(int argc, char **argv)
 	phys_addr_t start;
 	uint64_t size;
 	struct step off, rm;
-	if (parse_range(argc, argv, 3, 3, &start, &size))
-		return CMD_USAGE;
-	int rc = do_offline(start, size, &off);
+	int rc = parse_range(argc, argv, 3, 3, &start, &size);
+	if (rc)
+		return rc;
+	rc = do_step(OFFLINE, start, size, 0, 0, &off);
 	if (rc) {
 		kprintf("unplug: stopped at offline (%d)\n", rc);
 		return rc;
 	}
-	rc = do_hotremove(start, size, &rm);
+	rc = do_step(HOTREMOVE, start, size, 0, 0, &rm);
 	if (rc) {
 		kprintf("unplug: stopped at hotremove (%d); the range stays added, offline\n", rc);
 		return rc;
