@@ -234,7 +234,7 @@ def test_bench_quick_results_and_charts():
         for line in f:
             name, value, unit, clock, qemu, rvmm = line.rstrip("\n").split("\t")
             float(value)
-            assert unit in ("s", "B", "n") and clock in ("guest", "wall"), line
+            assert unit in ("s", "B", "n", "harts") and clock in ("guest", "wall"), line
             assert re.fullmatch(r"qemu=\d+\.\d+\.\d+\S*", qemu) and re.fullmatch(r"rvmm=\S+", rvmm), line
             if name.startswith(("vmem.", "pmem.")):
                 assert "+patched." in qemu, line

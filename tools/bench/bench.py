@@ -10,10 +10,10 @@ instructions, so it repeats exactly). Boot figures come from the kernel's own lo
 
 results.txt has one line per figure, tab-separated:
   name  value  unit  clock(guest|wall)  qemu=VERSION  rvmm=VERSION
-unit is s (seconds), B (bytes) or n (a count, e.g. interrupts seen). qemu= is the version of the
-binary that measured it (the patched QEMU, marked +patched.KEY, for the virtio-mem and virtio-pmem
-figures); rvmm= is the version the kernel printed when it booted. The virtio-mem resize timeline
-(requested and plugged size over host time) goes to vmem-timeline.csv.
+unit is s (seconds), B (bytes), n (a count, e.g. interrupts seen) or harts. qemu= is the version
+of the binary that measured it (the patched QEMU, marked +patched.KEY, for the virtio-mem and
+virtio-pmem figures); rvmm= is the version the kernel printed when it booted. The virtio-mem
+resize timeline (requested and plugged size over host time) goes to vmem-timeline.csv.
 
 --baseline FILE (make bench BASELINE=FILE): a results.txt of an earlier run, drawn dashed beside
 this one; the vmem-timeline.csv next to it too, if there is one. Both are copied to
