@@ -66,7 +66,7 @@ FZ_VSRCS_vmem := tests/fuzz/fuzz_vmem.c tests/fuzz/fuzz_fail.c drivers/virtio/vi
 	drivers/virtio/virtqueue.c drivers/virtio/virtio_mmio.c \
 	$(wildcard drivers/virtio/virtio_mem*.c) \
 	tests/host/virtio/vsim.c tests/host/virtio/host_stubs.c tests/host/common/printk.c \
-	lib/errname.c \
+	lib/errname.c kernel/mm/mem_ranges.c \
 	$(filter-out %/test_vmem.c,$(wildcard tests/host/vmem/*.c))
 
 FZ_OBJS_OF = $(patsubst %.c,$(FZ_BUILD)/obj/%.o,$(FZ_SRCS_$(1))) \

@@ -236,7 +236,7 @@ def test_bench_quick_results_and_charts():
             float(value)
             assert unit in ("s", "B", "harts") and clock in ("guest", "wall"), line
             assert re.fullmatch(r"qemu=\d+\.\d+\.\d+\S*", qemu) and re.fullmatch(r"rvmm=\S+", rvmm), line
-            if name.startswith("vmem."):
+            if name.startswith(("vmem.", "pmem.")):
                 assert "+patched." in qemu, line
             names.add((name, clock))
     for want in (("boot.1G.kernel", "guest"), ("boot.4G.kernel", "wall"),
@@ -247,6 +247,9 @@ def test_bench_quick_results_and_charts():
     pngs = ["boot-vs-ram.png", "hotplug-per-gib.png"]
     if patched_qemu():
         assert ("vmem.1G-4G.4h", "guest") in names, sorted(names)
+        for want in (("pmem.memmap_per_gib.shared_tails", "guest"),
+                     ("pmem.kmem_online.per_gib", "guest"), ("pmem.flush_latency", "wall")):
+            assert want in names, (want, sorted(names))
         pngs.append("vmem-timeline.png")
     assert os.path.exists(os.path.join(out_dir, "baseline-results.txt"))
     for png in pngs:

@@ -290,23 +290,23 @@ def bench_pmem(size):
                     for mode in ("shared", "full"):
                         out = g.cmd(f"pmem memmap {mode}", timeout=600)
                         m = re.search(r"(\d+) KiB per GiB", out)
-                        record(f"pmem.memmap_per_gib.{mode}_tails", int(m.group(1)) if m else
-                               float("nan"), "KiB", "guest", "patched")
+                        record(f"pmem.memmap_per_gib.{mode}_tails", int(m.group(1)) * 1024 if m
+                               else float("nan"), "B", "guest", "patched")
                     g.cmd("pmem memmap shared", timeout=600)
                 us = []
                 for _ in range(10):
                     m = re.search(r"flush ok in (\d+) us", g.cmd("pmem flush", timeout=60))
                     us.append(int(m.group(1)) if m else float("nan"))
-                record("pmem.flush_latency", sum(us) / len(us) / 1000, "ms", clock, "patched")
+                record("pmem.flush_latency", sum(us) / len(us) / 1e6, "s", clock, "patched")
                 out = g.cmd("pmem kmem online", timeout=600)
                 m = re.search(r"System RAM .*?in (\d+) us", out)
-                record("pmem.kmem_online.per_gib", int(m.group(1)) / 1000 / gib if m else
-                       float("nan"), "ms", clock, "patched")
+                record("pmem.kmem_online.per_gib", int(m.group(1)) / 1e6 / gib if m else
+                       float("nan"), "s", clock, "patched")
                 g.cmd("memtest 256M", timeout=600)
                 out = g.cmd("pmem kmem offline", timeout=900)
                 m = re.search(r"offlined and removed in (\d+) us", out)
-                record("pmem.kmem_offline.per_gib", int(m.group(1)) / 1000 / gib if m else
-                       float("nan"), "ms", clock, "patched")
+                record("pmem.kmem_offline.per_gib", int(m.group(1)) / 1e6 / gib if m else
+                       float("nan"), "s", clock, "patched")
 
 
 def main():
