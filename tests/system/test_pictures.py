@@ -240,6 +240,7 @@ def test_bench_quick_results_and_charts():
                 assert "+patched." in qemu, line
             names.add((name, clock))
     for want in (("boot.1G.kernel", "guest"), ("boot.4G.kernel", "wall"),
+                 ("harts.32.boot_kernel", "wall"), ("harts.32.online", "wall"),
                  ("hotplug.1G.4harts.hotadd+online.per_gib", "guest"),
                  ("hotplug.1G.4harts.offline+hotremove.per_gib", "guest")):
         assert want in names, (want, sorted(names))
