@@ -161,7 +161,8 @@ static int cmd_online(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_offline(int argc, char **argv)
+// offline and hotremove take only a range; offline also says how many blocks it migrated.
+static int cmd_range_step(enum op op, int argc, char **argv)
 {
 	phys_addr_t start;
 	uint64_t size;
@@ -169,28 +170,24 @@ static int cmd_offline(int argc, char **argv)
 	int rc = parse_range(argc, argv, 3, 3, &start, &size);
 	if (rc)
 		return rc;
-	rc = do_step(OFFLINE, start, size, 0, 0, &st);
+	rc = do_step(op, start, size, 0, 0, &st);
 	if (rc)
 		return rc;
-	print_head("offline", start, size, st.ns);
-	kprintf(" (%llu blocks migrated)\n", (unsigned long long)st.migrated);
+	print_head(op == OFFLINE ? "offline" : "hotremove", start, size, st.ns);
+	if (op == OFFLINE)
+		kprintf(" (%llu blocks migrated)", (unsigned long long)st.migrated);
+	kprintf("\n");
 	return 0;
+}
+
+static int cmd_offline(int argc, char **argv)
+{
+	return cmd_range_step(OFFLINE, argc, argv);
 }
 
 static int cmd_hotremove(int argc, char **argv)
 {
-	phys_addr_t start;
-	uint64_t size;
-	struct step st;
-	int rc = parse_range(argc, argv, 3, 3, &start, &size);
-	if (rc)
-		return rc;
-	rc = do_step(HOTREMOVE, start, size, 0, 0, &st);
-	if (rc)
-		return rc;
-	print_head("hotremove", start, size, st.ns);
-	kprintf("\n");
-	return 0;
+	return cmd_range_step(HOTREMOVE, argc, argv);
 }
 
 static int cmd_plug(int argc, char **argv)
