@@ -129,6 +129,7 @@ void smp_boot_secondaries(const struct platform *plat, bool nosmp)
 			break;
 		}
 		hart_tls_init(tls);
+		numa_set_hart_node(idx, ph->node);
 		harts[idx] = (struct hart){ .index = idx, .hartid = ph->hartid, .state = HART_STARTING,
 					    .doing = "starting",
 					    .stack_top = (uintptr_t)stack + (PAGE_SIZE << HART_STACK_ORDER) };

@@ -64,7 +64,8 @@ struct page {
 	uint32_t flags;
 	uint8_t order;      /* block order, valid on the head page */
 	uint8_t zone;       /* enum zone_type */
-	uint16_t _unused;
+	uint8_t node;       /* NUMA node: with zone, names the struct zone (page_zone) */
+	uint8_t _unused;
 	int32_t refcount;   /* 0 when free */
 	uint32_t private;   /* page-table page: entries in use */
 	union {
@@ -105,7 +106,8 @@ struct platform;
 
 /* What the arch tells mm_init(). All physical ranges are [start, end) in bytes. */
 struct mm_boot {
-	const struct platform *plat; /* RAM and reserved ranges from the device tree */
+	const struct platform *plat; /* RAM and reserved ranges, NUMA nodes, from the device tree */
+	int boot_node;               /* NUMA node of the boot hart (hart index 0) */
 	uint64_t mem_limit;          /* mem=: bytes of RAM to use from the bottom; 0 = all */
 	phys_addr_t kernel_start, kernel_end; /* loaded image incl. bss, stacks, early tables */
 	phys_addr_t dtb_start, dtb_end;

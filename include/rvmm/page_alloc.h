@@ -15,6 +15,7 @@
 
 #include <rvmm/list.h>
 #include <rvmm/mm.h>
+#include <rvmm/numa.h>
 #include <rvmm/spinlock.h>
 #include <rvmm/types.h>
 
@@ -49,7 +50,18 @@ struct zone {
 	uint64_t nr_deferred;      /* sections whose descriptors are still to be initialised */
 	unsigned long deferred_next; /* lowest section that may still be deferred */
 };
-extern struct zone zones[NR_ZONES];
+/*
+ * Zones per NUMA node: node_zones[nid][zone type]. A page's zone is named by its descriptor's node
+ * and zone, a section's by its node and zone (both set when it goes online).
+ */
+extern struct zone node_zones[MAX_NUMNODES][NR_ZONES];
+static inline struct zone *node_zone(int nid, enum zone_type z) { return &node_zones[nid][z]; }
+static inline struct zone *page_zone(const struct page *p) { return &node_zones[p->node][p->zone]; }
+static inline int zone_nid(const struct zone *z) { return (int)((z - &node_zones[0][0]) / NR_ZONES); }
+static inline enum zone_type zone_idx(const struct zone *z)
+{
+	return (enum zone_type)((z - &node_zones[0][0]) % NR_ZONES);
+}
 
 /*
  * Allocate 2^order contiguous pages. gfp chooses zones (see GFP_*). Returns the head descriptor
@@ -57,6 +69,11 @@ extern struct zone zones[NR_ZONES];
  * lock (or this hart's cache, interrupts masked for order 0); may initialise one deferred section.
  */
 struct page *alloc_pages(unsigned order, unsigned gfp);
+/*
+ * The same preferring node nid's zones, then the other nodes' in order of distance from nid
+ * (alloc_pages prefers the calling hart's node). nid NUMA_NO_NODE: the calling hart's.
+ */
+struct page *alloc_pages_node(int nid, unsigned order, unsigned gfp);
 
 /*
  * Free a block from alloc_pages with the same order. A double free, a free of a reserved page, of
@@ -169,9 +186,11 @@ void page_alloc_drain_local(void);
  */
 void page_alloc_drain_all(void);
 
-/* Counters (pages). */
+/* Counters (pages): of one zone type summed over the nodes, or of one node's zone. */
 uint64_t zone_free_pages(enum zone_type z);
 uint64_t zone_managed_pages(enum zone_type z);
+uint64_t node_zone_free_pages(int nid, enum zone_type z);
+uint64_t node_zone_managed_pages(int nid, enum zone_type z);
 uint64_t total_free_pages(void);
 uint64_t total_managed_pages(void);
 

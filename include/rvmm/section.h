@@ -51,7 +51,7 @@ struct mem_section {
 	uint8_t state;  /* enum section_state */
 	uint8_t zone;   /* enum zone_type, valid when online */
 	uint8_t flags;  /* SECTION_* */
-	uint8_t _pad;
+	uint8_t node;   /* NUMA node of its RAM: set when it becomes present, kept while it is */
 	uint32_t nr_vmemmap_pages; /* memmap_on_memory: pages at the start holding descriptors */
 	uint64_t online_map;       /* bit per 2 MiB sub-section that is online */
 };

@@ -65,7 +65,7 @@ static void init_boot_descs(struct zone *z, unsigned long nr, const struct mem_s
 	struct page *p = pfn_to_page(start);
 	for (unsigned long i = 0; i < PAGES_PER_SECTION; i++)
 		p[i] = ms->online_map >> (i / PAGES_PER_SUBSECTION) & 1
-			       ? (struct page){ .flags = PG_reserved, .zone = ms->zone }
+			       ? (struct page){ .flags = PG_reserved, .zone = ms->zone, .node = ms->node }
 			       : (struct page){ .flags = PG_offline };
 	memblock_for_each_reserved(lo, hi, mark_reserved, NULL);
 	memblock_for_each_free(lo, hi, free_boot_range, z);
@@ -84,8 +84,9 @@ static void init_hot_descs(struct zone *z, unsigned long nr, const struct mem_se
 	unsigned long own = ms->nr_vmemmap_pages;
 	struct page *p = pfn_to_page(start);
 	for (unsigned long i = 0; i < PAGES_PER_SECTION; i++)
-		p[i] = i < own ? (struct page){ .flags = PG_reserved | PG_vmemmap, .zone = ms->zone }
-		       : sub_online(ms, i) ? (struct page){ .zone = ms->zone }
+		p[i] = i < own ? (struct page){ .flags = PG_reserved | PG_vmemmap, .zone = ms->zone,
+						.node = ms->node }
+		       : sub_online(ms, i) ? (struct page){ .zone = ms->zone, .node = ms->node }
 					   : (struct page){ .flags = PG_offline };
 	for (unsigned long i = own; i < PAGES_PER_SECTION;) {
 		unsigned long j = i;
@@ -170,7 +171,7 @@ bool __deferred_init_next(struct zone *z, bool boot_only)
 	for (unsigned long nr = section_next_in_state(z->deferred_next, SECTION_ONLINE);
 	     nr < nr_mem_sections; nr = section_next_in_state(nr + 1, SECTION_ONLINE)) {
 		struct mem_section *ms = section_get(nr);
-		if (!(ms->flags & SECTION_DEFERRED) || &zones[ms->zone] != z)
+		if (!(ms->flags & SECTION_DEFERRED) || node_zone(ms->node, ms->zone) != z)
 			continue;
 		if (boot_only && !(ms->flags & SECTION_BOOT)) {
 			first_skipped = MIN(first_skipped, nr);
@@ -189,8 +190,8 @@ bool __deferred_init_next(struct zone *z, bool boot_only)
 // costs no descriptor write at all, and offline finds it still deferred (zone_offline_deferred).
 bool deferred_init_step(void)
 {
-	for (int i = 0; i < NR_ZONES && READ_ONCE(boot_pending); i++) {
-		struct zone *z = &zones[i];
+	for (int i = 0; i < nr_node_ids() * NR_ZONES && READ_ONCE(boot_pending); i++) {
+		struct zone *z = &node_zones[i / NR_ZONES][i % NR_ZONES];
 		if (!READ_ONCE(z->nr_deferred))
 			continue;
 		spin_lock(&z->lock);
@@ -210,7 +211,7 @@ void deferred_init_pfn(pfn_t pfn)
 	// until it goes online, and its zone is not chosen yet.
 	if (!ms || !(READ_ONCE(ms->flags) & SECTION_DEFERRED) || ms->state != SECTION_ONLINE)
 		return;
-	struct zone *z = &zones[ms->zone];
+	struct zone *z = node_zone(ms->node, ms->zone);
 	spin_lock(&z->lock);
 	if (ms->flags & SECTION_DEFERRED)
 		init_section(z, pfn_to_section_nr(pfn));
@@ -232,8 +233,8 @@ bool deferred_init_done(uint64_t *done_ns)
 
 int page_alloc_init(void)
 {
-	for (int i = 0; i < NR_ZONES; i++) {
-		struct zone *z = &zones[i];
+	for (int i = 0; i < MAX_NUMNODES * NR_ZONES; i++) {
+		struct zone *z = &node_zones[i / NR_ZONES][i % NR_ZONES];
 		for (int o = 0; o <= MAX_ORDER; o++) {
 			list_init(&z->free_area[o].list);
 			z->free_area[o].nr = 0;
@@ -244,7 +245,7 @@ int page_alloc_init(void)
 	unsigned long nr;
 	for_each_section_in_state(nr, SECTION_ONLINE) {
 		struct mem_section *ms = section_get(nr);
-		struct zone *z = &zones[ms->zone];
+		struct zone *z = node_zone(ms->node, ms->zone);
 		uint64_t n = 0;
 		memblock_for_each_free(PFN_PHYS(section_nr_to_pfn(nr)),
 				       PFN_PHYS(section_nr_to_pfn(nr + 1)), count_free, &n);

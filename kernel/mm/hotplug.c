@@ -134,6 +134,7 @@ static int add_owned(const struct mem_region *owner, phys_addr_t start, uint64_t
 		}
 		struct mem_section *ms = section_get(nr + done);
 		ms->zone = 0;
+		ms->node = (uint8_t)MAX(mem_range_nid(sections_bytes(nr + done)), 0);
 		ms->flags = SECTION_DEFERRED; // no descriptor written until the section is used
 		ms->nr_vmemmap_pages = 0;
 		ms->online_map = 0;

@@ -70,8 +70,8 @@ static uint32_t *free_per_section(unsigned long lo, unsigned long hi, unsigned *
 	uint32_t *f = get_free_pages(*order, GFP_KERNEL | GFP_ZERO);
 	if (!f)
 		return NULL;
-	for (int z = 0; z < NR_ZONES; z++) {
-		struct zone *zone = &zones[z];
+	for (int z = 0; z < nr_node_ids() * NR_ZONES; z++) {
+		struct zone *zone = &node_zones[z / NR_ZONES][z % NR_ZONES];
 		spin_lock(&zone->lock);
 		for (unsigned o = 0; o <= MAX_ORDER; o++) {
 			struct list_head *pos;

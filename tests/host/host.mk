@@ -13,7 +13,7 @@
 
 HOST_MM_SRCS := kernel/lock.c kernel/mm/memblock.c kernel/mm/pgtable.c kernel/mm/section.c \
 	kernel/mm/vmemmap.c kernel/mm/page_alloc.c kernel/mm/deferred.c kernel/mm/directmap.c \
-	kernel/mm/mm_init.c kernel/mm/hotplug_lock.c kernel/mm/ptdump.c kernel/mm/meminfo.c \
+	kernel/mm/mm_init.c kernel/mm/numa.c kernel/mm/hotplug_lock.c kernel/mm/ptdump.c kernel/mm/meminfo.c \
 	kernel/mm/hotplug.c kernel/mm/page_isolation.c kernel/mm/migrate.c kernel/mm/mem_ranges.c \
 	kernel/mm/diag/memtest.c kernel/mm/diag/mm_cmds.c kernel/mm/diag/hotplug_cmds.c \
 	kernel/mm/diag/stress.c kernel/mm/diag/mmcheck.c kernel/mm/diag/section_map.c kernel/mm/memremap.c kernel/mm/kmem.c \
