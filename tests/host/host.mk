@@ -31,6 +31,7 @@ HM_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(HM_SANITIZE) -Iinclude -I
 	-DLOCKDEP=1 -MMD -MP
 HM_OBJS := $(patsubst %.c,$(HM_BUILD)/obj/%.o,$(HOST_MM_SRCS) $(HOST_SIM_SRCS))
 HM_TESTS := test_lock test_memblock test_kpt test_vmemmap test_buddy test_deferred test_report \
+	test_numa \
 	test_hotplug test_memremap
 HM_BINS := $(addprefix $(HM_BUILD)/,$(HM_TESTS))
 HOST_TEST_BINS += $(HM_BINS)
