@@ -148,7 +148,8 @@ struct virtio_mem {
 
 	/* Fixed configuration, read and checked at probe. */
 	uint64_t block_size;
-	uint16_t node_id;
+	uint16_t node_id;             /* as the device gives it */
+	int node;                     /* where its memory goes: node_id, or 0 if no such node */
 	phys_addr_t addr;             /* the region, as the device gives it */
 	uint64_t region_size;
 	phys_addr_t base;             /* first whole section in the region: block 0 */

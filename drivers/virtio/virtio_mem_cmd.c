@@ -78,7 +78,7 @@ void vmem_map_region_register(struct virtio_mem *vm)
 	vm->map_region = (struct mem_region){
 		.name = vm->vdev->name, .start = vm->base,
 		.end = vm->base + ((uint64_t)vm->nr_sections << SECTION_SHIFT),
-		.section_failed = vmem_section_failed, .priv = vm };
+		.section_failed = vmem_section_failed, .priv = vm, .node = vm->node };
 	if (mem_region_register(&vm->map_region))
 		pr_warn("%s: too many device regions: `sections --map` will not show this one",
 			vm->vdev->name);
@@ -185,9 +185,12 @@ static void vmem_show_sections(const struct virtio_mem *vm)
 
 static void vmem_show(const struct virtio_mem *vm)
 {
-	kprintf("%s: region 0x%llx-0x%llx (%llu MiB), block %llu KiB, node %u\n", vm->vdev->name,
+	kprintf("%s: region 0x%llx-0x%llx (%llu MiB), block %llu KiB, node %d", vm->vdev->name,
 		(unsigned long long)vm->addr, (unsigned long long)(vm->addr + vm->region_size),
-		MB(vm->region_size), (unsigned long long)(vm->block_size >> 10), vm->node_id);
+		MB(vm->region_size), (unsigned long long)(vm->block_size >> 10), vm->node);
+	if (vm->node != vm->node_id)
+		kprintf(" (device node_id %u: no such node)", vm->node_id);
+	kprintf("\n");
 	kprintf("  usable %llu MiB, requested %llu MiB, plugged %llu MiB (device), target %llu MiB, "
 		"auto %s\n", MB(vm->usable_region_size), MB(vm->requested_size),
 		MB(vm->plugged_size), MB(vm->target), vm->auto_follow ? "on" : "off");

@@ -102,7 +102,7 @@ void fake_background(unsigned rounds)
 uint64_t (*meminfo_plugged_kb)(void);
 
 /* The section map's region registry (kernel/mm/mem_ranges.c): only remembered here. */
-static const struct mem_region *fake_map_region;
+const struct mem_region *fake_map_region;
 
 int mem_region_register(const struct mem_region *r)
 {

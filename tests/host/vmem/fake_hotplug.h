@@ -34,6 +34,9 @@ struct fake_hp {
 	bool (*is_plugged)(phys_addr_t pa, uint64_t size);
 };
 extern struct fake_hp fake_hp;
+/* The region the driver registered (mem_region_register), NULL when none. */
+struct mem_region;
+extern const struct mem_region *fake_map_region;
 
 void fake_hp_reset(void);
 

@@ -17,6 +17,7 @@
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
+#include <rvmm/numa.h>
 #include <rvmm/virtio.h>
 
 #include "fake_hotplug.h"
@@ -197,6 +198,40 @@ static int test_region_unaligned_sections(void)
 	CHECK_EQ(vm->last_rc, 0);
 	CHECK_EQ(dev->plugged_size, 256 * M);
 	return check_agree();
+}
+
+/* The device's node_id: a node of the machine is where its memory goes; any other id, node 0. */
+static int probe_node_id(uint16_t node_id)
+{
+	struct platform plat = { .nr_nodes = 2, .node_mask = 3,
+				 .distance = { { 10, 20 }, { 20, 10 } } };
+
+	numa_init(&plat);
+	make_device(2 * M, REGION, 1 * G, 0, 0);
+	dev->node_id = node_id;
+	vmem_dev_sync(dev);
+	log_clear();
+	return probe();
+}
+
+static int test_node_id(void)
+{
+	CHECK_RC(probe_node_id(1));
+	CHECK_EQ(vm->node, 1);
+	CHECK(fake_map_region && fake_map_region->node == 1);
+	CHECK(log_has("requested 0 MiB, node 1"));
+	return 0;
+}
+
+static int test_node_id_unknown(void)
+{
+	CHECK_RC(probe_node_id(7));
+	CHECK_EQ(vm->node, 0);
+	CHECK_EQ(vm->node_id, 7);
+	CHECK(log_has("node_id 7 is not a node of this machine (2 described): its memory goes to "
+		      "node 0"));
+	CHECK(fake_map_region && fake_map_region->node == 0);
+	return 0;
 }
 
 /* ---- the device refuses ---- */
@@ -922,6 +957,8 @@ static const struct test_case cases[] = {
 	CASE(test_selftest_in_added_section),
 	CASE(test_selftest_no_headroom),
 	CASE(test_fault_walk),
+	CASE(test_node_id),
+	CASE(test_node_id_unknown),
 };
 
 int main(int argc, char **argv)
