@@ -9,7 +9,7 @@
 #   make debug      the same, halted, with the GDB stub (GDB_PORT=1234); then `make gdb`
 #   make gdb        gdb-multiarch on build/rvmm.elf, attached to GDB_PORT, rvmm commands loaded
 #   make test       every test: host unit tests (ASan/UBSan) and QEMU system tests
-#   make bench      figures: boot time by RAM size, hot-plug and virtio-mem timings (QUICK=1,
+#   make bench      figures: boot time by RAM size, hot-plug, virtio-mem and virtio-pmem (QUICK=1,
 #                   BASELINE=old/results.txt to chart against an earlier run)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 5); FUZZ_TARGETS=..., FUZZ_MERGE=1
 #   make soak       random plug/unplug under stress for SECONDS (default 600)

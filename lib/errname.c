@@ -21,6 +21,7 @@ const char *errname(int err)
 	case EINVAL: return "EINVAL";
 	case ENOSPC: return "ENOSPC";
 	case ERANGE: return "ERANGE";
+	case EPROTO: return "EPROTO";
 	case ENOSYS: return "ENOSYS";
 	case ENOTSUP: return "ENOTSUP";
 	case ETIMEDOUT: return "ETIMEDOUT";

@@ -66,6 +66,7 @@ HOST_TEST_BINS :=
 -include tests/host/virtio/virtio.mk
 -include tests/host/vmem/vmem.mk
 -include tests/host/irqchip/irqchip.mk
+-include tests/host/pmem/pmem.mk
 host-build: $(HOST_TEST_BINS)
 
 # libFuzzer targets over the same sources (make fuzz, make fuzz-regress): tests/fuzz/README.md

@@ -22,8 +22,8 @@ import traceback
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SYSDIR = os.path.join(ROOT, "tests", "system")
 # Timed fuzz campaigns vary from run to run: they are `make fuzz`'s, not the test suite's.
-HOST_TARGETS = ["host-tests", "platform-tests", "virtio-tests", "vmem-tests", "irqchip-tests",
-                "fuzz-regress"]
+HOST_TARGETS = ["host-tests", "platform-tests", "virtio-tests", "vmem-tests", "pmem-tests",
+                "irqchip-tests", "fuzz-regress"]
 STATUS = {"PASS: ": "pass", "FAIL: ": "fail", "SKIP: ": "skip"}
 
 

@@ -93,7 +93,7 @@ static int virtio_pmem_probe(struct virtio_device *vdev)
 	rc = virtio_cread_consistent(vdev, pmem_config_read, &c);
 	if (rc)
 		return rc;
-	char name[8];
+	char name[sizeof(pm->name)];
 	snprintf(name, sizeof(name), "pmem%d", slot);
 	rc = pmem_check_region(name, &c, &s, &e);
 	if (rc)
@@ -174,6 +174,7 @@ int pmem_flush(struct virtio_pmem *pm)
 	uint32_t len;
 	int rc;
 
+	pm->last_flush_device = false;
 	if (pm->flush_pending) { // the earlier request's buffers are still the device's
 		rc = virtqueue_wait_used(pm->vq, PMEM_FLUSH_TIMEOUT_MS, &token, &len);
 		if (rc)
@@ -193,12 +194,14 @@ int pmem_flush(struct virtio_pmem *pm)
 	rc = virtqueue_wait_used(pm->vq, PMEM_FLUSH_TIMEOUT_MS, &token, &len);
 	pm->last_flush_ns = arch_time_ns() - t0;
 	pm->flushes++;
-	if (rc == -ETIMEDOUT)
+	if (rc == -ETIMEDOUT) {
 		pm->flush_pending = true;
-	else if (!rc && len < sizeof(uint32_t))
-		rc = -EIO; // answered without saying how it went
-	else if (!rc && READ_ONCE(pm->req->ret))
-		rc = 1;
+	} else if (!rc && len < sizeof(uint32_t)) {
+		rc = -EPROTO; // answered without saying how it went
+	} else if (!rc && READ_ONCE(pm->req->ret)) {
+		rc = -EIO;
+		pm->last_flush_device = true;
+	}
 	if (rc)
 		pm->flush_failures++;
 	return pm->last_flush = rc;

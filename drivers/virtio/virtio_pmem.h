@@ -45,7 +45,7 @@ struct pmem_req {
 struct virtio_pmem {
 	struct virtio_device *vdev;
 	struct virtqueue *vq;
-	char name[8];              /* "pmem0" */
+	char name[16];             /* "pmem0" */
 	phys_addr_t start;         /* the device's region, as its configuration says */
 	uint64_t size;
 	struct mem_region region;  /* its section-aligned part: what rvmm maps */
@@ -56,16 +56,18 @@ struct virtio_pmem {
 	struct pmem_req *req;      /* one page of direct-map memory */
 	bool flush_pending;        /* a request the device has not answered in time */
 	uint64_t flushes, flush_failures;
-	int last_flush;            /* 0 ok, 1 the device reported failure, -errno */
+	int last_flush;            /* 0 or -errno, as pmem_flush returned */
+	bool last_flush_device;    /* that -EIO was the device's answer (ret 1) */
 	uint64_t last_flush_ns, kmem_online_ns, kmem_offline_ns;
 };
 
 extern struct virtio_pmem *pmem_devices[PMEM_MAX_DEVICES];
 
 /*
- * Send a FLUSH and wait (PMEM_FLUSH_TIMEOUT_MS) for the answer: 0 ok; 1 the device failed it
- * (counted); -ETIMEDOUT (the request stays with the device; the next flush waits for it
- * first), -EIO (broken queue), -ENOSPC. Records the latency.
+ * Send a FLUSH and wait (PMEM_FLUSH_TIMEOUT_MS) for the answer: 0 ok; -EIO the device answered
+ * failure (ret 1: its backend could not be synced) or the queue is broken; -EPROTO it answered
+ * without a status; -ETIMEDOUT no answer (the request stays with the device; the next flush
+ * waits for it first); -ENOSPC. Every failure is counted; the latency is recorded.
  */
 int pmem_flush(struct virtio_pmem *pm);
 

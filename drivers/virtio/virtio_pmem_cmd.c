@@ -73,7 +73,7 @@ static void pmem_show(const struct virtio_pmem *pm)
 		(unsigned long long)pm->flush_failures);
 	if (pm->flushes)
 		kprintf(", last %s in %llu us",
-			pm->last_flush == 0 ? "ok" : pm->last_flush == 1 ? "FAILED by the device" : errname(pm->last_flush),
+			pm->last_flush == 0 ? "ok" : pm->last_flush_device ? "FAILED by the device" : errname(pm->last_flush),
 			(unsigned long long)(pm->last_flush_ns / 1000));
 	kprintf("\n");
 	if (pm->kmem_online_ns)
@@ -163,13 +163,13 @@ static int pmem_cmd_flush(struct virtio_pmem *pm)
 		kprintf("%s: flush ok in %llu us\n", pm->name, (unsigned long long)(pm->last_flush_ns / 1000));
 		return 0;
 	}
-	if (rc == 1)
+	if (pm->last_flush_device)
 		kprintf("%s: flush FAILED: the device answered 1 (its backend could not be synced; a RAM "
 			"backend has no file); %llu of %llu flushes failed\n", pm->name,
 			(unsigned long long)pm->flush_failures, (unsigned long long)pm->flushes);
 	else
 		kprintf("%s: flush failed: %s\n", pm->name, errname(rc));
-	return rc == 1 ? -EIO : rc;
+	return rc;
 }
 
 static int pmem_cmd_hold(struct virtio_pmem *pm, bool hold, int argc, char **argv)
@@ -197,7 +197,10 @@ static int pmem_cmd_hold(struct virtio_pmem *pm, bool hold, int argc, char **arg
 			return 0;
 		}
 	}
-	kprintf(hold ? "%s: already %d holds\n" : "%s: nothing held there\n", pm->name, PMEM_MAX_HOLDS);
+	if (hold)
+		kprintf("%s: already %d holds\n", pm->name, PMEM_MAX_HOLDS);
+	else
+		kprintf("%s: nothing held at 0x%llx\n", pm->name, (unsigned long long)off);
 	return -EINVAL;
 }
 

@@ -19,6 +19,7 @@
 #define EINVAL 22
 #define ENOSPC 28
 #define ERANGE 34
+#define EPROTO 71 /* a device answered outside its protocol */
 #define ENOSYS 38
 #define ENOTSUP 95
 #define ETIMEDOUT 110

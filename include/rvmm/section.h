@@ -2,7 +2,8 @@
 /*
  * Memory sections (128 MiB) and the vmemmap that holds their page descriptors.
  *
- * Interface: section_init, section_state/section_get, section_set_state, section_count,
+ * Interface: section_init, section_state/section_get, section_set_state, sections_add,
+ * sections_remove, section_count,
  * for_each_section_in_state, vmemmap_populate, vmemmap_depopulate, vmemmap_bytes.
  *
  * Section states change only at boot or under hotplug_lock held for write; readers hold it for
@@ -87,6 +88,16 @@ const char *section_state_name(enum section_state s);
  * state ...") if it is not in `from`; nothing changes on error. Caller holds hotplug_lock for write (or is the boot hart).
  */
 int section_set_state(unsigned long nr, enum section_state from, enum section_state to);
+
+/*
+ * Sections [nr, nr + count), all ABSENT, become PRESENT with flags in NUMA node nid (zone 0,
+ * nothing online, no memmap_on_memory pages). All or nothing: 0, or section_set_state's error with every one of
+ * them ABSENT again. sections_remove: the reverse for PRESENT sections (fields cleared); it cannot
+ * fail for sections the caller made present (WARN_ON otherwise). Caller holds hotplug_lock for
+ * write. Used by hot-add/remove and by memremap (ZONE_DEVICE).
+ */
+int sections_add(unsigned long nr, unsigned long count, uint8_t flags, int nid);
+void sections_remove(unsigned long nr, unsigned long count);
 
 /* Sections in a state. */
 unsigned long section_count(enum section_state s);

@@ -105,7 +105,7 @@ static int add_owned(const struct mem_region *owner, phys_addr_t start, uint64_t
 		     unsigned flags)
 {
 	assert_hotplug_writer();
-	unsigned long nr = start >> SECTION_SHIFT, count = size >> SECTION_SHIFT, done = 0;
+	unsigned long nr = start >> SECTION_SHIFT, count = size >> SECTION_SHIFT;
 	const char *reason;
 	int rc = check_section_range("hot-add", start, size);
 	if (!rc)
@@ -126,19 +126,15 @@ static int add_owned(const struct mem_region *owner, phys_addr_t start, uint64_t
 		reason = "direct map";
 		goto out;
 	}
-	for (; done < count; done++) {
-		rc = section_set_state(nr + done, SECTION_ABSENT, SECTION_PRESENT);
-		if (rc) {
-			reason = "section table";
-			goto err_sections;
-		}
-		struct mem_section *ms = section_get(nr + done);
-		ms->zone = 0;
-		ms->node = (uint8_t)MAX(mem_range_nid(sections_bytes(nr + done)), 0);
-		ms->flags = SECTION_DEFERRED; // no descriptor written until the section is used
-		ms->nr_vmemmap_pages = 0;
-		ms->online_map = 0;
+	// No descriptor written until used. The node is the registry's (the device tree's for RAM,
+	// the driver's for a region); hidden RAM of two nodes added at once: each section its own.
+	rc = sections_add(nr, count, SECTION_DEFERRED, MAX(mem_range_nid(start), 0));
+	if (rc) {
+		reason = "section table";
+		goto err_directmap;
 	}
+	for (unsigned long i = nr; i < nr + count; i++)
+		section_get(i)->node = (uint8_t)MAX(mem_range_nid(sections_bytes(i)), 0);
 	rc = flags & MHP_MEMMAP_ON_MEMORY ? populate_on_memory(nr, count)
 					  : vmemmap_populate(nr, count, NULL);
 	if (rc) {
@@ -152,8 +148,8 @@ static int add_owned(const struct mem_region *owner, phys_addr_t start, uint64_t
 err_sections:
 	// Neither can fail: the sections are PRESENT (this step made them so), and the direct map of
 	// the range is leaves this step made inside it (no split, no allocation).
-	while (done-- > 0)
-		WARN_ON(section_set_state(nr + done, SECTION_PRESENT, SECTION_ABSENT));
+	sections_remove(nr, count);
+err_directmap:
 	WARN_ON(directmap_unmap(start, size));
 out:
 	progress_disarm();
@@ -347,13 +343,7 @@ int __remove_memory(phys_addr_t start, uint64_t size)
 		return rc;
 	}
 	depopulate(nr, count);
-	for (unsigned long i = nr; i < nr + count; i++) {
-		struct mem_section *ms = section_get(i);
-		ms->flags = 0;
-		ms->online_map = 0;
-		ms->zone = 0;
-		WARN_ON(section_set_state(i, SECTION_PRESENT, SECTION_ABSENT)); // checked PRESENT above
-	}
+	sections_remove(nr, count); // checked PRESENT above
 	return 0;
 }
 

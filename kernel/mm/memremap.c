@@ -42,7 +42,7 @@ static unsigned compound_order(const struct dev_pagemap *pgmap, pfn_t pfn)
 	return IS_ALIGNED(pfn, g) && pfn + g <= PFN_DOWN(pgmap->end) ? DEV_ORDER_1G : DEV_ORDER_2M;
 }
 
-// Walk the compound pages of pgmap: for (h = first; h < end; h = next_head(...)).
+// Every compound page of pgmap in address order: head pfn h, order o (both declared here).
 #define for_each_compound(pgmap, h, o)                                                        \
 	for (pfn_t h = PFN_DOWN((pgmap)->start), _e = PFN_DOWN((pgmap)->end), o;                \
 	     h < _e && ((o = compound_order((pgmap), h)), true); h += 1UL << o)
@@ -155,15 +155,6 @@ static int full_populate(struct dev_pagemap *pgmap, unsigned long nr, unsigned l
 	return 0;
 }
 
-// Present sections this file made present: cannot fail.
-static void sections_absent(unsigned long nr, unsigned long count)
-{
-	for (unsigned long i = nr; i < nr + count; i++) {
-		section_get(i)->flags = 0;
-		WARN_ON(section_set_state(i, SECTION_PRESENT, SECTION_ABSENT));
-	}
-}
-
 static int check_pgmap(const struct dev_pagemap *pgmap)
 {
 	phys_addr_t s = pgmap->start, e = pgmap->end;
@@ -198,15 +189,10 @@ static int __memremap_pages(struct dev_pagemap *pgmap)
 	int rc = check_pgmap(pgmap);
 	if (rc)
 		return rc;
-	unsigned long done = 0;
-	for (; done < count; done++) {
-		rc = section_set_state(nr + done, SECTION_ABSENT, SECTION_PRESENT);
-		if (rc) {
-			step = "section table";
-			goto err_sections;
-		}
-		struct mem_section *ms = section_get(nr + done);
-		*ms = (struct mem_section){ .state = SECTION_PRESENT, .flags = SECTION_DEVICE };
+	rc = sections_add(nr, count, SECTION_DEVICE, MAX(mem_range_nid(pgmap->start), 0));
+	if (rc) {
+		step = "section table";
+		goto out;
 	}
 	pgmap->memmap_bytes = pgmap->vmemmap_mapped = 0;
 	if (pgmap->share_tails) {
@@ -249,7 +235,8 @@ err_vmemmap:
 	else
 		WARN_ON(vmemmap_depopulate(nr, count, NULL));
 err_sections:
-	sections_absent(nr, done);
+	sections_remove(nr, count);
+out:
 	pr_err("memremap [0x%llx-0x%llx): failed: %s (%d); nothing changed",
 	       RANGE_ARGS(pgmap->start, pgmap->end), step, rc);
 	return rc;
@@ -291,7 +278,7 @@ int memunmap_pages(struct dev_pagemap *pgmap)
 		WARN_ON(vmemmap_depopulate(nr, count, NULL));
 		pgmap->memmap_bytes = 0;
 	}
-	sections_absent(nr, count);
+	sections_remove(nr, count);
 	pgmap->mapped = false;
 out:
 	mem_hotplug_done();

@@ -116,6 +116,32 @@ int section_set_state(unsigned long nr, enum section_state from, enum section_st
 	return 0;
 }
 
+int sections_add(unsigned long nr, unsigned long count, uint8_t flags, int nid)
+{
+	for (unsigned long done = 0; done < count; done++) {
+		int rc = section_set_state(nr + done, SECTION_ABSENT, SECTION_PRESENT);
+		if (rc) {
+			sections_remove(nr, done);
+			return rc;
+		}
+		struct mem_section *ms = section_get(nr + done);
+		*ms = (struct mem_section){ .state = SECTION_PRESENT, .flags = flags,
+					    .node = (uint8_t)nid };
+	}
+	return 0;
+}
+
+void sections_remove(unsigned long nr, unsigned long count)
+{
+	for (unsigned long i = nr; i < nr + count; i++) {
+		struct mem_section *ms = section_get(i);
+		if (WARN_ON(!ms))
+			continue;
+		*ms = (struct mem_section){ .state = ms->state };
+		WARN_ON(section_set_state(i, SECTION_PRESENT, SECTION_ABSENT));
+	}
+}
+
 unsigned long section_count(enum section_state s)
 {
 	return (unsigned)s < NR_SECTION_STATES ? state_count[s] : 0;

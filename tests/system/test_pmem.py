@@ -14,6 +14,7 @@ temporary folder; or ram:SIZE). Checked:
   showing devmap leaves and the read-only shared tail pages
 - a region that is not section-aligned (the aligned part, said) and one without a whole section
 - GDB rvmm-pfn on a ZONE_DEVICE page shows zone Device
+- the same write/flush/verify/kmem round on Sv39 and on AIA machines (aplic-imsic, aplic)
 Skipped (SKIP with the reason) only when the patched QEMU is not built (make qemu).
 """
 import os
@@ -210,8 +211,36 @@ def test_gdb_pfn_device_zone():
         with test_gdb.start(env=pmem_env([f"{d}/pm.img:512M"])) as g:
             lo, _ = region(g)
             pfn = (lo >> 12) + 513  # a tail of the second 2 MiB compound page
+            answers = test_gdb.console_answers(g)  # after deferred init: figures stay put
+            cons, meminfo = answers["ptdump"], answers["meminfo"]
             out = test_gdb.gdb(g, f"rvmm-pfn 0x{lo >> 12:x}", f"rvmm-pfn 0x{pfn:x}",
-                               "rvmm-sections")
+                               "rvmm-sections", *test_gdb.marked("rvmm-ptdump", "rvmm-meminfo"))
+            test_gdb.check_meminfo(test_gdb.body(out, "rvmm-meminfo"), meminfo)
+            assert "DevMemmap:" in test_gdb.body(out, "rvmm-meminfo"), out
             assert out.count("zone Device") == 2, out
             assert "head" in out and "device page: pgmap" in out, out
             assert re.search(r"present\s+Device", out), out
+            # The devmap leaves as the console shows them.
+            devmap = [l for l in cons.splitlines() if "devmap" in l]
+            assert devmap and all(l in test_gdb.body(out, "rvmm-ptdump") for l in devmap), out
+
+
+def test_other_machines():
+    """Sv39 (no Sv48 on the hart), and AIA machines (APLIC with IMSIC: MSI-capable, and APLIC
+    alone, where rvmm has no PCI interrupt and the flush is polled)."""
+    require_patched_qemu()
+    configs = [("sv39", {"CPU": "rv64,sv48=false"}, "", "sv39"),
+               ("aplic-imsic", {}, "-machine aia=aplic-imsic", "sv48"),
+               ("aplic", {}, "-machine aia=aplic", "sv48")]
+    with tempfile.TemporaryDirectory(prefix="rvmm-pmem-") as d:
+        for name, env, extra, mode in configs:
+            g = Guest(mem="1G", smp=2, extra=extra,
+                      env=dict(pmem_env([f"{d}/{name}.img:1G"]), **env)).start(timeout=120)
+            with g:
+                ok(g, "meminfo", rf"Paging mode: {mode}")
+                ok(g, "pmem write 0 64K 5", "wrote")
+                ok(g, "pmem flush", "flush ok")
+                ok(g, "pmem verify 0 64K 5", "verify ok")
+                ok(g, "pmem kmem online", "System RAM")
+                ok(g, "pmem kmem offline", "devdax again", timeout=300)
+                ok(g, "mmcheck", r"mmcheck: ok")

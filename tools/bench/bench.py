@@ -11,14 +11,14 @@ instructions, so it repeats exactly). Boot figures come from the kernel's own lo
 results.txt has one line per figure, tab-separated:
   name  value  unit  clock(guest|wall)  qemu=VERSION  rvmm=VERSION
 qemu= is the version of the binary that measured it (the patched QEMU, marked +patched.KEY, for
-the virtio-mem figures); rvmm= is the version the kernel printed when it booted. The virtio-mem
+the virtio-mem and virtio-pmem figures); rvmm= is the version the kernel printed when it booted. The virtio-mem
 resize timeline (requested and plugged size over host time) goes to vmem-timeline.csv.
 
 --baseline FILE (make bench BASELINE=FILE): a results.txt of an earlier run, drawn dashed beside
 this one; the vmem-timeline.csv next to it too, if there is one. Both are copied to
 OUT/baseline-* before anything is measured, so FILE may be the results.txt this run replaces.
 
-  tools/bench/bench.py [--quick] [--only boot,hotplug,vmem,irq] [--baseline FILE] [--out DIR]
+  tools/bench/bench.py [--quick] [--only boot,hotplug,vmem,pmem,irq] [--baseline FILE] [--out DIR]
 """
 import argparse
 import os
@@ -249,11 +249,53 @@ def copy_baseline(path):
     return res, tl_copy
 
 
+def bench_pmem(size):
+    """virtio-pmem (a file backend of SIZE in a temporary folder): memmap bytes per GiB of pmem
+    with and without shared tails, kmem online/offline time per GiB (offline after memtest has
+    used part of it), FLUSH latency (the mean of 10; the host fsyncs the file)."""
+    import tempfile
+    from vmem_guest import patched_qemu
+    qemu = patched_qemu()
+    if not qemu:
+        print("virtio-pmem: skipped, the patched QEMU is not built (make qemu)")
+        return
+    note_patched_qemu(qemu)
+    gib = int(size[:-1])
+    print(f"virtio-pmem ({size}, file backend)")
+    for icount in (False, True):
+        clock = "guest" if icount else "wall"
+        with tempfile.TemporaryDirectory(prefix="rvmm-bench-pmem-") as d:
+            env = {"PMEM": f"{d}/pm.img:{size}", "QEMU_PATCHED": qemu}
+            with Guest(mem="1G", smp=2, env=env, icount=icount).start(timeout=600) as g:
+                note_kernel(g.out)
+                if not icount:
+                    for mode in ("shared", "full"):
+                        out = g.cmd(f"pmem memmap {mode}", timeout=600)
+                        m = re.search(r"(\d+) KiB per GiB", out)
+                        record(f"pmem.memmap_per_gib.{mode}_tails", int(m.group(1)) if m else
+                               float("nan"), "KiB", "guest", "patched")
+                    g.cmd("pmem memmap shared", timeout=600)
+                us = []
+                for _ in range(10):
+                    m = re.search(r"flush ok in (\d+) us", g.cmd("pmem flush", timeout=60))
+                    us.append(int(m.group(1)) if m else float("nan"))
+                record("pmem.flush_latency", sum(us) / len(us) / 1000, "ms", clock, "patched")
+                out = g.cmd("pmem kmem online", timeout=600)
+                m = re.search(r"System RAM .*?in (\d+) us", out)
+                record("pmem.kmem_online.per_gib", int(m.group(1)) / 1000 / gib if m else
+                       float("nan"), "ms", clock, "patched")
+                g.cmd("memtest 256M", timeout=600)
+                out = g.cmd("pmem kmem offline", timeout=900)
+                m = re.search(r"offlined and removed in (\d+) us", out)
+                record("pmem.kmem_offline.per_gib", int(m.group(1)) / 1000 / gib if m else
+                       float("nan"), "ms", clock, "patched")
+
+
 def main():
     global OUT
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes only (tests use this)")
-    ap.add_argument("--only", default="boot,hotplug,vmem,irq")
+    ap.add_argument("--only", default="boot,hotplug,vmem,pmem,irq")
     ap.add_argument("--baseline", default=None)
     ap.add_argument("--out", default=OUT, help="directory for results.txt and the charts")
     a = ap.parse_args()
@@ -270,6 +312,8 @@ def main():
         bench_hotplug(["1G"] if a.quick else ["1G", "16G", "200G"], [4] if a.quick else [1, 4])
     if "vmem" in only:
         bench_vmem([4] if a.quick else [1, 4])
+    if "pmem" in only:
+        bench_pmem("1G" if a.quick else "4G")
     if "irq" in only:
         bench_irq(a.quick)
     kv = KERNEL_VERSION[0] if KERNEL_VERSION else "?"

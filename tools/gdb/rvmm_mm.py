@@ -79,7 +79,7 @@ class Meminfo(RvmmCommand):
 
 Usage: rvmm-meminfo
 MemTotal/MemFree from zones[].managed and .nr_free, PageTables from kpt's page count, Memmap from
-the populated vmemmap bytes, the descriptor size from DWARF, deferred sections pending."""
+the populated vmemmap bytes, DevMemmap from memremap's (ZONE_DEVICE descriptors), the descriptor size from DWARF, deferred sections pending."""
 
     def __init__(self):
         super().__init__("rvmm-meminfo")
@@ -93,7 +93,8 @@ the populated vmemmap bytes, the descriptor size from DWARF, deferred sections p
                  ("MemFree:", kb(sum(int(z["nr_free"]) for _, z in zs)))]
         lines += [(f"MemFree{name}:", kb(z["nr_free"])) for name, z in zs]
         lines += [("PageTables:", kb(m.sym("nr_pgtable_pages", "kernel/mm/pgtable.c"))),
-                  ("Memmap:", int(m.sym("memmap_bytes", "kernel/mm/vmemmap.c")) >> 10)]
+                  ("Memmap:", int(m.sym("memmap_bytes", "kernel/mm/vmemmap.c")) >> 10),
+                  ("DevMemmap:", int(m.sym("total_memmap_bytes", "kernel/mm/memremap.c")) >> 10)]
         try:
             sym_addr("meminfo_plugged_kb")  # the console prints MemPlugged: so do we
             lines.append(("MemPlugged:", plugged_kb(m)))
@@ -333,9 +334,10 @@ def fmt_size(size):
 
 
 def pte_describe(pte):
+    """As arch_pte_describe (arch/riscv/mm.c): RWX, G A D, and devmap (RSW bit 9: ZONE_DEVICE)."""
     b = lambda bit, c: c if pte & bit else ""
     return (f"{'R' if pte & 2 else '-'}{'W' if pte & 4 else '-'}{'X' if pte & 8 else '-'} "
-            f"{b(0x20, 'G')}{b(0x40, 'A')}{b(0x80, 'D')}")
+            f"{b(0x20, 'G')}{b(0x40, 'A')}{b(0x80, 'D')}{b(0x200, ' devmap')}")
 
 
 class Ptdump(RvmmCommand):
