@@ -314,7 +314,7 @@ int vmem_resize(struct virtio_mem *vm);
 int vmem_selftest(struct virtio_mem *vm);
 
 /* ---- virtio_mem_cmd.c ---- */
-uint64_t virtio_mem_plugged_kb(void);
+uint64_t virtio_mem_plugged_kb(int nid);
 
 /*
  * Show vm's region in `sections --map` (its whole sections), with '!' where the driver gave up:

@@ -27,6 +27,7 @@
 #include <rvmm/charmap.h>
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
+#include <rvmm/numa.h>
 #include <rvmm/printk.h>
 #include <string.h>
 
@@ -40,14 +41,14 @@ static uint64_t vmem_online_bytes(const struct virtio_mem *vm)
 			  READ_ONCE(vm->nr_in_state[VMEM_BLOCK_UNMOVABLE])) * vm->block_size;
 }
 
-uint64_t virtio_mem_plugged_kb(void)
+uint64_t virtio_mem_plugged_kb(int nid)
 {
 	uint64_t kb = 0;
 
 	for (unsigned i = 0; i < VMEM_MAX_DEVICES; i++) {
 		const struct virtio_mem *vm =
 			__atomic_load_n(&virtio_mem_devices[i], __ATOMIC_ACQUIRE);
-		if (vm)
+		if (vm && (nid == NUMA_NO_NODE || vm->node == nid))
 			kb += vmem_online_bytes(vm) >> 10;
 	}
 	return kb;

@@ -140,15 +140,22 @@ struct meminfo {
 };
 
 /*
- * MemPlugged: set by the virtio-mem driver at probe (drivers/virtio/virtio_mem_cmd.c); NULL (0 kB)
- * when there is none. Called with hotplug_lock held for reading; must not take it.
+ * MemPlugged of node nid (NUMA_NO_NODE: all nodes): set by the virtio-mem driver at probe
+ * (drivers/virtio/virtio_mem_cmd.c); NULL (0 kB) when there is none. Called with hotplug_lock
+ * held for reading; must not take it.
  */
-extern uint64_t (*meminfo_plugged_kb)(void);
+extern uint64_t (*meminfo_plugged_kb)(int nid);
 
 /* Fill *mi. Takes hotplug_lock for reading. */
 void mm_meminfo(struct meminfo *mi);
 /* Print it, /proc/meminfo style, through kprintf. */
 void mm_print_meminfo(void);
+/*
+ * Node nid's figures as Linux's /sys/devices/system/node/nodeN/meminfo ("Node 1 MemTotal: ...
+ * kB"): total, free, used, free per zone, MemPlugged. Takes hotplug_lock for reading. Returns 0,
+ * or -EINVAL (after a message) if there is no such node.
+ */
+int mm_print_node_meminfo(int nid);
 
 /*
  * Print the sections table (the `sections` command): index, physical range, state, zone, free

@@ -16,7 +16,7 @@ HOST_MM_SRCS := kernel/lock.c kernel/mm/memblock.c kernel/mm/pgtable.c kernel/mm
 	kernel/mm/mm_init.c kernel/mm/numa.c kernel/mm/hotplug_lock.c kernel/mm/ptdump.c kernel/mm/meminfo.c \
 	kernel/mm/hotplug.c kernel/mm/page_isolation.c kernel/mm/migrate.c kernel/mm/mem_ranges.c \
 	kernel/mm/diag/memtest.c kernel/mm/diag/mm_cmds.c kernel/mm/diag/hotplug_cmds.c \
-	kernel/mm/diag/stress.c kernel/mm/diag/mmcheck.c kernel/mm/diag/section_map.c kernel/mm/memremap.c kernel/mm/kmem.c \
+	kernel/mm/diag/stress.c kernel/mm/diag/mmcheck.c kernel/mm/diag/section_map.c kernel/mm/diag/nodes.c kernel/mm/memremap.c kernel/mm/kmem.c \
 	kernel/cmdline.c kernel/fault_inject.c
 HM_PARSE_SRC := kernel/parse.c
 HOST_SIM_SRCS := tests/host/sim/sim_arch.c tests/host/sim/sim_boot.c \

@@ -8,6 +8,7 @@
 //
 // Interface: main() runs the "numa" case table (one case by name: build/host/mm/test_numa CASE).
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <rvmm/errno.h>
@@ -17,6 +18,7 @@
 #include <rvmm/migrate.h>
 #include <rvmm/numa.h>
 #include <rvmm/page_alloc.h>
+#include <rvmm/platform.h>
 #include <rvmm/section.h>
 
 #include "sim.h"
@@ -225,6 +227,48 @@ static int migrate_same_node(void)
 	return 0;
 }
 
+// `nodes` as numactl -H, `meminfo N` as Linux's nodeN/meminfo, `sections` and its map with nodes.
+static int console_views(void)
+{
+	CHECK_RC(boot2(GiB(1) + MiB(512)));
+	for (int i = 0; i < 4; i++)
+		platform.harts[i] = (struct plat_hart){ .hartid = (uint32_t)i, .enabled = true,
+							.node = i / 2 };
+	platform.nr_harts = 4;
+	log_clear();
+	CHECK_RC(sim_run("nodes"));
+	char want[200];
+	snprintf(want, sizeof(want), "node 1 size: %llu MB\n",
+		 (unsigned long long)(node_managed(1) >> (20 - PAGE_SHIFT)));
+	CHECK_MSG(log_has("available: 2 nodes (0-1)\nnode 0 cpus: 0 1\n") &&
+			  log_has("node 1 cpus: 2 3\n") && log_has(want) &&
+			  log_has("node distances:\nnode   0   1\n  0:  10  20\n  1:  20  10\n"),
+		  "nodes:\n%s", log_text());
+	log_clear();
+	CHECK_RC(sim_run("meminfo 1"));
+	snprintf(want, sizeof(want), "Node 1 MemTotal:       %8llu kB",
+		 (unsigned long long)(node_managed(1) * 4));
+	CHECK_MSG(log_has(want) && log_has("Node 1 MemFreeMovable:        0 kB") &&
+			  log_has("Node 1 MemPlugged:") && !log_has("Node 0"),
+		  "meminfo 1:\n%s", log_text());
+	log_clear();
+	CHECK(sim_run("meminfo 7") != 0);
+	CHECK(log_has("meminfo: no node 7 (this machine has 2, ids below 2)"));
+	log_clear();
+	CHECK_RC(sim_run("meminfo"));
+	CHECK(log_has("MemTotal:") && !log_has("Node"));
+	log_clear();
+	CHECK_RC(sim_run("sections"));
+	CHECK_MSG(log_has("boot  node 0\n") && log_has("boot deferred  node 1\n") &&
+			  log_has("RAM above mem= (hot-add can add it)  node 1\n"),
+		  "sections:\n%s", log_text());
+	log_clear();
+	CHECK_RC(sim_run("sections --map"));
+	CHECK_MSG(log_has("nodes begin: node 0 at 0x000080000000 (section 16) node 1 at "
+			  "0x0000c0000000 (section 24)\n"), "map:\n%s", log_text());
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -235,6 +279,7 @@ int main(int argc, char **argv)
 		CASE(hidden_into_node),
 		CASE(region_node),
 		CASE(migrate_same_node),
+		CASE(console_views),
 	};
 	return test_main("numa", cases, ARRAY_SIZE(cases), argc, argv);
 }

@@ -99,7 +99,7 @@ void fake_background(unsigned rounds)
 		background_fn();
 }
 
-uint64_t (*meminfo_plugged_kb)(void);
+uint64_t (*meminfo_plugged_kb)(int nid);
 
 /* The section map's region registry (kernel/mm/mem_ranges.c): only remembered here. */
 const struct mem_region *fake_map_region;

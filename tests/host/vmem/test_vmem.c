@@ -76,7 +76,7 @@ static int check_agree(void)
 		/* Memory plugged before probe: not the driver's until UNPLUG_ALL went through. */
 		CHECK_EQ(vmem_plugged_blocks(vm), 0);
 		CHECK_EQ(fake_online_bytes(vm->addr, vm->region_size), 0);
-		CHECK_EQ(meminfo_plugged_kb(), 0);
+		CHECK_EQ(meminfo_plugged_kb(NUMA_NO_NODE), 0);
 		return 0;
 	}
 	CHECK_EQ((uint64_t)vmem_plugged_blocks(vm), vmem_dev_plugged_blocks(dev));
@@ -93,7 +93,7 @@ static int check_agree(void)
 		CHECK_EQ(vm->sections[s].added != 0, fake_section_present(vm->first_section + s));
 	CHECK_EQ(fake_online_bytes(vm->addr, vm->region_size), online);
 	CHECK(meminfo_plugged_kb);
-	CHECK_EQ(meminfo_plugged_kb(), online >> 10);
+	CHECK_EQ(meminfo_plugged_kb(NUMA_NO_NODE), online >> 10);
 	return 0;
 }
 
@@ -843,7 +843,7 @@ static int test_selftest_beside_data(void)
 	CHECK_EQ(fake_data_count(), count);
 	CHECK_EQ(fake_data_sum(), sum);
 	CHECK_EQ(fake_online_bytes(REGION, 1 * G), online);
-	CHECK_EQ(meminfo_plugged_kb(), (248 * M) >> 10);
+	CHECK_EQ(meminfo_plugged_kb(NUMA_NO_NODE), (248 * M) >> 10);
 	return check_agree();
 }
 
