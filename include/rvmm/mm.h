@@ -32,9 +32,9 @@ static inline void *pfn_to_kaddr(pfn_t pfn) { return __va(PFN_PHYS(pfn)); }
 /* ---- Page descriptors ---------------------------------------------------------------------- */
 
 /*
- * The zones with a buddy allocator come first (NR_ZONES of them, zones[]). ZONE_DEVICE is only a
- * descriptor's zone: device memory (pmem, kernel/mm/memremap.c) has descriptors in the vmemmap but
- * its pages never enter an allocator.
+ * The zones with a buddy allocator come first (NR_ZONES of them on each NUMA node: node_zones[][]
+ * in page_alloc.h). ZONE_DEVICE is only a descriptor's zone: device memory (pmem,
+ * kernel/mm/memremap.c) has descriptors in the vmemmap but its pages never enter an allocator.
  */
 enum zone_type { ZONE_NORMAL, ZONE_MOVABLE, NR_ZONES, ZONE_DEVICE = NR_ZONES };
 

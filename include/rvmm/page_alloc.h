@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The page allocator: a buddy allocator per zone over the vmemmap descriptors, with per-hart caches
- * of single pages, deferred (lazy) descriptor init of boot sections, and the range operations that
- * memory hotplug builds on (online a range, isolate it, take its free pages out, undo).
+ * The page allocator: a buddy allocator per zone (Normal, Movable on each NUMA node) over the
+ * vmemmap descriptors, with per-hart caches of single pages, deferred (lazy) descriptor init of
+ * boot sections, and the range operations that memory hotplug builds on (online a range, isolate
+ * it, take its free pages out, undo).
  *
- * Interface: alloc_pages, free_pages, get_free_pages/free_pages_va, page_alloc_init,
+ * Interface: alloc_pages, alloc_pages_node, node_zones/node_zone/page_zone, free_pages,
+ * get_free_pages/free_pages_va, page_alloc_init,
  * deferred_init_step, deferred_init_*; zone_online_range, zone_offline_deferred, range_online_zone,
  * page_isolate_range,
  * page_isolated_take_free, page_unisolate_range, free_reserved_pages, page_alloc_drain_local,
