@@ -312,6 +312,22 @@ static void prep_page(struct page *p, unsigned order, unsigned gfp)
 	__atomic_store_n(&p->refcount, 1, __ATOMIC_RELEASE);
 }
 
+// 2^order pages from zone z: a single page of this hart's own node through its cache, anything
+// else from the free lists under the zone lock.
+static struct page *zone_alloc(struct zone *z, unsigned order, bool local)
+{
+	if (!READ_ONCE(z->nr_free))
+		return NULL;
+	if (order == 0 && local)
+		return pcp_alloc(z);
+	spin_lock(&z->lock);
+	struct page *p = rmqueue_deferred(z, order);
+	spin_unlock(&z->lock);
+	if (p)
+		zone_add_free(z, -(int64_t)(1UL << order));
+	return p;
+}
+
 // Nodes nearest first (nid's fallback order), in each the zones gfp allows: Movable, then Normal.
 struct page *alloc_pages_node(int nid, unsigned order, unsigned gfp)
 {
@@ -328,21 +344,9 @@ struct page *alloc_pages_node(int nid, unsigned order, unsigned gfp)
 	if (!node_online(nid))
 		nid = local;
 	for (int k = 0; k < nr_online_nodes() && !p; k++) {
-	    int n = node_fallback(nid, k);
-	    for (int i = 0; i < nz && !p; i++) {
-		struct zone *z = node_zone(n, zl[i]);
-		if (!READ_ONCE(z->nr_free))
-			continue;
-		if (order == 0 && n == local) {
-			p = pcp_alloc(z);
-		} else {
-			spin_lock(&z->lock);
-			p = rmqueue_deferred(z, order);
-			spin_unlock(&z->lock);
-			if (p)
-				zone_add_free(z, -(int64_t)(1UL << order));
-		}
-	    }
+		int n = node_fallback(nid, k);
+		for (int i = 0; i < nz && !p; i++)
+			p = zone_alloc(node_zone(n, zl[i]), order, n == local);
 	}
 	if (!p)
 		return NULL;
