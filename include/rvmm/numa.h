@@ -17,16 +17,16 @@
 #include <rvmm/types.h>
 
 #define MAX_NUMNODES PLAT_MAX_NODES
-#define NUMA_HARTS 64 /* hart indices with a node of their own; others are in node 0 */
+#define NUMA_HARTS   PLAT_MAX_HARTS /* hart indices with a node of their own; others: node 0 */
 
 struct numa_info {
-	uint32_t online_mask;            /* nodes the tree describes (memory, harts or both) */
-	int nr_node_ids;                 /* highest online node + 1 */
+	uint32_t online_mask; /* nodes the tree describes (memory, harts or both) */
+	int nr_node_ids;      /* highest online node + 1 */
 	uint8_t distance[MAX_NUMNODES][MAX_NUMNODES];
 	/* fallback[n]: online nodes by distance from n (n first, ties by id); nr_online entries. */
 	int8_t fallback[MAX_NUMNODES][MAX_NUMNODES];
 	int nr_online;
-	int8_t hart_node[NUMA_HARTS];    /* by hart index (arch_hart_index) */
+	int8_t hart_node[NUMA_HARTS]; /* by hart index (arch_hart_index) */
 };
 extern struct numa_info numa;
 
@@ -40,20 +40,35 @@ static inline bool node_online(int nid)
 {
 	return nid >= 0 && nid < MAX_NUMNODES && (numa.online_mask >> nid & 1);
 }
-static inline int nr_online_nodes(void) { return numa.nr_online; }
-static inline int nr_node_ids(void) { return numa.nr_node_ids; }
-static inline int node_distance(int a, int b) { return numa.distance[a][b]; }
+static inline int nr_online_nodes(void)
+{
+	return numa.nr_online;
+}
+static inline int nr_node_ids(void)
+{
+	return numa.nr_node_ids;
+}
+static inline int node_distance(int a, int b)
+{
+	return numa.distance[a][b];
+}
 static inline int numa_hart_node(unsigned index)
 {
 	return index < NUMA_HARTS ? numa.hart_node[index] : 0;
 }
 /* The calling hart's node. */
-static inline int numa_node_id(void) { return numa_hart_node(arch_hart_index()); }
+static inline int numa_node_id(void)
+{
+	return numa_hart_node(arch_hart_index());
+}
 /* The i-th node to try for an allocation that prefers nid. */
-static inline int node_fallback(int nid, int i) { return numa.fallback[nid][i]; }
+static inline int node_fallback(int nid, int i)
+{
+	return numa.fallback[nid][i];
+}
 
-#define for_each_online_node(n)                                                              \
-	for ((n) = 0; (n) < numa.nr_node_ids; (n)++)                                         \
+#define for_each_online_node(n)                                                                    \
+	for ((n) = 0; (n) < numa.nr_node_ids; (n)++)                                               \
 		if (node_online(n))
 
 #endif

@@ -10,8 +10,10 @@
 #include <rvmm/printk.h>
 
 struct numa_info numa = {
-	.online_mask = 1, .nr_node_ids = 1, .nr_online = 1,
-	.distance = { [0] = { [0] = NUMA_LOCAL_DISTANCE } },
+    .online_mask = 1,
+    .nr_node_ids = 1,
+    .nr_online = 1,
+    .distance = {[0] = {[0] = NUMA_LOCAL_DISTANCE}},
 };
 
 // Online nodes by distance from n, ties by node id (an insertion sort, stable). n comes first:
@@ -43,8 +45,9 @@ void numa_init(const struct platform *plat)
 	numa.nr_online = __builtin_popcount(numa.online_mask);
 	for (int a = 0; a < MAX_NUMNODES; a++)
 		for (int b = 0; b < MAX_NUMNODES; b++)
-			numa.distance[a][b] = plat ? plat->distance[a][b]
-					      : a == b ? NUMA_LOCAL_DISTANCE : NUMA_REMOTE_DISTANCE;
+			numa.distance[a][b] = plat     ? plat->distance[a][b]
+					      : a == b ? NUMA_LOCAL_DISTANCE
+						       : NUMA_REMOTE_DISTANCE;
 	for (int n = 0; n < numa.nr_node_ids; n++)
 		if (node_online(n))
 			build_fallback(n);

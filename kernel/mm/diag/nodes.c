@@ -56,26 +56,28 @@ static int cmd_nodes(int argc, char **argv __unused)
 	print_node_list();
 	kprintf(")\n");
 	get_online_mems();
-	for_each_online_node(n) {
+	for_each_online_node(n)
+	{
 		kprintf("node %d cpus:", n);
 		for (int i = 0; i < platform.nr_harts; i++)
 			if (platform.harts[i].enabled && platform.harts[i].node == n)
 				kprintf(" %u", platform.harts[i].hartid);
 		kprintf("\nnode %d size: %llu MB\n", n,
-			(unsigned long long)(node_pages(n, node_zone_managed_pages) >> (20 - PAGE_SHIFT)));
-		kprintf("node %d free: %llu MB\n", n,
-			(unsigned long long)(node_pages(n, node_zone_free_pages) >> (20 - PAGE_SHIFT)));
+			(unsigned long long)(node_pages(n, node_zone_managed_pages) >>
+					     (20 - PAGE_SHIFT)));
+		kprintf(
+		    "node %d free: %llu MB\n", n,
+		    (unsigned long long)(node_pages(n, node_zone_free_pages) >> (20 - PAGE_SHIFT)));
 	}
 	put_online_mems();
 	kprintf("node distances:\nnode");
-	for_each_online_node(n)
-		kprintf(" %3d", n);
+	for_each_online_node(n) kprintf(" %3d", n);
 	kprintf("\n");
-	for_each_online_node(n) {
+	for_each_online_node(n)
+	{
 		int m;
 		kprintf("%3d:", n);
-		for_each_online_node(m)
-			kprintf(" %3d", node_distance(n, m));
+		for_each_online_node(m) kprintf(" %3d", node_distance(n, m));
 		kprintf("\n");
 	}
 	return 0;
