@@ -188,10 +188,13 @@ bool __deferred_init_next(struct zone *z, bool boot_only)
 // Idle harts initialise boot sections only. Hot-plugged ones wait for their first use: memory
 // plugged and unplugged again unused (virtio-mem following the host, `plug` + `unplug`) then
 // costs no descriptor write at all, and offline finds it still deferred (zone_offline_deferred).
+// Each hart starts with its own node's sections, then the nearest node's: the harts of several
+// nodes work on different zones (locks) at once, and each writes its own node's memory first.
 bool deferred_init_step(void)
 {
-	for (int i = 0; i < nr_node_ids() * NR_ZONES && READ_ONCE(boot_pending); i++) {
-		struct zone *z = &node_zones[i / NR_ZONES][i % NR_ZONES];
+	int nid = numa_node_id();
+	for (int i = 0; i < nr_online_nodes() * NR_ZONES && READ_ONCE(boot_pending); i++) {
+		struct zone *z = node_zone(node_fallback(nid, i / NR_ZONES), i % NR_ZONES);
 		if (!READ_ONCE(z->nr_deferred))
 			continue;
 		spin_lock(&z->lock);

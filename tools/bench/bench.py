@@ -236,7 +236,8 @@ def numa_once(nodes):
     at = 0x140000000
     with Guest(mem="4G", smp=smp, args="mem=3G", icount=True,
                extra=extra if nodes > 1 else "").start(timeout=600) as g:
-        g.expect(r"deferred init done[^\n]*\n", 900)
+        if "deferred init done" not in g.out:  # 4 harts: often done before the prompt
+            g.expect(r"deferred init done[^\n]*\n", 900)
         out = g.out
         assert f"available: {nodes} nodes" in g.cmd("nodes")
         plug = g.cmd(f"plug {at:#x} 1G movable", timeout=900)
