@@ -63,9 +63,8 @@ enum zone_type { ZONE_NORMAL, ZONE_MOVABLE, NR_ZONES, ZONE_DEVICE = NR_ZONES };
 struct page {
 	uint32_t flags;
 	uint8_t order;      /* block order, valid on the head page */
-	uint8_t zone;       /* enum zone_type */
-	uint8_t node;       /* NUMA node: with zone, names the struct zone (page_zone) */
-	uint8_t _unused;
+	uint8_t zone;       /* enum zone_type (the node is its section's: page_to_nid) */
+	uint16_t _unused;
 	int32_t refcount;   /* 0 when free */
 	uint32_t private;   /* page-table page: entries in use */
 	union {

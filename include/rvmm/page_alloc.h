@@ -5,7 +5,7 @@
  * boot sections, and the range operations that memory hotplug builds on (online a range, isolate
  * it, take its free pages out, undo).
  *
- * Interface: alloc_pages, alloc_pages_node, node_zones/node_zone/page_zone, free_pages,
+ * Interface: alloc_pages, alloc_pages_node, node_zones/node_zone/page_zone/page_to_nid, free_pages,
  * get_free_pages/free_pages_va, page_alloc_init,
  * deferred_init_step, deferred_init_*; zone_online_range, zone_offline_deferred, range_online_zone,
  * page_isolate_range,
@@ -18,6 +18,7 @@
 #include <rvmm/list.h>
 #include <rvmm/mm.h>
 #include <rvmm/numa.h>
+#include <rvmm/section.h>
 #include <rvmm/spinlock.h>
 #include <rvmm/types.h>
 
@@ -58,7 +59,15 @@ struct zone {
  */
 extern struct zone node_zones[MAX_NUMNODES][NR_ZONES];
 static inline struct zone *node_zone(int nid, enum zone_type z) { return &node_zones[nid][z]; }
-static inline struct zone *page_zone(const struct page *p) { return &node_zones[p->node][p->zone]; }
+/*
+ * A page's node is its section's (as Linux's SPARSEMEM without the node in page flags): the
+ * descriptor stays as it was, and boot writes no more bytes per page than without NUMA.
+ */
+static inline int page_to_nid(const struct page *p)
+{
+	return section_get(pfn_to_section_nr(page_to_pfn(p)))->node;
+}
+static inline struct zone *page_zone(const struct page *p) { return &node_zones[page_to_nid(p)][p->zone]; }
 static inline int zone_nid(const struct zone *z) { return (int)((z - &node_zones[0][0]) / NR_ZONES); }
 static inline enum zone_type zone_idx(const struct zone *z)
 {

@@ -65,7 +65,7 @@ static void init_boot_descs(struct zone *z, unsigned long nr, const struct mem_s
 	struct page *p = pfn_to_page(start);
 	for (unsigned long i = 0; i < PAGES_PER_SECTION; i++)
 		p[i] = ms->online_map >> (i / PAGES_PER_SUBSECTION) & 1
-			       ? (struct page){ .flags = PG_reserved, .zone = ms->zone, .node = ms->node }
+			       ? (struct page){ .flags = PG_reserved, .zone = ms->zone }
 			       : (struct page){ .flags = PG_offline };
 	memblock_for_each_reserved(lo, hi, mark_reserved, NULL);
 	memblock_for_each_free(lo, hi, free_boot_range, z);
@@ -84,9 +84,8 @@ static void init_hot_descs(struct zone *z, unsigned long nr, const struct mem_se
 	unsigned long own = ms->nr_vmemmap_pages;
 	struct page *p = pfn_to_page(start);
 	for (unsigned long i = 0; i < PAGES_PER_SECTION; i++)
-		p[i] = i < own ? (struct page){ .flags = PG_reserved | PG_vmemmap, .zone = ms->zone,
-						.node = ms->node }
-		       : sub_online(ms, i) ? (struct page){ .zone = ms->zone, .node = ms->node }
+		p[i] = i < own ? (struct page){ .flags = PG_reserved | PG_vmemmap, .zone = ms->zone }
+		       : sub_online(ms, i) ? (struct page){ .zone = ms->zone }
 					   : (struct page){ .flags = PG_offline };
 	for (unsigned long i = own; i < PAGES_PER_SECTION;) {
 		unsigned long j = i;

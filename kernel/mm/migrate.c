@@ -81,7 +81,7 @@ pfn_t movable_pfn(const struct movable *m)
 // has). 0 moved (or it went away), -EAGAIN not this time.
 static int migrate_block(struct page *p, unsigned o)
 {
-	struct page *t = alloc_pages_node(p->node, o, GFP_MOVABLE);
+	struct page *t = alloc_pages_node(page_to_nid(p), o, GFP_MOVABLE);
 	if (!t) {
 		migrate_stats.no_target++;
 		return -EAGAIN;
@@ -111,7 +111,7 @@ static int migrate_block(struct page *p, unsigned o)
 	}
 	free_pages(p, o); // isolated: joins the range's isolated free pages
 	migrate_stats.migrated++;
-	migrate_stats.other_node += t->node != p->node;
+	migrate_stats.other_node += page_to_nid(t) != page_to_nid(p);
 	migrate_stats.bytes += PAGE_SIZE << o;
 	return 0;
 }

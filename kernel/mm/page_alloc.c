@@ -410,7 +410,7 @@ void free_pages(struct page *page, unsigned order)
 	page_flags_clear(page, PG_head | PG_movable | PG_pgtable | PG_handle);
 	page->owner = NULL;
 	struct zone *z = page_zone(page);
-	if (order == 0 && !(f & PG_isolated) && page->node == numa_node_id()) {
+	if (order == 0 && !(f & PG_isolated) && page_to_nid(page) == numa_node_id()) {
 		pcp_free(z, page);
 		return;
 	}

@@ -125,12 +125,10 @@ int zone_online_range(enum zone_type zone, pfn_t start, unsigned long nr_pages, 
 		*desc_bytes += (e - s) * sizeof(struct page);
 		for (pfn_t pfn = s; pfn < e; pfn++) {
 			struct page *p = pfn_to_page(pfn);
-			if (is_vmemmap(pfn)) {
+			if (is_vmemmap(pfn))
 				p->zone = (uint8_t)zone;
-				p->node = ms->node;
-			} else {
-				*p = (struct page){ .zone = (uint8_t)zone, .node = ms->node };
-			}
+			else
+				*p = (struct page){ .zone = (uint8_t)zone };
 		}
 		if (ms->state == SECTION_PRESENT) {
 			ms->zone = (uint8_t)zone;

@@ -156,10 +156,6 @@ static void check_online_pages(struct check *c, struct zone_sum *sum, int z, pfn
 		if (p->zone != z)
 			problem(c, "pfn 0x%llx: zone %u in a section of zone %d", (unsigned long long)pfn,
 				p->zone, z);
-		if (p->node != section_get(pfn_to_section_nr(pfn))->node)
-			problem(c, "pfn 0x%llx: node %u in a section of node %u",
-				(unsigned long long)pfn, p->node,
-				section_get(pfn_to_section_nr(pfn))->node);
 		if (f & (PG_offline | PG_isolated)) {
 			problem(c, "pfn 0x%llx: online but flags 0x%x (%s)", (unsigned long long)pfn, f,
 				f & PG_isolated ? "isolated outside an offline" : "offline");

@@ -78,9 +78,9 @@ static int boot_nodes(void)
 	CHECK_EQ(node_managed(0) + node_managed(1), total_managed_pages());
 	CHECK_EQ(zone_free_pages(ZONE_NORMAL),
 		 node_zone_free_pages(0, ZONE_NORMAL) + node_zone_free_pages(1, ZONE_NORMAL));
-	// Pages of node 1, once their descriptors are written, say so.
+	// Pages of node 1 are in node 1's section.
 	deferred_init_pfn(PFN_DOWN(N1));
-	CHECK_EQ(pfn_to_page(PFN_DOWN(N1))->node, 1);
+	CHECK_EQ(page_to_nid(pfn_to_page(PFN_DOWN(N1))), 1);
 	return sim_check_buddy(NULL, 0, 0);
 }
 
@@ -107,8 +107,8 @@ static int local_first(void)
 		numa_set_hart_node((unsigned)n, n);
 		struct page *p = alloc_pages(0, GFP_KERNEL), *q = alloc_pages(3, GFP_MOVABLE);
 		CHECK(p && q);
-		CHECK_MSG(p->node == n && q->node == n, "hart of node %d got pages of nodes %u, %u",
-			  n, p->node, q->node);
+		CHECK_MSG(page_to_nid(p) == n && page_to_nid(q) == n,
+			  "hart of node %d got pages of nodes %d, %d", n, page_to_nid(p), page_to_nid(q));
 		free_pages(p, 0);
 		free_pages(q, 3);
 		page_alloc_drain_local();
@@ -116,7 +116,7 @@ static int local_first(void)
 	sim_set_hart(0, 1);
 	// An explicit node from any hart.
 	struct page *p = alloc_pages_node(3, 0, GFP_KERNEL);
-	CHECK(p && p->node == 3);
+	CHECK(p && page_to_nid(p) == 3);
 	free_pages(p, 0);
 	return sim_check_buddy(NULL, 0, 0);
 }
@@ -137,7 +137,7 @@ static int fallback_by_distance(void)
 			struct page *p = alloc_pages(MAX_ORDER, GFP_KERNEL);
 			if (!p)
 				break;
-			if (p->node != want) {
+			if (page_to_nid(p) != want) {
 				free_pages(p, MAX_ORDER);
 				break;
 			}
@@ -220,7 +220,7 @@ static int migrate_same_node(void)
 	CHECK(migrate_stats.migrated - moved0 >= (uint64_t)n);
 	CHECK_EQ(migrate_stats.other_node, other0);
 	for (int i = 0; i < n; i++)
-		CHECK_EQ(pfn_to_page(movable_pfn(&m[i]))->node, 1);
+		CHECK_EQ(page_to_nid(pfn_to_page(movable_pfn(&m[i]))), 1);
 	CHECK_RC(sim_check_buddy(NULL, 0, 0));
 	for (int i = 0; i < n; i++)
 		movable_free(&m[i]);

@@ -48,8 +48,7 @@ int sim_check_buddy(const uint8_t *alloc_map, pfn_t map_base, pfn_t map_end)
 				pfn_t pfn = page_to_pfn(p);
 				struct mem_section *ms = section_get(pfn_to_section_nr(pfn));
 				if (pfn < lo || pfn + (1UL << o) > hi || !ms || ms->state != SECTION_ONLINE ||
-				    (ms->flags & SECTION_DEFERRED) || ms->zone != z || ms->node != nid ||
-				    p->node != nid) {
+				    (ms->flags & SECTION_DEFERRED) || ms->zone != z || ms->node != nid) {
 					test_fail(__FILE__, __LINE__, "free block pfn %#lx order %u outside online zone memory", (unsigned long)pfn, o);
 					goto out;
 				}
