@@ -65,6 +65,8 @@ static inline struct zone *node_zone(int nid, enum zone_type z) { return &node_z
  */
 static inline int page_to_nid(const struct page *p)
 {
+	if (nr_node_ids() == 1)
+		return 0; /* one node: no section lookup on the free path */
 	return section_get(pfn_to_section_nr(page_to_pfn(p)))->node;
 }
 static inline struct zone *page_zone(const struct page *p) { return &node_zones[page_to_nid(p)][p->zone]; }

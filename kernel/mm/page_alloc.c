@@ -334,7 +334,7 @@ struct page *alloc_pages_node(int nid, unsigned order, unsigned gfp)
 	static const enum zone_type kernel_zones[] = { ZONE_NORMAL };
 	static const enum zone_type movable_zones[] = { ZONE_MOVABLE, ZONE_NORMAL };
 	const enum zone_type *zl = gfp & GFP_MOVABLE ? movable_zones : kernel_zones;
-	int nz = gfp & GFP_MOVABLE ? 2 : 1, local = numa_node_id();
+	int nz = gfp & GFP_MOVABLE ? 2 : 1, local = nr_node_ids() == 1 ? 0 : numa_node_id();
 	struct page *p = NULL;
 
 	if (order > MAX_ORDER || !page_alloc_is_ready)
@@ -358,7 +358,7 @@ struct page *alloc_pages_node(int nid, unsigned order, unsigned gfp)
 
 struct page *alloc_pages(unsigned order, unsigned gfp)
 {
-	return alloc_pages_node(numa_node_id(), order, gfp);
+	return alloc_pages_node(NUMA_NO_NODE, order, gfp);
 }
 
 bool pfn_online(pfn_t pfn)
@@ -410,7 +410,7 @@ void free_pages(struct page *page, unsigned order)
 	page_flags_clear(page, PG_head | PG_movable | PG_pgtable | PG_handle);
 	page->owner = NULL;
 	struct zone *z = page_zone(page);
-	if (order == 0 && !(f & PG_isolated) && page_to_nid(page) == numa_node_id()) {
+	if (order == 0 && !(f & PG_isolated) && (nr_node_ids() == 1 || page_to_nid(page) == numa_node_id())) {
 		pcp_free(z, page);
 		return;
 	}
