@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The serial console shell: reads a line (backspace, Ctrl-U, up/down history), splits it into
- * words and runs the command of that name from the rvmm_cmds table.
+ * words and runs the command of that name from the rvmm_cmds table. A line longer than 255
+ * characters is refused whole; escape sequences never eat a character that follows them.
  *
  * Interface: console_loop (the boot hart's idle loop), console_run_line, help/version/poweroff.
  */
@@ -12,7 +13,7 @@
 #include <rvmm/printk.h>
 #include <string.h>
 
-#define LINE_MAX 256
+#define LINE_MAX 256 /* with its NUL: lines of at most 255 characters */
 #define MAX_ARGS 16
 #define HISTORY 16
 
@@ -85,13 +86,36 @@ static void redraw(const char *line, size_t old_len)
 		kprintf("\b");
 }
 
-/* Read one line; \r, \n and \r\n all end it (a \n right after \r is swallowed). */
-static void read_line(char *line)
+/* Up (A) or down (B) through the history: replace the line being edited. */
+static void history_move(char *line, size_t *len, unsigned *hist, int key)
+{
+	if (!((key == 'A' && *hist > 0 && history_count - *hist < HISTORY) ||
+	      (key == 'B' && *hist < history_count)))
+		return;
+	size_t old = *len;
+	*hist += key == 'A' ? -1 : 1;
+	if (*hist == history_count)
+		line[0] = '\0';
+	else
+		strcpy(line, history[*hist % HISTORY]);
+	*len = strlen(line);
+	redraw(line, old);
+}
+
+/*
+ * Read one line; \r, \n and \r\n all end it (a \n right after \r is swallowed). Returns false
+ * if the line was longer than LINE_MAX - 1 characters: it is refused whole, never cut and run.
+ * Escape sequences: ESC [ starts a CSI sequence (parameter bytes, then one final byte; only the
+ * arrows Up/Down mean something); an ESC followed by anything else is dropped alone, so the next
+ * character still counts.
+ */
+static bool read_line(char *line)
 {
 	static bool last_was_cr;
-	size_t len = 0;
+	enum { PLAIN, ESC, CSI } state = PLAIN;
+	bool csi_params = false;
+	size_t len = 0, extra = 0; /* extra: characters typed past LINE_MAX - 1, not kept */
 	unsigned hist = history_count;
-	int esc = 0;
 
 	line[0] = '\0';
 	for (;;) {
@@ -101,33 +125,39 @@ static void read_line(char *line)
 			continue;
 		}
 		last_was_cr = c == '\r';
-		if (esc == 1) {
-			esc = c == '[' ? 2 : 0;
-			continue;
-		}
-		if (esc == 2) {
-			esc = 0;
-			if ((c == 'A' && hist > 0 && history_count - hist < HISTORY) ||
-			    (c == 'B' && hist < history_count)) {
-				size_t old = len;
-				hist += c == 'A' ? -1 : 1;
-				if (hist == history_count)
-					line[0] = '\0';
-				else
-					strcpy(line, history[hist % HISTORY]);
-				len = strlen(line);
-				redraw(line, old);
+		if (state == ESC) {
+			state = PLAIN;
+			if (c == '[') {
+				state = CSI;
+				csi_params = false;
+				continue;
 			}
-			continue;
+		} else if (state == CSI) {
+			if (c >= 0x20 && c <= 0x3f) { /* parameter and intermediate bytes */
+				csi_params = true;
+				continue;
+			}
+			state = PLAIN;
+			if (c >= 0x40 && c <= 0x7e) {
+				if (!csi_params)
+					history_move(line, &len, &hist, c);
+				continue;
+			}
+			/* a control character cuts the sequence short: it still counts */
 		}
 		if (c == '\r' || c == '\n') {
 			kprintf("\n");
-			return;
+			if (extra)
+				kprintf("line too long (%zu characters, at most %d): ignored, nothing ran\n",
+					len + extra, LINE_MAX - 1);
+			return !extra;
 		}
 		if (c == 0x1b) {
-			esc = 1;
+			state = ESC;
 		} else if (c == 0x7f || c == '\b') {
-			if (len) {
+			if (extra) {
+				extra--;
+			} else if (len) {
 				line[--len] = '\0';
 				kprintf("\b \b");
 			}
@@ -135,8 +165,13 @@ static void read_line(char *line)
 			size_t old = len;
 			len = 0;
 			line[0] = '\0';
+			extra = 0;
 			redraw(line, old);
-		} else if (c >= ' ' && c < 0x7f && len < LINE_MAX - 1) {
+		} else if (c >= ' ' && c < 0x7f) {
+			if (len == LINE_MAX - 1) {
+				extra++;
+				continue;
+			}
 			line[len++] = c;
 			line[len] = '\0';
 			kprintf("%c", c);
@@ -149,7 +184,8 @@ __noreturn void console_loop(void)
 	char line[LINE_MAX];
 	for (;;) {
 		kprintf("rvmm> ");
-		read_line(line);
+		if (!read_line(line))
+			continue;
 		if (line[0] && (history_count == 0 ||
 				strcmp(history[(history_count - 1) % HISTORY], line) != 0))
 			strcpy(history[history_count++ % HISTORY], line);

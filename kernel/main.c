@@ -38,7 +38,7 @@ __noreturn void start_kernel(unsigned long hartid, phys_addr_t dtb_pa, uint64_t 
 	sbi_init();
 	console_set_sink(sbi_console_write);
 	arch_mm_layout_init();
-	pr_info("rvmm %s: hart %lu, %s paging, %s %lu.%lu", RVMM_VERSION, hartid, arch_paging_mode(),
+	pr_info("rvmm %s: hart %lu, %s paging, %s %lu.%lu", rvmm_version, hartid, arch_paging_mode(),
 		sbi_impl_name(), sbi_impl_version() >> 16, sbi_impl_version() & 0xffff);
 	if (arch_pgtable_levels() < 4)
 		pr_warn("this hart has no Sv48: running with Sv39 (at most %lu GiB of RAM)",

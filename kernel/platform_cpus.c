@@ -54,6 +54,7 @@ bool plat_hart_has_ext(const struct plat_hart *h, const char *ext)
 static void add_hart(struct platform *plat, const void *fdt, int node, int ac)
 {
 	const char *mmu = dt_string(fdt, node, "mmu-type");
+	bool usable = false; /* status okay and an mmu-type rvmm can use */
 	struct plat_hart *h;
 	uint64_t id;
 	int len, i;
@@ -75,19 +76,28 @@ static void add_hart(struct platform *plat, const void *fdt, int node, int ac)
 			return;
 		}
 	}
-	if (plat->nr_harts == PLAT_MAX_HARTS) {
-		dt_warn(plat, fdt, node, "more than %d harts, hart %lu dropped", PLAT_MAX_HARTS, id);
-		return;
+	for (i = 0; mmu && i < (int)ARRAY_SIZE(mmu_usable); i++)
+		if (strcmp(mmu, mmu_usable[i]) == 0)
+			usable = dt_node_enabled(fdt, node);
+	if (plat->nr_harts < PLAT_MAX_HARTS) {
+		h = &plat->harts[plat->nr_harts++];
+	} else {
+		// A full table keeps the harts that can run: one that cannot never takes a place.
+		for (i = plat->nr_harts - 1; usable && i >= 0 && plat->harts[i].enabled; i--)
+			;
+		if (!usable || i < 0) {
+			dt_warn(plat, fdt, node, "more than %d harts, hart %lu dropped", PLAT_MAX_HARTS, id);
+			return;
+		}
+		dt_warn(plat, fdt, node, "more than %d harts: disabled hart %u dropped for hart %lu",
+			PLAT_MAX_HARTS, plat->harts[i].hartid, id);
+		h = &plat->harts[i];
 	}
-	h = &plat->harts[plat->nr_harts++];
 	h->hartid = (uint32_t)id;
 	copy_isa(h->isa, dt_string(fdt, node, "riscv,isa"));
 	dt_copy(h->mmu, sizeof(h->mmu), mmu ? mmu : "none");
 	h->node = dt_numa_node_id(plat, fdt, node);
-	h->enabled = false;
-	for (i = 0; mmu && i < (int)ARRAY_SIZE(mmu_usable); i++)
-		if (strcmp(mmu, mmu_usable[i]) == 0)
-			h->enabled = dt_node_enabled(fdt, node);
+	h->enabled = usable;
 	if (!plat->timebase_hz)
 		read_timebase(fdt, node, &plat->timebase_hz);
 }

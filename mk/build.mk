@@ -13,8 +13,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 ARCH_CFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
 CFLAGS := $(ARCH_CFLAGS) --specs=picolibc.specs -std=gnu11 -O2 -g -ffreestanding -fno-common \
 	-fno-omit-frame-pointer -fno-stack-protector -fno-pic -fno-builtin-printf \
-	-Wall -Wextra -Werror -Iinclude -Iarch/riscv/include $(LIBFDT_CFLAGS) \
-	-DRVMM_VERSION='"$(VERSION)"' -MMD -MP
+	-Wall -Wextra -Werror -Iinclude -Iarch/riscv/include $(LIBFDT_CFLAGS) -MMD -MP
 ifeq ($(LOCKDEP),1)
 CFLAGS += -DLOCKDEP
 endif
@@ -25,7 +24,14 @@ LDFLAGS := -march=rv64imac -mabi=lp64 -mcmodel=medany --specs=picolibc.specs -no
 
 KERNEL_SRCS := $(wildcard arch/riscv/*.c arch/riscv/*.S kernel/*.c kernel/mm/*.c kernel/mm/diag/*.c \
 	drivers/*.c drivers/*/*.c lib/*.c)
-KERNEL_OBJS := $(patsubst %,$(BUILD_DIR)/target/%.o,$(KERNEL_SRCS))
+KERNEL_OBJS := $(patsubst %,$(BUILD_DIR)/target/%.o,$(KERNEL_SRCS)) $(BUILD_DIR)/target/version.o
+
+# The version string lives in one generated file, rewritten only when `git describe` changes: a
+# -D flag would leave objects built before a commit naming the old version.
+VERSION_C := $(BUILD_DIR)/target/version.c
+VERSION_LINE := const char rvmm_version[] = "$(VERSION)";
+$(shell mkdir -p $(BUILD_DIR)/target && (echo '$(VERSION_LINE)' | cmp -s - $(VERSION_C) || \
+	echo '$(VERSION_LINE)' > $(VERSION_C)))
 LIBFDT_OBJS := $(patsubst $(LIBFDT_DIR)/%.c,$(BUILD_DIR)/target/libfdt/%.o,$(LIBFDT_SRCS))
 
 .PHONY: all host-build
@@ -44,6 +50,10 @@ $(BUILD_DIR)/rvmm.bin: $(BUILD_DIR)/rvmm.elf
 
 $(BUILD_DIR)/target/%.c.o: %.c
 	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD_DIR)/target/version.o: $(VERSION_C)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 

@@ -10,6 +10,7 @@
 #include <asm/pte.h>
 #include <asm/sbi.h>
 #include <rvmm/arch_mm.h>
+#include <rvmm/errno.h>
 #include <rvmm/mm.h>
 #include <rvmm/platform.h>
 #include <rvmm/printk.h>
@@ -106,15 +107,24 @@ void riscv_tlb_init(const struct platform *plat)
 		pr_info("mm: every hart has svvptc: new kernel mappings fence this hart only");
 }
 
+static int sbi_fence(unsigned long mask, unsigned long base, void *range)
+{
+	const uintptr_t *r = range; /* start, end */
+	int rc = sbi_remote_sfence_vma(mask, base, r[0], r[1] - r[0]);
+	if (rc)
+		pr_err("tlb: SBI remote_sfence_vma(hart_mask 0x%lx, hart_mask_base %lu) failed: %s%s",
+		       mask, base, errname(rc), rc == -ENOTSUP ? " (no SBI RFENCE extension)" : "");
+	return rc;
+}
+
 /* Fence [start, end) on every other started hart. */
 static void remote_fence(uintptr_t start, uintptr_t end)
 {
-	unsigned long mask = 0;
-	for (unsigned i = 0; i < nr_harts_online; i++)
-		if (harts[i].state != HART_OFF && harts[i].state != HART_HALTED && i != this_hart->index)
-			mask |= 1UL << harts[i].hartid;
-	if (mask && sbi_remote_sfence_vma(mask, 0, start, end - start) < 0)
-		panic("remote TLB shootdown failed: no SBI RFENCE");
+	uintptr_t range[2] = { start, end };
+	int rc = smp_sbi_for_harts(smp_hart_is_other, sbi_fence, range);
+	if (rc)
+		panic("remote TLB shootdown failed (SBI RFENCE: %s): stale kernel mappings would stay "
+		      "usable on other harts", errname(rc));
 }
 
 /*

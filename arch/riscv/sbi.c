@@ -114,6 +114,14 @@ int sbi_hart_start(unsigned long hartid, phys_addr_t start_pa, unsigned long opa
 	return sbi_errno(sbi_call(EXT_HSM, 0, hartid, start_pa, opaque, 0).error);
 }
 
+__noreturn void sbi_hart_stop(void)
+{
+	if (sbi.hsm)
+		sbi_call(EXT_HSM, 1, 0, 0, 0, 0); /* returns only on failure */
+	for (;;)
+		__asm__ volatile("wfi");
+}
+
 long sbi_hart_status(unsigned long hartid)
 {
 	if (!sbi.hsm)

@@ -13,7 +13,7 @@ static int cmd_version(int argc, char **argv)
 	(void)argv;
 	if (argc != 1)
 		return CMD_USAGE;
-	kprintf("rvmm %s (riscv64, %s paging), %s %lu.%lu (SBI spec %lu.%lu)\n", RVMM_VERSION,
+	kprintf("rvmm %s (riscv64, %s paging), %s %lu.%lu (SBI spec %lu.%lu)\n", rvmm_version,
 		arch_paging_mode(), sbi_impl_name(), sbi_impl_version() >> 16,
 		sbi_impl_version() & 0xffff, (sbi_spec_version() >> 24) & 0x7f,
 		sbi_spec_version() & 0xffffff);

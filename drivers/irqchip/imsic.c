@@ -58,10 +58,11 @@ static struct imsic {
 
 /*
  * imsic_lock: protects imsic.used (which identities are allocated). Taken by msi_alloc
- * (probe time, boot hart, through irq_request_msi). A leaf lock: nothing is taken under it.
- * The interrupt path does not look at it: the irq layer's table says who handles an identity.
+ * (probe time, boot hart, through irq_request_msi). Nothing but printk's lock is taken under
+ * it (class IMSIC, after the virtqueue lock). The interrupt path does not look at it: the irq
+ * layer's table says who handles an identity.
  */
-static spinlock_t imsic_lock = SPINLOCK_INIT("imsic_lock", LOCK_CLASS_NONE);
+static spinlock_t imsic_lock = SPINLOCK_INIT("imsic_lock", LOCK_CLASS_IMSIC);
 
 static uint32_t bits_for(uint32_t n)
 {

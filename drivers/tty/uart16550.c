@@ -4,6 +4,11 @@
  * virt's ns16550a). Output is polled; input arrives by interrupt into a small ring per UART that
  * the shell drains through console_poll_input(), or is polled when there is no interrupt.
  *
+ * No input is dropped: while the ring is full the UART is not read (its receive interrupt is
+ * masked), so bytes wait in its FIFO and in QEMU's character device, which stops reading the host
+ * side; the shell unmasks it as soon as it has taken a byte. A pasted script of any length runs
+ * every line. Bytes the hardware itself lost (receive overrun) are counted and reported.
+ *
  * Interface: uart16550_register, uart16550_enable_rx_irq, uart16550_interrupt; the DT driver.
  */
 #include <rvmm/device.h>
@@ -22,6 +27,7 @@
 #define LCR 3
 #define LSR 5
 #define LSR_DR 0x01
+#define LSR_OE 0x02
 #define LSR_THRE 0x20
 #define IER_RDI 0x01
 
@@ -45,15 +51,26 @@ static void uart_write(struct console_port *port, const char *s, size_t len)
 	}
 }
 
-/* Move received bytes into the ring; a full ring drops input (never blocks the handler). */
+/*
+ * Move received bytes into the ring while it has room. The ring has one producer at a time (the
+ * interrupt handler: the controller does not deliver a source again before it is completed; or
+ * the shell when polled), so room seen here only grows. Full: mask the receive interrupt and
+ * leave the rest in the UART (rx_paused, undone by uart_getc).
+ */
 static void uart_drain_rx(struct uart16550 *u)
 {
-	while (readb(u->base + LSR) & LSR_DR) {
-		char c = readb(u->base + RBR);
-		if (u->rx_head - u->rx_tail < UART16550_RX_SIZE) {
-			u->rx_buf[u->rx_head % UART16550_RX_SIZE] = c;
-			__atomic_store_n(&u->rx_head, u->rx_head + 1, __ATOMIC_RELEASE);
+	uint8_t lsr;
+	while ((lsr = readb(u->base + LSR)) & LSR_DR) {
+		if (lsr & LSR_OE)
+			__atomic_fetch_add(&u->rx_lost, 1, __ATOMIC_RELAXED);
+		if (u->rx_head - __atomic_load_n(&u->rx_tail, __ATOMIC_ACQUIRE) == UART16550_RX_SIZE) {
+			if (u->rx_irq)
+				writeb(0, u->base + IER);
+			__atomic_store_n(&u->rx_paused, true, __ATOMIC_RELEASE);
+			return;
 		}
+		u->rx_buf[u->rx_head % UART16550_RX_SIZE] = readb(u->base + RBR);
+		__atomic_store_n(&u->rx_head, u->rx_head + 1, __ATOMIC_RELEASE);
 	}
 }
 
@@ -66,14 +83,27 @@ void uart16550_interrupt(void *arg)
 static int uart_getc(struct console_port *port)
 {
 	struct uart16550 *u = port->priv;
+	unsigned lost = __atomic_exchange_n(&u->rx_lost, 0, __ATOMIC_RELAXED);
 
+	if (lost)
+		pr_warn("uart: %s: input lost by the UART (receive overrun, %u time%s)", u->name, lost,
+			lost > 1 ? "s" : "");
 	if (!u->rx_irq)
 		uart_drain_rx(u);
-	if (u->rx_tail == __atomic_load_n(&u->rx_head, __ATOMIC_ACQUIRE))
-		return -1;
-	char c = u->rx_buf[u->rx_tail % UART16550_RX_SIZE];
-	u->rx_tail++;
-	return (unsigned char)c;
+	int c = -1;
+	if (u->rx_tail != __atomic_load_n(&u->rx_head, __ATOMIC_ACQUIRE)) {
+		c = (unsigned char)u->rx_buf[u->rx_tail % UART16550_RX_SIZE];
+		__atomic_store_n(&u->rx_tail, u->rx_tail + 1, __ATOMIC_RELEASE);
+	}
+	/* Room again: take input again. Checked on every call, so a pause the handler sets while
+	 * this runs is undone on the next one. */
+	if (__atomic_load_n(&u->rx_paused, __ATOMIC_ACQUIRE) &&
+	    u->rx_head - u->rx_tail < UART16550_RX_SIZE) {
+		__atomic_store_n(&u->rx_paused, false, __ATOMIC_RELAXED);
+		if (u->rx_irq)
+			writeb(IER_RDI, u->base + IER);
+	}
+	return c;
 }
 
 int uart16550_register(struct uart16550 *u)

@@ -20,6 +20,8 @@ struct uart16550 {
 	bool rx_irq;         /* receive interrupt on: uart16550_interrupt fills the ring */
 	char rx_buf[UART16550_RX_SIZE];
 	uint32_t rx_head, rx_tail;  /* head: the interrupt handler's; tail: the shell's */
+	bool rx_paused;      /* ring was full: receive interrupt masked until the shell takes a byte */
+	unsigned rx_lost;    /* receive overruns seen, not yet reported */
 	char name[48];
 };
 

@@ -453,9 +453,13 @@ static int virtio_mem_probe(struct virtio_device *vdev)
 	if (!vm->req)
 		goto err_free_sections;
 	vm->resp = (struct virtio_mem_resp *)((char *)vm->req + 64);
-	rc = virtio_find_vq(vdev, 0, "guestq", NULL, &vm->vq);
+	/* The region becomes the driver's before any request: only its owner may plug there. */
+	rc = vmem_map_region_register(vm);
 	if (rc)
 		goto err_free_req;
+	rc = virtio_find_vq(vdev, 0, "guestq", NULL, &vm->vq);
+	if (rc)
+		goto err_unregister;
 	if (!virtio_has_feature(vdev, VIRTIO_MEM_F_UNPLUGGED_INACCESSIBLE))
 		pr_info("%s: device lets unplugged memory be read (no UNPLUGGED_INACCESSIBLE)",
 			vdev->name);
@@ -480,10 +484,11 @@ static int virtio_mem_probe(struct virtio_device *vdev)
 	if (!vmem_poll_registered && background_work_register(virtio_mem_poll) == 0)
 		vmem_poll_registered = true;
 	meminfo_plugged_kb = virtio_mem_plugged_kb;
-	vmem_map_region_register(vm);
 	__atomic_store_n(&virtio_mem_devices[slot], vm, __ATOMIC_RELEASE);
 	return 0;
 
+err_unregister:
+	vmem_map_region_unregister(vm);
 err_free_req:
 	free_pages_va(vm->req, 0);
 err_free_sections:

@@ -317,11 +317,15 @@ int vmem_selftest(struct virtio_mem *vm);
 uint64_t virtio_mem_plugged_kb(int nid);
 
 /*
- * Show vm's region in `sections --map` (its whole sections), with '!' where the driver gave up:
- * blocks it could not offline in the last unplug round, sections added with nothing plugged
- * (removal failed) or plugged but not added. Registered at probe, unregistered at remove.
+ * Make vm's region (its whole sections) the driver's in the range registry
+ * (include/rvmm/mem_ranges.h): the hot-plug core then lets only this driver add memory there,
+ * and `sections --map` shows it, with '!' where the driver gave up: blocks it could not offline
+ * in the last unplug round, sections added with nothing plugged (removal failed) or plugged but
+ * not added. Registered at probe before the first request; a refusal (-EEXIST: the range is
+ * someone else's, -ENOSPC: the registry is full) fails the probe, after a message. Unregistered
+ * at remove.
  */
-void vmem_map_region_register(struct virtio_mem *vm);
+int vmem_map_region_register(struct virtio_mem *vm);
 void vmem_map_region_unregister(struct virtio_mem *vm);
 
 #endif

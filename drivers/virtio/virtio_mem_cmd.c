@@ -74,15 +74,18 @@ static bool vmem_section_failed(const struct mem_region *r, unsigned long nr)
 	return false;
 }
 
-void vmem_map_region_register(struct virtio_mem *vm)
+int vmem_map_region_register(struct virtio_mem *vm)
 {
 	vm->map_region = (struct mem_region){
 		.name = vm->vdev->name, .start = vm->base,
 		.end = vm->base + ((uint64_t)vm->nr_sections << SECTION_SHIFT),
 		.section_failed = vmem_section_failed, .priv = vm, .node = vm->node };
-	if (mem_region_register(&vm->map_region))
-		pr_warn("%s: too many device regions: `sections --map` will not show this one",
-			vm->vdev->name);
+	int rc = mem_region_register(&vm->map_region);
+	if (rc)
+		pr_err("%s: region 0x%llx-0x%llx cannot be the driver's (%s): device not used",
+		       vm->vdev->name, (unsigned long long)vm->map_region.start,
+		       (unsigned long long)vm->map_region.end, errname(rc));
+	return rc;
 }
 
 void vmem_map_region_unregister(struct virtio_mem *vm)
@@ -309,6 +312,9 @@ static int cmd_vmem(int argc, char **argv)
 		}
 		target -= size;
 	}
+	if (vm->auto_follow)
+		kprintf("vmem: auto off: the target is yours now, the host's requests are not followed "
+			"(`vmem auto on` follows them again)\n");
 	return vmem_set_target(vm, target, false);
 }
 CONSOLE_COMMAND(vmem, .name = "vmem",

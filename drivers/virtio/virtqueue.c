@@ -87,7 +87,7 @@ int vq_create(struct virtio_device *vdev, unsigned index, uint16_t num, const ch
 		.avail = (struct vring_avail *)(block + l.avail),
 		.used = (struct vring_used *)(block + l.used),
 		.order = order,
-		.lock = SPINLOCK_INIT("virtqueue", LOCK_CLASS_NONE),
+		.lock = SPINLOCK_INIT("virtqueue", LOCK_CLASS_VIRTQUEUE),
 		.num_free = num,
 		.slot = (struct vq_slot *)(block + l.slot),
 	};

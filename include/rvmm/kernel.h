@@ -8,9 +8,9 @@
 #include <rvmm/platform.h>
 #include <rvmm/types.h>
 
-#ifndef RVMM_VERSION
-#define RVMM_VERSION "0.1"
-#endif
+/* `git describe` of the tree the kernel was built from (build/target/version.c, rewritten by
+ * mk/build.mk only when it changes, so every object agrees on it without rebuilding them all). */
+extern const char rvmm_version[];
 
 /* kernel/console.c: the shell; never returns. */
 __noreturn void console_loop(void);

@@ -24,7 +24,6 @@
 
 #define MAX_ORDER 10 /* largest block: 2^10 pages = 4 MiB */
 #define MAX_ORDER_NR_PAGES (1UL << MAX_ORDER)
-#define MAX_HARTS 64
 
 /* gfp flags */
 #define GFP_KERNEL 0x0u  /* ZONE_NORMAL only */

@@ -12,7 +12,7 @@
 
 #define PLAT_MAX_MEM 64
 #define PLAT_MAX_RESERVED 64
-#define PLAT_MAX_HARTS 64
+#define PLAT_MAX_HARTS MAX_HARTS
 #define PLAT_NAME_LEN 48
 #define PLAT_BOOTARGS_LEN 512
 #define PLAT_MAX_NODES 16 /* NUMA nodes: numa-node-id 0..15 */

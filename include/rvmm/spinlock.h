@@ -4,26 +4,33 @@
  * code runs on the target and in host tests.
  *
  * Lock order (outermost first); a debug build (LOCKDEP=1) checks it at run time:
- *   virtio-mem device lock > hotplug_lock (rw) > ioremap_lock > kpt_lock > migrate_lock > movable->lock > zone->lock
- *   (and smp_call_lock) > pcp (interrupts off) > printk log lock
- * Each lock's comment where it is defined says what it protects and who takes it.
+ *   virtio-mem device lock > hotplug_lock (rw) > ioremap_lock > kpt_lock > migrate_lock
+ *   > movable->lock > zone->lock > smp_call_lock > virtqueue lock > imsic_lock
+ *   > pcp (interrupts off) > printk log lock
+ * Each lock's comment where it is defined says what it protects and who takes it;
+ * docs/locking.md has the whole table.
  */
 #ifndef RVMM_SPINLOCK_H
 #define RVMM_SPINLOCK_H
 
 #include <rvmm/types.h>
 
-/* Lock classes, in the order they must be taken; used by the LOCKDEP order check. */
+/*
+ * Lock classes, in the order they must be taken; used by the LOCKDEP order check. A hart holds at
+ * most one lock of a class (two zone locks, or two virtqueue locks, at once are refused).
+ */
 enum lock_class {
-	LOCK_CLASS_NONE = 0,
+	LOCK_CLASS_NONE = 0, /* not checked: the lock tests' own locks; every kernel lock has a class */
 	LOCK_CLASS_VIRTIO_MEM,
 	LOCK_CLASS_HOTPLUG,
-	LOCK_CLASS_VMEM,
+	LOCK_CLASS_IOREMAP,
 	LOCK_CLASS_KPT,
 	LOCK_CLASS_MIGRATE,
 	LOCK_CLASS_MOVABLE,
 	LOCK_CLASS_ZONE,
-	LOCK_CLASS_CONSOLE,
+	LOCK_CLASS_SMP_CALL,
+	LOCK_CLASS_VIRTQUEUE,
+	LOCK_CLASS_IMSIC,
 	LOCK_CLASS_LOG,
 };
 

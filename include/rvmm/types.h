@@ -21,6 +21,9 @@ typedef uint64_t pfn_t;
 #define SZ_128M 0x8000000UL
 #define SZ_1G 0x40000000UL
 
+/* Harts rvmm can run on: QEMU virt's limit. (Debian's OpenSBI 1.5 starts at most 128.) */
+#define MAX_HARTS 512
+
 #define KiB(x) ((uint64_t)(x) << 10)
 #define MiB(x) ((uint64_t)(x) << 20)
 #define GiB(x) ((uint64_t)(x) << 30)

@@ -239,7 +239,8 @@ struct virtqueue {
 	/*
 	 * lock protects the fields below and the rings' driver side. Taken by virtqueue_add/kick/
 	 * get_used/detach_unused with interrupts masked (callbacks run in interrupt context).
-	 * Innermost: no other lock is taken under it except printk's.
+	 * Innermost: no other lock is taken under it except printk's. Class LOCK_CLASS_VIRTQUEUE:
+	 * callers may hold hotplug_lock or a zone lock, never another queue's lock.
 	 */
 	spinlock_t lock;
 	uint16_t free_head;        /* first free descriptor (chained through next) */

@@ -58,18 +58,28 @@ static uint64_t sections_bytes(unsigned long count) { return (uint64_t)count << 
 #define RANGE_FMT "[0x%llx-0x%llx)"
 #define RANGE_ARGS(s, e) (unsigned long long)(s), (unsigned long long)(e)
 
+// Inside [0, max_phys), checked first so that no message prints an end that wrapped past 2^64.
+static int check_below_max_phys(const char *op, phys_addr_t start, uint64_t size)
+{
+	if (start >= mm_layout.max_phys || size > mm_layout.max_phys - start) {
+		pr_err("%s 0x%llx + 0x%llx: beyond the highest address rvmm maps (0x%llx)", op,
+		       (unsigned long long)start, (unsigned long long)size,
+		       (unsigned long long)mm_layout.max_phys);
+		return -ERANGE;
+	}
+	return 0;
+}
+
 // Section-aligned, non-empty, inside [0, max_phys). Prints why not.
 static int check_section_range(const char *op, phys_addr_t start, uint64_t size)
 {
+	int rc = check_below_max_phys(op, start, size);
+	if (rc)
+		return rc;
 	if (!size || !IS_ALIGNED(start, SECTION_SIZE) || !IS_ALIGNED(size, SECTION_SIZE)) {
 		pr_err("%s " RANGE_FMT ": not aligned to sections (128 MiB)", op,
 		       RANGE_ARGS(start, start + size));
 		return -EINVAL;
-	}
-	if (start + size < start || start + size > mm_layout.max_phys) {
-		pr_err("%s " RANGE_FMT ": beyond the highest address rvmm maps (0x%llx)", op,
-		       RANGE_ARGS(start, start + size), (unsigned long long)mm_layout.max_phys);
-		return -ERANGE;
 	}
 	return 0;
 }
@@ -172,16 +182,17 @@ int __add_memory_driver(const struct mem_region *owner, phys_addr_t start, uint6
 // 2 MiB aligned pfn range inside [0, max_phys). Prints why not.
 static int check_pfn_range(const char *op, pfn_t start_pfn, unsigned long nr_pages)
 {
+	if (start_pfn >= PFN_DOWN(mm_layout.max_phys) ||
+	    nr_pages > PFN_DOWN(mm_layout.max_phys) - start_pfn) {
+		pr_err("%s pfn 0x%llx + %lu pages: beyond the highest address rvmm maps (0x%llx)", op,
+		       (unsigned long long)start_pfn, nr_pages, (unsigned long long)mm_layout.max_phys);
+		return -ERANGE;
+	}
 	phys_addr_t s = PFN_PHYS(start_pfn), e = PFN_PHYS(start_pfn + nr_pages);
 	if (!nr_pages || !IS_ALIGNED(start_pfn, MHP_MIN_ONLINE_PAGES) ||
 	    !IS_ALIGNED(nr_pages, MHP_MIN_ONLINE_PAGES)) {
 		pr_err("%s " RANGE_FMT ": not aligned to 2 MiB", op, RANGE_ARGS(s, e));
 		return -EINVAL;
-	}
-	if (start_pfn + nr_pages < start_pfn || e > mm_layout.max_phys) {
-		pr_err("%s " RANGE_FMT ": beyond the highest address rvmm maps (0x%llx)", op,
-		       RANGE_ARGS(s, e), (unsigned long long)mm_layout.max_phys);
-		return -ERANGE;
 	}
 	return 0;
 }

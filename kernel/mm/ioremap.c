@@ -13,7 +13,7 @@
 
 /* ioremap_lock: protects io_next, the first unused address of the I/O region. Taken by
  * ioremap() only, before kpt_lock (inside kpt_map_range). */
-static spinlock_t ioremap_lock = SPINLOCK_INIT("ioremap", LOCK_CLASS_VMEM);
+static spinlock_t ioremap_lock = SPINLOCK_INIT("ioremap", LOCK_CLASS_IOREMAP);
 static uint64_t io_next;
 
 void *ioremap(phys_addr_t pa, uint64_t size)

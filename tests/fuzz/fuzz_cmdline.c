@@ -91,6 +91,8 @@ static void ref_cmdline(const char *s, size_t len, struct cmdline *m)
 	memset(m, 0, sizeof(*m));
 	m->loglevel = -1;
 	m->deferred_init = true;
+	m->pci_msi = true;
+	m->pci_intx = true;
 	while (i < len && i < MAX_LEN && s[i]) {
 		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\n') {
 			i++;
@@ -123,11 +125,15 @@ static void ref_cmdline(const char *s, size_t len, struct cmdline *m)
 				m->nr_bad++;
 			else
 				m->nosmp = true;
-		} else if (!strcmp(word, "deferred_init")) {
+		} else if (!strcmp(word, "deferred_init") || !strcmp(word, "pci_msi") ||
+			   !strcmp(word, "pci_intx")) {
+			bool *flag = !strcmp(word, "deferred_init") ? &m->deferred_init
+				     : !strcmp(word, "pci_msi")     ? &m->pci_msi
+								    : &m->pci_intx;
 			if (val && !strcmp(val, "on"))
-				m->deferred_init = true;
+				*flag = true;
 			else if (val && !strcmp(val, "off"))
-				m->deferred_init = false;
+				*flag = false;
 			else
 				m->nr_bad++;
 		} else {
@@ -154,11 +160,13 @@ static void check_cmdline(const char *s, size_t len)
 	FUZZ_CHECK(rc >= 0 && rc == cl.nr_unknown + cl.nr_bad, "returned %d, %d unknown %d bad", rc,
 		   cl.nr_unknown, cl.nr_bad);
 	FUZZ_CHECK(cl.mem == m.mem && cl.failalloc == m.failalloc && cl.loglevel == m.loglevel &&
-		       cl.nosmp == m.nosmp && cl.deferred_init == m.deferred_init,
+		       cl.nosmp == m.nosmp && cl.deferred_init == m.deferred_init &&
+		       cl.pci_msi == m.pci_msi && cl.pci_intx == m.pci_intx,
 		   "options differ from the reference: mem 0x%lx/0x%lx failalloc %lu/%lu loglevel "
-		   "%d/%d nosmp %d/%d deferred_init %d/%d",
+		   "%d/%d nosmp %d/%d deferred_init %d/%d pci_msi %d/%d pci_intx %d/%d",
 		   cl.mem, m.mem, cl.failalloc, m.failalloc, cl.loglevel, m.loglevel, cl.nosmp,
-		   m.nosmp, cl.deferred_init, m.deferred_init);
+		   m.nosmp, cl.deferred_init, m.deferred_init, cl.pci_msi, m.pci_msi, cl.pci_intx,
+		   m.pci_intx);
 	FUZZ_CHECK(cl.nr_bad == m.nr_bad, "nr_bad %d, the reference %d", cl.nr_bad, m.nr_bad);
 	for (int i = 0; i < MIN(cl.nr_unknown, CMDLINE_MAX_UNKNOWN); i++)
 		FUZZ_CHECK(memchr(cl.unknown[i], '\0', CMDLINE_NAME_LEN),

@@ -107,6 +107,35 @@ int fz_boot_piece_zone(pfn_t pfn)
 	return boot_sec[nr].zone;
 }
 
+// Offline (or online into zone) each run of consecutive pieces whose bit is set in mask, one
+// call per run. Returns the number of calls that failed (the last one described in last).
+static int piece_runs(pfn_t base, uint64_t mask, bool offline, int zone, bool *changed, char *last,
+		      size_t len)
+{
+	int failed = 0;
+
+	for (unsigned sub = 0; sub < FZ_PIECES_PER_SECTION;) {
+		if (!(mask >> sub & 1)) {
+			sub++;
+			continue;
+		}
+		unsigned end = sub;
+		while (end < FZ_PIECES_PER_SECTION && mask >> end & 1)
+			end++;
+		pfn_t pfn = base + sub * FZ_PIECE_PAGES, nr = (end - sub) * FZ_PIECE_PAGES;
+		int rc = offline ? offline_pages(pfn, nr) : online_pages(pfn, nr, zone);
+		if (rc) {
+			snprintf(last, len, "%s pfn 0x%lx +0x%lx: %d", offline ? "offline" : "online",
+				 pfn, nr, rc);
+			failed++;
+		} else {
+			*changed = true;
+		}
+		sub = end;
+	}
+	return failed;
+}
+
 // One pass over every section towards its boot state. Returns the number of steps that failed.
 static int reset_pass(bool *changed, char *last, size_t len)
 {
@@ -125,25 +154,10 @@ static int reset_pass(bool *changed, char *last, size_t len)
 		}
 		uint64_t cur = ms->state == SECTION_ONLINE ? ms->online_map : 0;
 		uint64_t want = b->state == SECTION_ONLINE ? b->online_map : 0;
-		for (unsigned sub = 0; sub < FZ_PIECES_PER_SECTION; sub++) {
-			pfn_t pfn = base + sub * FZ_PIECE_PAGES;
-			bool on = cur >> sub & 1, want_on = want >> sub & 1;
-
-			if (on == want_on && (!on || ms->zone == b->zone))
-				continue;
-			if (on) {
-				rc = offline_pages(pfn, FZ_PIECE_PAGES);
-			} else {
-				rc = online_pages(pfn, FZ_PIECE_PAGES, b->zone);
-			}
-			if (rc) {
-				snprintf(last, len, "%s pfn 0x%lx: %d", on ? "offline" : "online",
-					 pfn, rc);
-				failed++;
-			} else {
-				*changed = true;
-			}
-		}
+		/* Pieces to offline: online but not at boot, or in another zone. Then to online. */
+		uint64_t off = ms->zone == b->zone ? cur & ~want : cur;
+		failed += piece_runs(base, off, true, 0, changed, last, len);
+		failed += piece_runs(base, want & ~cur, false, b->zone, changed, last, len);
 		ms = section_get(nr);
 		if (b->state == SECTION_ABSENT && ms->state == SECTION_PRESENT) {
 			rc = remove_memory(PFN_PHYS(base), SECTION_SIZE);

@@ -234,18 +234,22 @@ def test_bench_quick_results_and_charts():
         for line in f:
             name, value, unit, clock, qemu, rvmm = line.rstrip("\n").split("\t")
             float(value)
-            assert unit in ("s", "B") and clock in ("guest", "wall"), line
+            assert unit in ("s", "B", "n", "harts") and clock in ("guest", "wall"), line
             assert re.fullmatch(r"qemu=\d+\.\d+\.\d+\S*", qemu) and re.fullmatch(r"rvmm=\S+", rvmm), line
-            if name.startswith("vmem."):
+            if name.startswith(("vmem.", "pmem.")):
                 assert "+patched." in qemu, line
             names.add((name, clock))
     for want in (("boot.1G.kernel", "guest"), ("boot.4G.kernel", "wall"),
+                 ("harts.32.boot_kernel", "wall"), ("harts.32.online", "wall"),
                  ("hotplug.1G.4harts.hotadd+online.per_gib", "guest"),
                  ("hotplug.1G.4harts.offline+hotremove.per_gib", "guest")):
         assert want in names, (want, sorted(names))
     pngs = ["boot-vs-ram.png", "hotplug-per-gib.png"]
     if patched_qemu():
         assert ("vmem.1G-4G.4h", "guest") in names, sorted(names)
+        for want in (("pmem.memmap_per_gib.shared_tails", "guest"),
+                     ("pmem.kmem_online.per_gib", "guest"), ("pmem.flush_latency", "wall")):
+            assert want in names, (want, sorted(names))
         pngs.append("vmem-timeline.png")
     assert os.path.exists(os.path.join(out_dir, "baseline-results.txt"))
     for png in pngs:

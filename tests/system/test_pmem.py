@@ -9,6 +9,7 @@ temporary folder; or ram:SIZE). Checked:
 - kmem: refused while a devdax user holds a page; online (Movable) grows MemTotal, memtest over
   it, mmcheck; offline migrates and removes it and the region is devdax again with its figures
   back; online in Normal too
+- kmem offline while `stress` keeps verified movable buffers in the region (migrated, intact)
 - two devices side by side, each with its own data; pmem beside virtio-mem
 - memmap bytes per GiB with and without shared tails (<= 0.1 % of the region with them), ptdump
   showing devmap leaves and the read-only shared tail pages
@@ -17,9 +18,9 @@ temporary folder; or ram:SIZE). Checked:
 - the same write/flush/verify/kmem round on Sv39 and on AIA machines (aplic-imsic, aplic)
 Skipped (SKIP with the reason) only when the patched QEMU is not built (make qemu).
 """
-import os
 import re
 import tempfile
+import time
 
 from guest import Guest
 from vmem_guest import require_patched_qemu, patched_qemu
@@ -124,6 +125,25 @@ def test_kmem_round_trip():
             ok(g, "pmem kmem offline", r"not System RAM")
             ok(g, "pmem write 0 4096 5", "wrote")
             ok(g, "pmem verify 0 4096 5", "verify ok")
+            ok(g, "mmcheck", r"mmcheck: ok")
+
+
+def test_kmem_offline_under_stress():
+    """Movable buffers of `stress` on 3 harts land in the kmem region (ZONE_MOVABLE comes first);
+    kmem offline migrates them while they are verified, and every byte survives."""
+    require_patched_qemu()
+    with tempfile.TemporaryDirectory(prefix="rvmm-pmem-") as d:
+        with boot([f"{d}/pm.img:1G"], smp=4) as g:
+            ok(g, "pmem kmem online", "System RAM")
+            ok(g, "stress start", r"stress: started on 3 harts")
+            deadline = time.monotonic() + 60  # until buffers live in the region
+            while not re.search(r"0x0000c0000000-\S+\s+online\s+Movable\s+(?!32768)\d+",
+                                g.cmd("sections")):
+                assert time.monotonic() < deadline, g.cmd("sections")
+                time.sleep(0.5)
+            ok(g, "pmem kmem offline", "devdax again", timeout=300)
+            out = ok(g, "stress stop", r"stress: ok: .* (\d+) migrations", timeout=240)
+            assert int(re.search(r"(\d+) migrations", out).group(1)) > 0, out
             ok(g, "mmcheck", r"mmcheck: ok")
 
 

@@ -10,16 +10,17 @@ instructions, so it repeats exactly). Boot figures come from the kernel's own lo
 
 results.txt has one line per figure, tab-separated:
   name  value  unit  clock(guest|wall)  qemu=VERSION  rvmm=VERSION
-qemu= is the version of the binary that measured it (the patched QEMU, marked +patched.KEY, for
-the virtio-mem and virtio-pmem figures); rvmm= is the version the kernel printed when it booted. The virtio-mem
+unit is s (seconds), B (bytes), n (a count, e.g. interrupts seen) or harts. qemu= is the version
+of the binary that measured it (the patched QEMU, marked +patched.KEY, for the virtio-mem and
+virtio-pmem figures); rvmm= is the version the kernel printed when it booted. The virtio-mem
 resize timeline (requested and plugged size over host time) goes to vmem-timeline.csv.
 
 --baseline FILE (make bench BASELINE=FILE): a results.txt of an earlier run, drawn dashed beside
 this one; the vmem-timeline.csv next to it too, if there is one. Both are copied to
 OUT/baseline-* before anything is measured, so FILE may be the results.txt this run replaces.
 
-  tools/bench/bench.py [--quick] [--only boot,hotplug,vmem,pmem,irq,numa] [--baseline FILE]
-                       [--out DIR]
+  tools/bench/bench.py [--quick] [--only boot,harts,hotplug,vmem,pmem,irq,numa] [--baseline FILE]
+      [--out DIR]
 """
 import argparse
 import os
@@ -89,6 +90,23 @@ def bench_boot(sizes):
         record(f"boot.{mem}.mm_init", int(m.group(1)) / 1e6 if m else float("nan"), "s", "guest")
         record(f"boot.{mem}.descriptor_init_background", log_ms(out, r"deferred init done") / 1000,
                "s", "guest")
+
+
+def bench_harts(counts):
+    """Boot time by hart count (1 GiB): the kernel's own figure and QEMU start to prompt, both
+    host wall time (under -icount all harts would run on one host thread), and how many harts
+    came up: the firmware may keep some (docs/harts.md)."""
+    print("boot time by hart count (1 GiB)")
+    for n in counts:
+        t0 = time.monotonic()
+        with Guest(mem="1G", smp=n).start(timeout=900) as g:
+            wall = time.monotonic() - t0
+            out = g.out
+        note_kernel(out)
+        m = re.search(r"smp: (\d+) harts? online", out)
+        record(f"harts.{n}.qemu_start_to_prompt", wall, "s", "wall")
+        record(f"harts.{n}.boot_kernel", log_ms(out, r"boot:") / 1000, "s", "wall")
+        record(f"harts.{n}.online", int(m.group(1)) if m else float("nan"), "harts", "wall")
 
 
 def note_patched_qemu(qemu):
@@ -312,30 +330,30 @@ def bench_pmem(size):
                     for mode in ("shared", "full"):
                         out = g.cmd(f"pmem memmap {mode}", timeout=600)
                         m = re.search(r"(\d+) KiB per GiB", out)
-                        record(f"pmem.memmap_per_gib.{mode}_tails", int(m.group(1)) if m else
-                               float("nan"), "KiB", "guest", "patched")
+                        record(f"pmem.memmap_per_gib.{mode}_tails", int(m.group(1)) * 1024 if m
+                               else float("nan"), "B", "guest", "patched")
                     g.cmd("pmem memmap shared", timeout=600)
                 us = []
                 for _ in range(10):
                     m = re.search(r"flush ok in (\d+) us", g.cmd("pmem flush", timeout=60))
                     us.append(int(m.group(1)) if m else float("nan"))
-                record("pmem.flush_latency", sum(us) / len(us) / 1000, "ms", clock, "patched")
+                record("pmem.flush_latency", sum(us) / len(us) / 1e6, "s", clock, "patched")
                 out = g.cmd("pmem kmem online", timeout=600)
                 m = re.search(r"System RAM .*?in (\d+) us", out)
-                record("pmem.kmem_online.per_gib", int(m.group(1)) / 1000 / gib if m else
-                       float("nan"), "ms", clock, "patched")
+                record("pmem.kmem_online.per_gib", int(m.group(1)) / 1e6 / gib if m else
+                       float("nan"), "s", clock, "patched")
                 g.cmd("memtest 256M", timeout=600)
                 out = g.cmd("pmem kmem offline", timeout=900)
                 m = re.search(r"offlined and removed in (\d+) us", out)
-                record("pmem.kmem_offline.per_gib", int(m.group(1)) / 1000 / gib if m else
-                       float("nan"), "ms", clock, "patched")
+                record("pmem.kmem_offline.per_gib", int(m.group(1)) / 1e6 / gib if m else
+                       float("nan"), "s", clock, "patched")
 
 
 def main():
     global OUT
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes only (tests use this)")
-    ap.add_argument("--only", default="boot,hotplug,vmem,pmem,irq,numa")
+    ap.add_argument("--only", default="boot,harts,hotplug,vmem,pmem,irq,numa")
     ap.add_argument("--baseline", default=None)
     ap.add_argument("--out", default=OUT, help="directory for results.txt and the charts")
     a = ap.parse_args()
@@ -348,6 +366,8 @@ def main():
     QEMU_VERSION["system"] = qemu_version(os.environ.get("QEMU", "qemu-system-riscv64"))
     if "boot" in only:
         bench_boot(["1G", "4G"] if a.quick else ["1G", "4G", "16G", "256G", "1T"])
+    if "harts" in only:
+        bench_harts([8, 32] if a.quick else [8, 32, 64, 100])
     if "hotplug" in only:
         bench_hotplug(["1G"] if a.quick else ["1G", "16G", "200G"], [4] if a.quick else [1, 4])
     if "vmem" in only:

@@ -123,7 +123,7 @@ class Harts(RvmmCommand):
     """Print what each hart is doing.
 
 Usage: rvmm-harts
-From harts[] and nr_harts_online: index, hartid, state, `doing`, timer ticks; from GDB's threads
+From harts[] and nr_harts_online (entries; those marked off did not start): index, hartid, state, `doing`, timer ticks; from GDB's threads
 (each hart is one): pc, function and privilege mode; and the locks it holds (spinlock holder,
 rwlock writer), found in every global of the kernel's debug info."""
 
@@ -143,7 +143,8 @@ rwlock writer), found in every global of the kernel's debug info."""
         states = enum_names("enum hart_state", "HART_")
         held = held_locks(m)
         modes = {0: "U", 1: "S", 3: "M"}
-        gdb.write(f"{n} hart{'s' if n != 1 else ''} online (stopped in {m.mode})\n")
+        online = sum(1 for i in range(n) if states.get(int(harts[i]["state"])) != "off")
+        gdb.write(f"{online} hart{'s' if online != 1 else ''} online (stopped in {m.mode})\n")
         gdb.write("hart hartid state     doing            pc                  mode function"
                   "              locks held\n")
         for i in range(n):

@@ -5,11 +5,12 @@ rvmm-ptdump, rvmm-pfn, rvmm-page, rvmm-buddy, rvmm-dmesg; and the plumbing every
 
 Each prints what the console command of the same name prints (kernel/mm/meminfo.c, ptdump.c,
 kernel/printk.c), from memory read through kmem.Kmem. Constants that are #defines in C (page and
-section flags, PAGE_SHIFT) are not in DWARF: they are copied below from the header named beside
-each, and tests/system/test_gdb.py catches a change.
+section flags, PAGE_SHIFT) are not in DWARF: they are read from the headers of the tree this
+script belongs to (flag_bits), so there is no second copy to keep in step.
 
 Interface: the commands; RvmmCommand, parse_num, enum_names, array_len, zones, zone_names.
 """
+import os
 import re
 
 import gdb
@@ -17,12 +18,40 @@ import gdb
 import kmem
 from kmem import U64, CommandError, Kmem, sym_addr
 
-PAGE_SHIFT = 12
-PG_FLAGS = ["reserved", "buddy", "movable", "isolated", "pgtable", "offline", "vmemmap", "head",
-            "pcp", "handle"]  # include/rvmm/mm.h, bit 0 upwards
-SECTION_FLAGS = {"memmap": 1 << 0, "memmap_on_memory": 1 << 1, "deferred": 1 << 2,
-                 "boot": 1 << 3, "device": 1 << 4, "memmap_shared": 1 << 5}  # include/rvmm/section.h
-SUBSECTION_PAGES = 512  # 2 MiB of 4 KiB pages: one online_map bit (include/rvmm/section.h)
+INCLUDE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                       "include")
+
+
+def header_text(header):
+    with open(os.path.join(INCLUDE, header)) as f:
+        return f.read()
+
+
+def flag_bits(header, prefix):
+    """The single-bit flags `#define PREFIXNAME (1u << N)` of include/<header>, as
+    {lower-case NAME: 1 << N}."""
+    found = {m.group(1).lower(): 1 << int(m.group(2)) for m in
+             re.finditer(r"^#define %s(\w+) \(1u << (\d+)\)" % prefix, header_text(header), re.M)}
+    if not found:
+        raise gdb.GdbError(f"rvmm: no {prefix}* flags in {INCLUDE}/{header}")
+    return found
+
+
+def define_int(header, name):
+    """The value of `#define NAME <decimal>` in include/<header>."""
+    m = re.search(r"^#define %s (\d+)\b" % name, header_text(header), re.M)
+    if not m:
+        raise gdb.GdbError(f"rvmm: no #define {name} <number> in {INCLUDE}/{header}")
+    return int(m.group(1))
+
+
+PAGE_SHIFT = define_int("rvmm/types.h", "PAGE_SHIFT")
+_pg = flag_bits("rvmm/mm.h", "PG_")
+PG_FLAGS = sorted(_pg, key=_pg.get)  # bit 0 upwards
+if any(_pg[n] != 1 << i for i, n in enumerate(PG_FLAGS)):
+    raise gdb.GdbError(f"rvmm: PG_ flags in {INCLUDE}/rvmm/mm.h are not bits 0..{len(PG_FLAGS) - 1}")
+SECTION_FLAGS = flag_bits("rvmm/section.h", "SECTION_")
+SUBSECTION_PAGES = 1 << (define_int("rvmm/section.h", "SUBSECTION_SHIFT") - PAGE_SHIFT)  # online_map bit
 LEAF_NAMES = ["4K", "2M", "1G", "512G"]
 SZ_1G = 1 << 30
 

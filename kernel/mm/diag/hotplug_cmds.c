@@ -45,11 +45,17 @@ static void print_desc(uint64_t desc_bytes, uint64_t size)
 		(unsigned long long)(desc_bytes * (1ULL << 20) / (size >> 10) >> 10));
 }
 
+// ADDR SIZE and the word count. CMD_USAGE, or -ERANGE (said) for a range that wraps past 2^64.
 static int parse_range(int argc, char **argv, int min, int max, phys_addr_t *start, uint64_t *size)
 {
 	uint64_t a, s;
 	if (argc < min || argc > max || parse_u64(argv[1], &a) || parse_u64(argv[2], &s))
 		return CMD_USAGE;
+	if (a + s < a) {
+		pr_err("%s: 0x%llx + 0x%llx goes past the end of the 64-bit address space", argv[0],
+		       (unsigned long long)a, (unsigned long long)s);
+		return -ERANGE;
+	}
 	*start = a;
 	*size = s;
 	return 0;
@@ -100,14 +106,15 @@ static int cmd_hotadd(int argc, char **argv)
 	uint64_t size;
 	unsigned flags = 0;
 	struct step st;
-	if (parse_range(argc, argv, 3, 4, &start, &size))
-		return CMD_USAGE;
+	int rc = parse_range(argc, argv, 3, 4, &start, &size);
+	if (rc)
+		return rc;
 	if (argc == 4) {
 		if (strcmp(argv[3], "memmap_on_memory"))
 			return CMD_USAGE;
 		flags = MHP_MEMMAP_ON_MEMORY;
 	}
-	int rc = do_step(HOTADD, start, size, 0, flags, &st);
+	rc = do_step(HOTADD, start, size, 0, flags, &st);
 	if (rc)
 		return rc;
 	print_head("hotadd", start, size, st.ns);
@@ -134,14 +141,17 @@ static int cmd_online(int argc, char **argv)
 	uint64_t size;
 	enum zone_type zone = ZONE_MOVABLE;
 	struct step st;
-	if (parse_range(argc, argv, 3, 4, &start, &size) || (argc == 4 && parse_zone(argv[3], &zone)))
+	int rc = parse_range(argc, argv, 3, 4, &start, &size);
+	if (rc)
+		return rc;
+	if (argc == 4 && parse_zone(argv[3], &zone))
 		return CMD_USAGE;
 	// Default: the zone of a section already partly online (the part of a section mem= cut in
 	// two goes where the rest of it is), else Movable.
 	const struct mem_section *ms = section_get(start >> SECTION_SHIFT);
 	if (argc == 3 && ms && ms->state == SECTION_ONLINE)
 		zone = (enum zone_type)ms->zone;
-	int rc = do_step(ONLINE, start, size, zone, 0, &st);
+	rc = do_step(ONLINE, start, size, zone, 0, &st);
 	if (rc)
 		return rc;
 	print_head("online", start, size, st.ns);
@@ -151,34 +161,33 @@ static int cmd_online(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_offline(int argc, char **argv)
+// offline and hotremove take only a range; offline also says how many blocks it migrated.
+static int cmd_range_step(enum op op, int argc, char **argv)
 {
 	phys_addr_t start;
 	uint64_t size;
 	struct step st;
-	if (parse_range(argc, argv, 3, 3, &start, &size))
-		return CMD_USAGE;
-	int rc = do_step(OFFLINE, start, size, 0, 0, &st);
+	int rc = parse_range(argc, argv, 3, 3, &start, &size);
 	if (rc)
 		return rc;
-	print_head("offline", start, size, st.ns);
-	kprintf(" (%llu blocks migrated)\n", (unsigned long long)st.migrated);
+	rc = do_step(op, start, size, 0, 0, &st);
+	if (rc)
+		return rc;
+	print_head(op == OFFLINE ? "offline" : "hotremove", start, size, st.ns);
+	if (op == OFFLINE)
+		kprintf(" (%llu blocks migrated)", (unsigned long long)st.migrated);
+	kprintf("\n");
 	return 0;
+}
+
+static int cmd_offline(int argc, char **argv)
+{
+	return cmd_range_step(OFFLINE, argc, argv);
 }
 
 static int cmd_hotremove(int argc, char **argv)
 {
-	phys_addr_t start;
-	uint64_t size;
-	struct step st;
-	if (parse_range(argc, argv, 3, 3, &start, &size))
-		return CMD_USAGE;
-	int rc = do_step(HOTREMOVE, start, size, 0, 0, &st);
-	if (rc)
-		return rc;
-	print_head("hotremove", start, size, st.ns);
-	kprintf("\n");
-	return 0;
+	return cmd_range_step(HOTREMOVE, argc, argv);
 }
 
 static int cmd_plug(int argc, char **argv)
@@ -188,15 +197,23 @@ static int cmd_plug(int argc, char **argv)
 	unsigned flags = 0;
 	enum zone_type zone = ZONE_MOVABLE;
 	struct step add, on;
-	if (parse_range(argc, argv, 3, 5, &start, &size))
-		return CMD_USAGE;
+	int rc = parse_range(argc, argv, 3, 5, &start, &size);
+	if (rc)
+		return rc;
+	// Each option at most once: `normal movable` contradicts itself, and takes neither.
+	bool zone_given = false;
 	for (int i = 3; i < argc; i++) {
-		if (!strcmp(argv[i], "memmap_on_memory"))
+		if (!strcmp(argv[i], "memmap_on_memory")) {
+			if (flags)
+				return CMD_USAGE;
 			flags = MHP_MEMMAP_ON_MEMORY;
-		else if (parse_zone(argv[i], &zone))
+		} else if (zone_given || parse_zone(argv[i], &zone)) {
 			return CMD_USAGE;
+		} else {
+			zone_given = true;
+		}
 	}
-	int rc = do_step(HOTADD, start, size, 0, flags, &add);
+	rc = do_step(HOTADD, start, size, 0, flags, &add);
 	if (rc) {
 		kprintf("plug: stopped at hotadd (%d)\n", rc);
 		return rc;
@@ -220,9 +237,10 @@ static int cmd_unplug(int argc, char **argv)
 	phys_addr_t start;
 	uint64_t size;
 	struct step off, rm;
-	if (parse_range(argc, argv, 3, 3, &start, &size))
-		return CMD_USAGE;
-	int rc = do_step(OFFLINE, start, size, 0, 0, &off);
+	int rc = parse_range(argc, argv, 3, 3, &start, &size);
+	if (rc)
+		return rc;
+	rc = do_step(OFFLINE, start, size, 0, 0, &off);
 	if (rc) {
 		kprintf("unplug: stopped at offline (%d)\n", rc);
 		return rc;

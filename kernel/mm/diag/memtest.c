@@ -119,7 +119,9 @@ int memtest(uint64_t size)
 		free_pages(head, (unsigned)head->owner_data);
 		head = next;
 	}
-	if (!rc)
+	if (!rc && got < (1ULL << 20)) // below a MiB: say it exactly
+		kprintf("memtest: ok (%llu KiB)\n", (unsigned long long)(got >> 10));
+	else if (!rc)
 		kprintf("memtest: ok (%llu MiB)\n", (unsigned long long)(got >> 20));
 	put_online_mems();
 	return rc;

@@ -7,9 +7,11 @@
 // Interface: the CONSOLE_COMMANDs meminfo, ptdump, sections, memtest.
 
 #include <rvmm/console.h>
+#include <rvmm/errno.h>
 #include <rvmm/kpt.h>
 #include <rvmm/memtest.h>
 #include <rvmm/mm.h>
+#include <rvmm/printk.h>
 #include <rvmm/section_map.h>
 #include <string.h>
 
@@ -50,11 +52,23 @@ static int cmd_sections(int argc, char **argv)
 	return 0;
 }
 
+// memtest SIZE: at least a page, at most what rvmm can address; else a message and no test.
 static int cmd_memtest(int argc, char **argv)
 {
 	uint64_t size = 0;
 	if (argc > 2 || (argc == 2 && parse_u64(argv[1], &size)))
 		return CMD_USAGE;
+	if (argc == 2 && size < PAGE_SIZE) {
+		kprintf("memtest: SIZE %llu bytes is less than a page (4 KiB): nothing to test "
+			"(no SIZE: all free memory)\n", (unsigned long long)size);
+		return -EINVAL;
+	}
+	if (size > mm_layout.max_phys) {
+		kprintf("memtest: SIZE 0x%llx is more than rvmm can address (0x%llx) "
+			"(no SIZE: all free memory)\n", (unsigned long long)size,
+			(unsigned long long)mm_layout.max_phys);
+		return -ERANGE;
+	}
 	return memtest(size);
 }
 

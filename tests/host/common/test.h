@@ -11,8 +11,8 @@
  * Usage: binary [case | suite/case]   (RVMM_TEST_NOFORK=1 runs the cases in-process, for a
  * debugger)
  *
- * Interface: struct test_case, CASE, struct test_suite, SUITE, CHECK, CHECK_MSG, CHECK_EQ,
- * CHECK_RC, test_fail, test_vfail, test_main, test_main_suites, test_rand.
+ * Interface: struct test_case, CASE, struct test_suite, SUITE, TEST_SUITE, CHECK, CHECK_MSG,
+ * CHECK_EQ, CHECK_RC, test_fail, test_vfail, test_main, test_main_suites, test_rand.
  */
 #ifndef RVMM_TESTS_HOST_COMMON_TEST_H
 #define RVMM_TESTS_HOST_COMMON_TEST_H
@@ -45,6 +45,18 @@ struct test_suite {
 #define SUITE(name, table)                                                                         \
 	{                                                                                          \
 		name, table, sizeof(table) / sizeof((table)[0])                                    \
+	}
+
+/*
+ * Define `const struct test_suite *fn(void)`, returning the suite `name` of the CASE() entries
+ * that follow: how a file that is one suite of a larger binary exports it.
+ */
+#define TEST_SUITE(fn, name, ...)                                                                  \
+	const struct test_suite *fn(void)                                                          \
+	{                                                                                          \
+		static const struct test_case cases[] = { __VA_ARGS__ };                           \
+		static const struct test_suite suite = SUITE(name, cases);                         \
+		return &suite;                                                                     \
 	}
 
 /*

@@ -15,7 +15,7 @@ include lib/libfdt.mk
 IT_BUILD := build/host/irqchip
 IT_CC ?= gcc
 IT_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-IT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(IT_SANITIZE) -DHOST_REAL_IRQ \
+IT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(IT_SANITIZE) -DHOST_REAL_IRQ -DLOCKDEP=1 \
 	-Itests/host/irqchip/include -Itests/host/virtio/include -Itests/host/common -Iinclude \
 	$(LIBFDT_CFLAGS) -MMD -MP
 # The real interrupt-domain layer and driver walker (kernel/irq.c, device.c) with the DT readers
@@ -25,7 +25,7 @@ IT_SRCS := drivers/irqchip/aplic.c drivers/irqchip/imsic.c drivers/irqchip/aia_d
 	kernel/platform.c kernel/platform_mem.c kernel/platform_cpus.c kernel/platform_numa.c \
 	tests/host/irqchip/test_aia.c tests/host/irqchip/qemu_dtb.c tests/host/virtio/host_stubs.c \
 	tests/host/common/printk.c \
-	tests/host/common/test_main.c lib/errname.c
+	tests/host/common/test_main.c lib/errname.c kernel/lock.c
 IT_OBJS := $(patsubst %.c,$(IT_BUILD)/obj/%.o,$(IT_SRCS)) \
 	$(patsubst $(LIBFDT_DIR)/%.c,$(IT_BUILD)/libfdt/%.o,\
 		$(LIBFDT_SRCS) $(LIBFDT_DIR)/fdt_sw.c)

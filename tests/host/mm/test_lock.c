@@ -184,14 +184,17 @@ static spinlock_t l_migrate = SPINLOCK_INIT("migrate", LOCK_CLASS_MIGRATE);
 static spinlock_t l_movable = SPINLOCK_INIT("movable", LOCK_CLASS_MOVABLE);
 static spinlock_t l_zone = SPINLOCK_INIT("zone", LOCK_CLASS_ZONE);
 static spinlock_t l_zone2 = SPINLOCK_INIT("zone2", LOCK_CLASS_ZONE);
-static spinlock_t l_io = SPINLOCK_INIT("ioremap", LOCK_CLASS_VMEM);
+static spinlock_t l_io = SPINLOCK_INIT("ioremap", LOCK_CLASS_IOREMAP);
+static spinlock_t l_smp_call = SPINLOCK_INIT("smp_call", LOCK_CLASS_SMP_CALL);
+static spinlock_t l_vq = SPINLOCK_INIT("virtqueue", LOCK_CLASS_VIRTQUEUE);
+static spinlock_t l_imsic = SPINLOCK_INIT("imsic", LOCK_CLASS_IMSIC);
 static rwlock_t l_hotplug = RWLOCK_INIT("hotplug", LOCK_CLASS_HOTPLUG);
 static spinlock_t l_virtio_mem = SPINLOCK_INIT("virtio-mem", LOCK_CLASS_VIRTIO_MEM);
 
 static void take_lock(int i)
 {
-	spinlock_t *s[] = { NULL,     &l_kpt_, &l_migrate, &l_movable, &l_zone,
-			    &l_zone2, &l_io,   NULL,       &l_virtio_mem };
+	spinlock_t *s[] = { NULL,  &l_kpt_, &l_migrate,  &l_movable, &l_zone,       &l_zone2,
+			    &l_io, NULL,    &l_smp_call, &l_vq,      &l_virtio_mem, &l_imsic };
 	if (i == 0)
 		read_lock(&l_hotplug);
 	else if (i == 7)
@@ -207,7 +210,8 @@ static void on_abort(int sig __unused)
 
 static int lockdep_table(void)
 {
-	enum { HP_R = 0, KPT = 1, MIG = 2, MOV = 3, ZONE = 4, ZONE2 = 5, IO = 6, HP_W = 7, VMEM = 8 };
+	enum { HP_R = 0, KPT = 1, MIG = 2, MOV = 3, ZONE = 4, ZONE2 = 5, IO = 6, HP_W = 7, SMP = 8,
+	       VQ = 9, VMEM = 10, IMSIC = 11 };
 	static const struct order_case cases[] = {
 		{ "virtio-mem > hotplug(write)", VMEM, HP_W, false },
 		{ "hotplug(write) > virtio-mem", HP_W, VMEM, true },
@@ -217,6 +221,10 @@ static int lockdep_table(void)
 		{ "kpt > migrate", KPT, MIG, false },
 		{ "migrate > movable", MIG, MOV, false },
 		{ "movable > zone", MOV, ZONE, false },
+		{ "hotplug(write) > smp_call", HP_W, SMP, false },
+		{ "zone > smp_call", ZONE, SMP, false },
+		{ "hotplug(write) > virtqueue", HP_W, VQ, false },
+		{ "smp_call > virtqueue", SMP, VQ, false },
 		{ "kpt > hotplug(read)", KPT, HP_R, true },
 		{ "zone > hotplug(write)", ZONE, HP_W, true },
 		{ "zone > kpt", ZONE, KPT, true },
@@ -225,6 +233,11 @@ static int lockdep_table(void)
 		{ "kpt > ioremap", KPT, IO, true },
 		{ "zone > zone (two zone locks)", ZONE, ZONE2, true },
 		{ "hotplug(read) twice", HP_R, HP_R, true },
+		{ "smp_call > zone", SMP, ZONE, true },
+		{ "virtqueue > kpt", VQ, KPT, true },
+		{ "virtqueue twice", VQ, VQ, true },
+		{ "virtqueue > imsic", VQ, IMSIC, false },
+		{ "imsic > zone", IMSIC, ZONE, true },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		fflush(NULL);

@@ -31,8 +31,16 @@ void *load_file(const char *path, size_t *size);
 struct platform;
 int parse_dtb(struct platform *plat, const char *name);
 
-extern const struct test_suite parse_u64_suite, cmdline_suite, platform_suite, fixture_suite,
-    bad_dtb_suite, malformed_suite, cmds_suite, devices_suite, numa_suite;
+/* The suites, one per test_*.c file (test_platform.c has three). */
+const struct test_suite *parse_u64_suite(void);
+const struct test_suite *cmdline_suite(void);
+const struct test_suite *platform_suite(void);
+const struct test_suite *fixture_suite(void);
+const struct test_suite *bad_dtb_suite(void);
+const struct test_suite *malformed_suite(void);
+const struct test_suite *cmds_suite(void);
+const struct test_suite *devices_suite(void);
+const struct test_suite *numa_suite(void);
 
 /* test_devices.c: device checks the platform and fixture cases run on their trees (0 = pass). */
 struct platform;

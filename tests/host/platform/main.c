@@ -22,9 +22,11 @@ struct platform platform;
 
 int main(int argc, char **argv)
 {
-	const struct test_suite suites[] = {parse_u64_suite, cmdline_suite, platform_suite,
-					    fixture_suite,   bad_dtb_suite, malformed_suite,
-					    cmds_suite,      devices_suite, numa_suite};
+	const struct test_suite suites[] = {
+		*parse_u64_suite(), *cmdline_suite(),	*platform_suite(), *fixture_suite(),
+		*bad_dtb_suite(),   *malformed_suite(), *cmds_suite(),	   *devices_suite(),
+		*numa_suite(),
+	};
 
 	if (getenv("PLATFORM_DTB_DIR"))
 		dtb_dir = getenv("PLATFORM_DTB_DIR");

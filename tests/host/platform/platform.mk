@@ -35,7 +35,8 @@ PT_SRCS := kernel/platform.c kernel/platform_mem.c kernel/platform_cpus.c kernel
 	$(wildcard tests/host/platform/*.c) tests/host/common/test_main.c \
 	tests/host/common/printk.c
 PT_OBJS := $(patsubst %.c,$(PT_OBJ)/%.o,$(PT_SRCS))
-PT_FDT_OBJS := $(patsubst $(LIBFDT_DIR)/%.c,$(PT_OBJ)/libfdt/%.o,$(LIBFDT_SRCS))
+# fdt_sw.c too: the tests build some trees themselves (test_platform.c many_cpus_dtb).
+PT_FDT_OBJS := $(patsubst $(LIBFDT_DIR)/%.c,$(PT_OBJ)/libfdt/%.o,$(LIBFDT_SRCS) $(LIBFDT_DIR)/fdt_sw.c)
 
 PT_QEMU_DTBS := $(addprefix $(PT_DTB)/,qemu-1g-1.dtb qemu-3g-4.dtb qemu-16g-2.dtb qemu-256g-8.dtb \
 	qemu-2g-2.dtb)

@@ -170,17 +170,14 @@ static int cmdline_long_unknown_name(void)
 	return 0;
 }
 
-static const struct test_case cases[] = {
-    CASE(cmdline_null_and_empty),
-    CASE(cmdline_all_known),
-    CASE(cmdline_hex_and_spacing),
-    CASE(cmdline_last_one_wins),
-    CASE(cmdline_bad_values),
-    CASE(cmdline_bad_value_keeps_others),
-    CASE(cmdline_unknown_reported_once),
-    CASE(cmdline_many_unknown),
-    CASE(cmdline_long_option),
-    CASE(cmdline_long_unknown_name),
-};
-
-const struct test_suite cmdline_suite = SUITE("cmdline", cases);
+TEST_SUITE(cmdline_suite, "cmdline",
+	   CASE(cmdline_null_and_empty),
+	   CASE(cmdline_all_known),
+	   CASE(cmdline_hex_and_spacing),
+	   CASE(cmdline_last_one_wins),
+	   CASE(cmdline_bad_values),
+	   CASE(cmdline_bad_value_keeps_others),
+	   CASE(cmdline_unknown_reported_once),
+	   CASE(cmdline_many_unknown),
+	   CASE(cmdline_long_option),
+	   CASE(cmdline_long_unknown_name))

@@ -79,9 +79,6 @@ static int cmds_bootargs(void)
 	return 0;
 }
 
-static const struct test_case cases[] = {
-    CASE(cmds_dt),
-    CASE(cmds_bootargs),
-};
-
-const struct test_suite cmds_suite = SUITE("cmds", cases);
+TEST_SUITE(cmds_suite, "cmds",
+	   CASE(cmds_dt),
+	   CASE(cmds_bootargs))

@@ -333,8 +333,6 @@ static int devices_walker(void)
 	return 0;
 }
 
-static const struct test_case devices_cases[] = {
-	CASE(devices_two_sockets),
-	CASE(devices_walker),
-};
-const struct test_suite devices_suite = SUITE("devices", devices_cases);
+TEST_SUITE(devices_suite, "devices",
+	   CASE(devices_two_sockets),
+	   CASE(devices_walker))

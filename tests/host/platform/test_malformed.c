@@ -306,20 +306,17 @@ static int malformed_fuzz_byte_flips(void)
 	return 0;
 }
 
-static const struct test_case cases[] = {
-    CASE(malformed_bad_magic),
-    CASE(malformed_smaller_than_header),
-    CASE(malformed_null),
-    CASE(malformed_truncated),
-    CASE(malformed_totalsize_beyond_buffer),
-    CASE(malformed_blocks_outside_totalsize),
-    CASE(malformed_misaligned_struct_block),
-    CASE(malformed_misaligned),
-    CASE(malformed_garbage_tag),
-    CASE(malformed_garbage_in_middle),
-    CASE(malformed_bad_property_name_offset),
-    CASE(malformed_struct_block_no_end),
-    CASE(malformed_fuzz_byte_flips),
-};
-
-const struct test_suite malformed_suite = SUITE("malformed", cases);
+TEST_SUITE(malformed_suite, "malformed",
+	   CASE(malformed_bad_magic),
+	   CASE(malformed_smaller_than_header),
+	   CASE(malformed_null),
+	   CASE(malformed_truncated),
+	   CASE(malformed_totalsize_beyond_buffer),
+	   CASE(malformed_blocks_outside_totalsize),
+	   CASE(malformed_misaligned_struct_block),
+	   CASE(malformed_misaligned),
+	   CASE(malformed_garbage_tag),
+	   CASE(malformed_garbage_in_middle),
+	   CASE(malformed_bad_property_name_offset),
+	   CASE(malformed_struct_block_no_end),
+	   CASE(malformed_fuzz_byte_flips))

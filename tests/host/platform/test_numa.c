@@ -159,12 +159,9 @@ static int numa_fixture_bad(void)
 	return 0;
 }
 
-static const struct test_case cases[] = {
-    CASE(numa_none),
-    CASE(numa_qemu_two_sockets),
-    CASE(numa_qemu_four_nodes),
-    CASE(numa_fixture_memory_only_node),
-    CASE(numa_fixture_bad),
-};
-
-const struct test_suite numa_suite = SUITE("numa", cases);
+TEST_SUITE(numa_suite, "numa",
+	   CASE(numa_none),
+	   CASE(numa_qemu_two_sockets),
+	   CASE(numa_qemu_four_nodes),
+	   CASE(numa_fixture_memory_only_node),
+	   CASE(numa_fixture_bad))

@@ -71,9 +71,6 @@ static int parse_u64_null(void)
 	return 0;
 }
 
-static const struct test_case parse_cases[] = {
-    CASE(parse_u64_table),
-    CASE(parse_u64_null),
-};
-
-const struct test_suite parse_u64_suite = SUITE("parse_u64", parse_cases);
+TEST_SUITE(parse_u64_suite, "parse_u64",
+	   CASE(parse_u64_table),
+	   CASE(parse_u64_null))

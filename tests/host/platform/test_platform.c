@@ -7,6 +7,7 @@
  */
 #include "harness.h"
 
+#include <libfdt.h>
 #include <rvmm/errno.h>
 #include <rvmm/platform.h>
 #include <rvmm/printk.h>
@@ -355,6 +356,59 @@ static int fixture_cpus_bad(void)
 	return 0;
 }
 
+// A tree with more cpus than PLAT_MAX_HARTS: the first 40 disabled, then 500 usable ones. Built
+// here with libfdt's sequential writer (a DTS of 540 nodes would be a fixture of 3000 lines).
+static void *many_cpus_dtb(void)
+{
+	size_t size = 256 * 1024;
+	void *fdt = malloc(size);
+	char name[32];
+	if (!fdt || fdt_create(fdt, (int)size) || fdt_finish_reservemap(fdt) ||
+	    fdt_begin_node(fdt, "") || fdt_property_u32(fdt, "#address-cells", 2) ||
+	    fdt_property_u32(fdt, "#size-cells", 2) || fdt_begin_node(fdt, "memory@80000000") ||
+	    fdt_property_string(fdt, "device_type", "memory"))
+		goto fail;
+	fdt64_t reg[2] = { cpu_to_fdt64(0x80000000), cpu_to_fdt64(0x40000000) };
+	if (fdt_property(fdt, "reg", reg, sizeof(reg)) || fdt_end_node(fdt) ||
+	    fdt_begin_node(fdt, "cpus") || fdt_property_u32(fdt, "#address-cells", 1) ||
+	    fdt_property_u32(fdt, "#size-cells", 0) ||
+	    fdt_property_u32(fdt, "timebase-frequency", 10000000))
+		goto fail;
+	for (int i = 0; i < 540; i++) {
+		snprintf(name, sizeof(name), "cpu@%d", i);
+		if (fdt_begin_node(fdt, name) || fdt_property_string(fdt, "device_type", "cpu") ||
+		    fdt_property_u32(fdt, "reg", (uint32_t)i) ||
+		    fdt_property_string(fdt, "status", i < 40 ? "disabled" : "okay") ||
+		    fdt_property_string(fdt, "mmu-type", "riscv,sv48") ||
+		    fdt_property_string(fdt, "riscv,isa", "rv64imac") || fdt_end_node(fdt))
+			goto fail;
+	}
+	if (fdt_end_node(fdt) || fdt_end_node(fdt) || fdt_finish(fdt))
+		goto fail;
+	return fdt;
+fail:
+	free(fdt);
+	return NULL;
+}
+
+// Disabled cpus never take a place a usable one needs: all 500 usable harts are kept.
+static int many_cpus_disabled_first(void)
+{
+	void *fdt = many_cpus_dtb();
+	CHECK_MSG(fdt, "could not build the tree");
+	int rc = platform_parse(&plat, fdt, fdt_totalsize(fdt));
+	free(fdt);
+	CHECK_MSG(rc == 0, "rc %d", rc);
+	int usable = 0;
+	for (int i = 0; i < plat.nr_harts; i++)
+		usable += plat.harts[i].enabled;
+	CHECK_MSG(plat.nr_harts == PLAT_MAX_HARTS && usable == 500, "%d harts, %d usable",
+		  plat.nr_harts, usable);
+	CHECK_MSG(log_find(LOG_WARN, "more than 512 harts: disabled hart 39 dropped for hart 512") >= 0,
+		  "replacement message");
+	return 0;
+}
+
 static int fixture_pci_imap(void)
 {
 	int rc;
@@ -422,27 +476,29 @@ static int bad_dtb_resv_kernel(void)
 	return 0;
 }
 
-static const struct test_case qemu_cases[] = {
-    CASE(qemu_1g_1),
-    CASE(qemu_3g_4),
-    CASE(qemu_16g_2),
-    CASE(qemu_256g_8),
-};
+TEST_SUITE(platform_suite, "platform",
+	   CASE(qemu_1g_1),
+	   CASE(qemu_3g_4),
+	   CASE(qemu_16g_2),
+	   CASE(qemu_256g_8))
 
-static const struct test_case fixture_cases[] = {
-    CASE(fixture_multi_mem),  CASE(fixture_reserved),	     CASE(fixture_no_memory),
-    CASE(fixture_reg_length), CASE(fixture_reg_length_only), CASE(fixture_overlap),
-    CASE(fixture_zero_size),  CASE(fixture_cells3),	     CASE(fixture_cells1),
-    CASE(fixture_beyond_16t), CASE(fixture_cpus_bad),	     CASE(fixture_pci_imap),
-};
+TEST_SUITE(fixture_suite, "fixture",
+	   CASE(fixture_multi_mem),
+	   CASE(fixture_reserved),
+	   CASE(fixture_no_memory),
+	   CASE(fixture_reg_length),
+	   CASE(fixture_reg_length_only),
+	   CASE(fixture_overlap),
+	   CASE(fixture_zero_size),
+	   CASE(fixture_cells3),
+	   CASE(fixture_cells1),
+	   CASE(fixture_beyond_16t),
+	   CASE(fixture_cpus_bad),
+	   CASE(fixture_pci_imap),
+	   CASE(many_cpus_disabled_first))
 
-static const struct test_case bad_dtb_cases[] = {
-    CASE(bad_dtb_memreg12),
-    CASE(bad_dtb_nomem),
-    CASE(bad_dtb_overlap),
-    CASE(bad_dtb_resv_kernel),
-};
-
-const struct test_suite platform_suite = SUITE("platform", qemu_cases);
-const struct test_suite fixture_suite = SUITE("fixture", fixture_cases);
-const struct test_suite bad_dtb_suite = SUITE("bad_dtb", bad_dtb_cases);
+TEST_SUITE(bad_dtb_suite, "bad_dtb",
+	   CASE(bad_dtb_memreg12),
+	   CASE(bad_dtb_nomem),
+	   CASE(bad_dtb_overlap),
+	   CASE(bad_dtb_resv_kernel))

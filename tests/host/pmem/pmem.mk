@@ -15,10 +15,11 @@ PM_BUILD := build/host/pmem
 PM_CC ?= gcc
 PM_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 PM_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(PM_SANITIZE) \
-	-Itests/host/virtio/include -Iinclude -Idrivers/virtio -Itests/host/virtio -Itests/host/common -MMD -MP
+	-Itests/host/virtio/include -Iinclude -Idrivers/virtio -Itests/host/virtio -Itests/host/common \
+	-DLOCKDEP=1 -MMD -MP
 PM_SRCS := drivers/virtio/virtio_pmem.c drivers/virtio/virtio.c drivers/virtio/virtqueue.c \
 	drivers/virtio/virtio_mmio.c tests/host/virtio/vsim.c tests/host/virtio/host_stubs.c \
-	tests/host/common/printk.c tests/host/common/test_main.c lib/errname.c \
+	tests/host/common/printk.c tests/host/common/test_main.c lib/errname.c kernel/lock.c \
 	tests/host/pmem/test_pmem.c
 PM_BIN := $(PM_BUILD)/pmem-tests
 PM_OBJS := $(patsubst %.c,$(PM_BUILD)/obj/%.o,$(PM_SRCS))

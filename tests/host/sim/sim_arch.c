@@ -4,8 +4,14 @@
 // X G A D at bits 0..7, PBMT in 62:61). Physical RAM is a memfd: [SIM_RAM_BASE, phys_end) is file
 // offset 0 on. One host reservation holds, in order, the direct map (max_phys bytes, the memfd
 // mapped at page_offset + SIM_RAM_BASE), the vmemmap (PROT_NONE; leaves are mirrored with
-// MAP_FIXED|MAP_SHARED of the memfd when arch_pte_set writes them, PROT_NONE again when cleared),
-// the I/O region and the image region (never touched: their entries are only recorded).
+// MAP_FIXED|MAP_SHARED of the memfd, PROT_NONE again when cleared), the I/O region and the image
+// region (never touched: their entries are only recorded).
+//
+// A vmemmap leaf takes effect at the next TLB fence, as on RISC-V, where a hart may keep using a
+// cleared entry, or miss a new one, until sfence.vma: arch_pte_set queues the change and the
+// fences (arch_flush_tlb_kernel_range, arch_flush_tlb_after_map) apply what is queued.
+// Contiguous changes (the 256 leaves of a section's 4 KiB-mapped memmap) are applied as one
+// mmap, which keeps a hot-add or hot-remove to a few system calls.
 //
 // Harts are threads. smp_start_others starts one thread per other hart; those are "live" and
 // take a cross-hart call (arch_smp_call_others) when they re-enable interrupts or spin, as a real
@@ -107,6 +113,56 @@ static bool in_vmemmap(uintptr_t va)
 	return va >= mm_layout.vmemmap_base && va - mm_layout.vmemmap_base < mm_layout.vmemmap_size;
 }
 
+// The vmemmap changes written since the last fence: one run of contiguous leaves, all mapped
+// (va -> pa) with one protection, or all cleared (PROT_NONE). Harts write page tables under
+// kpt_lock but fence after dropping it.
+static struct {
+	pthread_mutex_t lock;
+	uintptr_t va;
+	phys_addr_t pa;
+	uint64_t len; // 0: nothing queued
+	int prot;
+} queued = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void apply_queued_locked(void)
+{
+	void *va = (void *)queued.va;
+	void *got = queued.prot != PROT_NONE
+			    ? mmap(va, queued.len, queued.prot, MAP_SHARED | MAP_FIXED, sim.memfd,
+				   (off_t)(queued.pa - SIM_RAM_BASE))
+			    : mmap(va, queued.len, PROT_NONE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+	if (got == MAP_FAILED) {
+		perror(queued.prot != PROT_NONE ? "sim: mirror vmemmap leaves"
+						: "sim: unmirror vmemmap leaves");
+		abort();
+	}
+	queued.len = 0;
+}
+
+static void queue_change(uintptr_t va, phys_addr_t pa, uint64_t size, int prot)
+{
+	pthread_mutex_lock(&queued.lock);
+	if (queued.len && (queued.prot != prot || va != queued.va + queued.len ||
+			   (prot != PROT_NONE && pa != queued.pa + queued.len)))
+		apply_queued_locked();
+	if (!queued.len) {
+		queued.va = va;
+		queued.pa = pa;
+		queued.prot = prot;
+	}
+	queued.len += size;
+	pthread_mutex_unlock(&queued.lock);
+}
+
+static void apply_queued(void)
+{
+	pthread_mutex_lock(&queued.lock);
+	if (queued.len)
+		apply_queued_locked();
+	pthread_mutex_unlock(&queued.lock);
+}
+
 void arch_pte_set(pte_t *ptep, pte_t pte, uintptr_t va, unsigned level)
 {
 	pte_t old = *ptep;
@@ -122,20 +178,11 @@ void arch_pte_set(pte_t *ptep, pte_t pte, uintptr_t va, unsigned level)
 			abort();
 		}
 		// The leaf's permission: a read-only leaf (a shared DAX tail page) faults on a write.
-		int mprot = arch_pte_prot(pte) & PROT_WRITE ? PROT_READ | PROT_WRITE : PROT_READ;
-		if (mmap((void *)va, size, mprot, MAP_SHARED | MAP_FIXED, sim.memfd,
-			 (off_t)(pa - SIM_RAM_BASE)) == MAP_FAILED) {
-			perror("sim: mirror vmemmap leaf");
-			abort();
-		}
+		queue_change(va, pa, size,
+			     arch_pte_prot(pte) & PROT_WRITE ? PROT_READ | PROT_WRITE : PROT_READ);
 		sim.mirrors++;
 	} else if (arch_pte_is_leaf(old) && !arch_pte_present(pte)) {
-		if (mmap((void *)va, size, PROT_NONE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
-			 0) == MAP_FAILED) {
-			perror("sim: unmirror vmemmap leaf");
-			abort();
-		}
+		queue_change(va, 0, size, PROT_NONE);
 		sim.unmirrors++;
 	}
 }
@@ -279,12 +326,14 @@ bool sim_tlb_access(uintptr_t va)
 
 void arch_flush_tlb_kernel_range(uintptr_t start, uintptr_t end)
 {
+	apply_queued();
 	sim.flushes++;
 	tlb_fence(true, start, end);
 }
 
 void arch_flush_tlb_after_map(uintptr_t start, uintptr_t end)
 {
+	apply_queued();
 	if (!sim.svvptc)
 		sim.map_fences++;
 	tlb_fence(!sim.svvptc, start, end);

@@ -3,7 +3,7 @@
 // Host stand-ins for the kernel services drivers/virtio and drivers/pci use (printk is
 // tests/host/common/printk.c's): ioremap over simulated register files, pages from the C heap
 // (identity "physical" addresses: page_offset 0), a clock that advances 1 ms per reading (so bounded waits
-// end quickly and deterministically), single-threaded locks, and an interrupt table.
+// end quickly and deterministically), one hart for kernel/lock.c, and an interrupt table.
 
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -126,35 +126,31 @@ static uint64_t now_ns;
 uint64_t arch_time_ns(void) { return now_ns += 1000000; }
 void arch_cpu_relax(void) {}
 
-void spin_lock(spinlock_t *l)
+/*
+ * One hart. The locks are the kernel's own (kernel/lock.c, built with LOCKDEP), so the drivers'
+ * lock order is checked here too: a lock taken twice, or out of order, panics.
+ */
+unsigned arch_hart_index(void) { return 0; }
+
+static unsigned long irqs_on = 1;
+static void deliver_pending(void);
+
+unsigned long arch_irq_save(void) { return __atomic_exchange_n(&irqs_on, 0, __ATOMIC_RELAXED); }
+
+// Unmasking delivers what was raised meanwhile.
+void arch_irq_restore(unsigned long flags)
 {
-	if (l->holder != -1)
-		panic("spin_lock: %s already held (single-threaded host: a self-deadlock)", l->name);
-	l->holder = 0;
+	if ((irqs_on = flags))
+		deliver_pending();
 }
-void spin_unlock(spinlock_t *l)
-{
-	if (l->holder != 0)
-		panic("spin_unlock: %s not held", l->name);
-	l->holder = -1;
-}
-unsigned long spin_lock_irqsave(spinlock_t *l) { spin_lock(l); return 0; }
-void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags __unused) { spin_unlock(l); }
-bool spin_is_locked(const spinlock_t *l) { return l->holder != -1; }
-bool spin_trylock(spinlock_t *l)
-{
-	if (l->holder != -1)
-		return false;
-	l->holder = 0;
-	return true;
-}
-unsigned long arch_irq_save(void) { return 0; }
-void arch_irq_restore(unsigned long flags __unused) {}
 
 /* ---- interrupts (suites that link the real kernel/irq.c build with HOST_REAL_IRQ) ---- */
 
-#ifndef HOST_REAL_IRQ
-static struct { irq_handler_t handler; void *arg; } irqs[1024];
+#ifdef HOST_REAL_IRQ
+static void deliver_pending(void) {} /* kernel/irq.c delivers */
+#else
+static struct { irq_handler_t handler; void *arg; bool pending; } irqs[1024];
+static unsigned nr_pending; /* irqs[].pending set */
 
 /* One controller, HOST_IRQ_PARENT, whose lines are numbered by the specifier's one cell. */
 int irq_request(const struct irq_spec *spec, irq_handler_t handler, void *arg)
@@ -175,18 +171,36 @@ void irq_describe(const struct irq_spec *spec, char *buf, size_t len)
 	snprintf(buf, len, "host %u", spec->cells[0]);
 }
 
+// Raised with interrupts masked (under an irqsave lock), the handler runs when they are unmasked.
 bool host_irq_raise(uint32_t irq)
 {
 	if (irq >= 1024 || !irqs[irq].handler)
 		return false;
-	irqs[irq].handler(irqs[irq].arg);
+	if (!irqs[irq].pending)
+		nr_pending++;
+	irqs[irq].pending = true;
+	if (irqs_on)
+		deliver_pending();
 	return true;
+}
+
+static void deliver_pending(void)
+{
+	for (uint32_t irq = 0; irq < 1024 && nr_pending; irq++)
+		if (irqs[irq].pending) {
+			irqs[irq].pending = false;
+			nr_pending--;
+			irqs_on = 0; /* a handler runs with interrupts masked, as on the target */
+			irqs[irq].handler(irqs[irq].arg);
+			irqs_on = 1;
+		}
 }
 #endif
 
 /* ---- the command line: the defaults (kernel/cmdline.c is not linked here) ---- */
 
 struct cmdline cmdline = { .loglevel = -1, .deferred_init = true, .pci_msi = true, .pci_intx = true };
+
 
 /* ---- console helpers the command code links against ---- */
 

@@ -377,16 +377,15 @@ static int msix(void)
 	return 0;
 }
 
-static const struct test_case cases[] = {
-	CASE(scan_and_assign),
-	CASE(bad_bar_skipped),
-	CASE(window_too_small),
-	CASE(capabilities),
-	CASE(not_mine),
-	CASE(msix),
-};
-
 int main(int argc, char **argv)
 {
+	static const struct test_case cases[] = {
+		CASE(scan_and_assign),
+		CASE(bad_bar_skipped),
+		CASE(window_too_small),
+		CASE(capabilities),
+		CASE(not_mine),
+		CASE(msix),
+	};
 	return test_main("pci", cases, ARRAY_SIZE(cases), argc, argv);
 }

@@ -551,30 +551,29 @@ static int rng_timeout(void)
 	return 0;
 }
 
-static const struct test_case cases[] = {
-	CASE(negotiate_ok),
-	CASE(negotiate_no_version1),
-	CASE(negotiate_features_refused),
-	CASE(reset_timeout),
-	CASE(mmio_bad_slots),
-	CASE(probe_failure_cleans_up),
-	CASE(no_such_queue),
-	CASE(unregister_frees),
-	CASE(queue_round_trip),
-	CASE(queue_several_in_flight),
-	CASE(add_rejects_bad_buffers),
-	CASE(used_id_out_of_range),
-	CASE(used_id_not_in_flight),
-	CASE(used_len_too_long),
-	CASE(used_idx_runs_ahead),
-	CASE(device_never_answers),
-	CASE(config_reads),
-	CASE(interrupts),
-	CASE(rng_read),
-	CASE(rng_timeout),
-};
-
 int main(int argc, char **argv)
 {
+	static const struct test_case cases[] = {
+		CASE(negotiate_ok),
+		CASE(negotiate_no_version1),
+		CASE(negotiate_features_refused),
+		CASE(reset_timeout),
+		CASE(mmio_bad_slots),
+		CASE(probe_failure_cleans_up),
+		CASE(no_such_queue),
+		CASE(unregister_frees),
+		CASE(queue_round_trip),
+		CASE(queue_several_in_flight),
+		CASE(add_rejects_bad_buffers),
+		CASE(used_id_out_of_range),
+		CASE(used_id_not_in_flight),
+		CASE(used_len_too_long),
+		CASE(used_idx_runs_ahead),
+		CASE(device_never_answers),
+		CASE(config_reads),
+		CASE(interrupts),
+		CASE(rng_read),
+		CASE(rng_timeout),
+	};
 	return test_main("virtio", cases, ARRAY_SIZE(cases), argc, argv);
 }

@@ -15,9 +15,9 @@ VT_CC ?= gcc
 VT_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # The stand-in io.h in tests/host/virtio/include comes before the kernel's.
 VT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(VT_SANITIZE) -Itests/host/virtio/include \
-	-Iinclude -Itests/host/common -MMD -MP
+	-Iinclude -Itests/host/common -DLOCKDEP=1 -MMD -MP
 VT_HARNESS := tests/host/virtio/host_stubs.c tests/host/common/printk.c \
-	tests/host/common/test_main.c lib/errname.c
+	tests/host/common/test_main.c lib/errname.c kernel/lock.c
 
 VT_VIRTIO_SRCS := drivers/virtio/virtio.c drivers/virtio/virtqueue.c drivers/virtio/virtio_mmio.c \
 	drivers/virtio/virtio_rng.c tests/host/virtio/vsim.c tests/host/virtio/test_virtio.c \

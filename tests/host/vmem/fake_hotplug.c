@@ -10,6 +10,9 @@
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/kernel.h>
+#include <rvmm/mem_ranges.h>
+#include <rvmm/memblock.h>
+#include <rvmm/numa.h>
 #include <rvmm/printk.h>
 #include <rvmm/section_map.h>
 
@@ -31,15 +34,6 @@ static struct data_page {
 } data[FAKE_MAX_DATA];
 static unsigned nr_data;
 
-void fake_hp_reset(void)
-{
-	memset(&fake_hp, 0, sizeof(fake_hp));
-	memset(present, 0, sizeof(present));
-	memset(online, 0, sizeof(online));
-	nr_data = 0;
-	mm_layout.max_phys = FAKE_MAX_PHYS;
-}
-
 __printf(1, 2) static void violation(const char *fmt, ...)
 {
 	char msg[256];
@@ -53,33 +47,19 @@ __printf(1, 2) static void violation(const char *fmt, ...)
 	pr_err("fake hotplug: CONTRACT: %s", msg);
 }
 
-/* ---- rwlock (single-threaded host) ---- */
+void fake_hp_reset(void)
+{
+	memset(&fake_hp, 0, sizeof(fake_hp));
+	memset(present, 0, sizeof(present));
+	memset(online, 0, sizeof(online));
+	nr_data = 0;
+	mm_layout.max_phys = FAKE_MAX_PHYS;
+	if (mem_ranges_boot()) /* the registry anew: the kernel's RAM only */
+		violation("the range registry refused the boot RAM");
+}
 
+/* The real lock (kernel/lock.c, with LOCKDEP) over it: hotplug_lock.c's definition. */
 rwlock_t hotplug_lock = RWLOCK_INIT("hotplug_lock", LOCK_CLASS_HOTPLUG);
-
-void read_lock(rwlock_t *l)
-{
-	if (l->writer != -1)
-		panic("read_lock: %s held for write (self-deadlock)", l->name);
-	l->readers++;
-}
-void read_unlock(rwlock_t *l) { l->readers--; }
-void write_lock(rwlock_t *l)
-{
-	if (l->writer != -1 || l->readers)
-		panic("write_lock: %s already held (self-deadlock)", l->name);
-	l->writer = 0;
-	l->readers = -1;
-}
-void write_unlock(rwlock_t *l)
-{
-	if (l->writer != 0)
-		panic("write_unlock: %s not held", l->name);
-	l->writer = -1;
-	l->readers = 0;
-}
-bool write_held_by_me(const rwlock_t *l) { return l->writer == 0; }
-bool rw_is_held(const rwlock_t *l) { return l->readers != 0; }
 
 /* ---- the rest of the kernel the driver calls ---- */
 
@@ -101,19 +81,32 @@ void fake_background(unsigned rounds)
 
 uint64_t (*meminfo_plugged_kb)(int nid);
 
-/* The section map's region registry (kernel/mm/mem_ranges.c): only remembered here. */
-const struct mem_region *fake_map_region;
-
-int mem_region_register(const struct mem_region *r)
+/*
+ * memblock as the range registry (the real kernel/mm/mem_ranges.c) reads it at boot: the
+ * kernel's RAM is FAKE_BOOT_RAM, nothing is hidden. Adds are checked against that registry as
+ * the real core checks them, so a driver region can only be registered where nobody else owns
+ * memory, and only its owner can add memory there.
+ */
+void memblock_for_each_memory(phys_addr_t lo, phys_addr_t hi,
+			      void (*fn)(phys_addr_t start, phys_addr_t end, void *arg), void *arg)
 {
-	fake_map_region = r;
-	return 0;
+	phys_addr_t s = MAX(lo, FAKE_BOOT_RAM_BASE), e = MIN(hi, FAKE_BOOT_RAM_END);
+
+	if (s < e)
+		fn(s, e, arg);
 }
 
-void mem_region_unregister(const struct mem_region *r)
+int memblock_nid(phys_addr_t pa)
 {
-	if (fake_map_region == r)
-		fake_map_region = NULL;
+	return pa >= FAKE_BOOT_RAM_BASE && pa < FAKE_BOOT_RAM_END ? 0 : NUMA_NO_NODE;
+}
+
+bool memblock_hidden_get(int i, phys_addr_t *base, uint64_t *size)
+{
+	(void)i;
+	(void)base;
+	(void)size;
+	return false;
 }
 
 /* ---- checks ---- */
@@ -184,19 +177,19 @@ static bool nth_fails(const char *fn)
 
 /* ---- the four steps ---- */
 
-int __add_memory_driver(const struct mem_region *owner, phys_addr_t start, uint64_t size,
-			unsigned flags)
-{
-	if (owner != fake_map_region)
-		violation("add_memory: owner %p is not the registered region", (const void *)owner);
-	return __add_memory(start, size, flags);
-}
-
-int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
+/* The hot-add of owner (NULL: the kernel's RAM), refused as the real core refuses it. */
+static int fake_add(const struct mem_region *owner, phys_addr_t start, uint64_t size,
+		    unsigned flags)
 {
 	fake_hp.add_calls++;
 	if (!locked("__add_memory") || !range_ok("add_memory", start, size, SECTION_SIZE))
 		return -EINVAL;
+	if (mem_range_check("hot-add", start, size, owner)) {
+		violation("add_memory(0x%llx, 0x%llx) as %s: not the caller's range",
+			  (unsigned long long)start, (unsigned long long)size,
+			  owner ? owner->name : "the kernel");
+		return -EINVAL;
+	}
 	if (flags)
 		violation("add_memory: unexpected flags 0x%x", flags);
 	for (phys_addr_t a = start; a < start + size; a += SECTION_SIZE)
@@ -217,6 +210,17 @@ int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
 	for (phys_addr_t a = start; a < start + size; a += SECTION_SIZE)
 		present[a >> SECTION_SHIFT] = 1;
 	return 0;
+}
+
+int __add_memory_driver(const struct mem_region *owner, phys_addr_t start, uint64_t size,
+			unsigned flags)
+{
+	return owner ? fake_add(owner, start, size, flags) : -EINVAL;
+}
+
+int __add_memory(phys_addr_t start, uint64_t size, unsigned flags)
+{
+	return fake_add(NULL, start, size, flags);
 }
 
 int __online_pages(pfn_t start_pfn, unsigned long nr_pages, enum zone_type zone)

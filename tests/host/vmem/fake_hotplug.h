@@ -5,8 +5,12 @@
  * every call against the contract (alignment, states, hotplug_lock held for write, onlined memory
  * plugged at the device) and counts violations instead of crashing; it keeps "data" pages that
  * offline_pages migrates (movable) or refuses to move (unmovable: -EBUSY naming the pfn); and it
- * fails chosen calls on demand. Also the host stand-ins the driver needs beyond
- * tests/host/virtio/host_stubs.c: the rwlock, background_work_register, meminfo_plugged_kb.
+ * fails chosen calls on demand. Ownership is the real range registry's (kernel/mm/mem_ranges.c,
+ * linked in): fake_hp_reset starts it with FAKE_BOOT_RAM as the kernel's RAM, the driver
+ * registers its region, and a hot-add outside the caller's own range is refused (-EINVAL) and
+ * counted as a violation. Also the host stand-ins the driver needs beyond
+ * tests/host/virtio/host_stubs.c: the rwlock, background_work_register, meminfo_plugged_kb, and
+ * the memblock the registry reads.
  *
  * Interface: struct fake_hp (fake_hp), fake_hp_reset, fake_put_data, fake_data_*,
  * fake_online_bytes, fake_section_present, fake_background.
@@ -17,6 +21,9 @@
 #include <rvmm/types.h>
 
 #define FAKE_MAX_PHYS (1ULL << 40)
+/* The kernel's RAM in the range registry: below the tests' device regions (4 GiB and up). */
+#define FAKE_BOOT_RAM_BASE 0x80000000ULL
+#define FAKE_BOOT_RAM_END  0x100000000ULL
 #define FAKE_MAX_DATA 4096
 
 struct fake_hp {
@@ -34,9 +41,6 @@ struct fake_hp {
 	bool (*is_plugged)(phys_addr_t pa, uint64_t size);
 };
 extern struct fake_hp fake_hp;
-/* The region the driver registered (mem_region_register), NULL when none. */
-struct mem_region;
-extern const struct mem_region *fake_map_region;
 
 void fake_hp_reset(void);
 

@@ -3,9 +3,11 @@
 // Host tests of the virtio-mem driver (drivers/virtio/virtio_mem*.c) against the simulated
 // device of vmem_dev.c on virtio-mmio and the fake hot-plug core of fake_hotplug.c: resizes with
 // blocks of 2 MiB, 4 MiB, 128 MiB and 256 MiB; NACK, BUSY, ERROR and silence; nonsense
-// configurations; a request changing mid-way; memory plugged at probe (UNPLUG_ALL); unmovable
-// data; hot-plug failures; the `vmem` command and MemPlugged. After every step the driver, the
-// device and the fake core must agree block by block, and no contract of the core was broken.
+// configurations; a region someone else owns (boot RAM, another device); a request changing
+// mid-way; memory plugged at probe (UNPLUG_ALL); unmovable data; hot-plug failures; the `vmem`
+// command and MemPlugged. After every step the driver, the device and the fake core must agree
+// block by block, and no contract of the core was broken (the core's owner checks are the real
+// range registry's: every hot-add, the driver's and the selftest's, must be as the region's owner).
 // The fault walks fail each request of a resize in turn (ERROR, NACK, BUSY, no answer) and each
 // call into the hot-plug core, and check what is left after each.
 
@@ -17,6 +19,7 @@
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
+#include <rvmm/mem_ranges.h>
 #include <rvmm/numa.h>
 #include <rvmm/virtio.h>
 
@@ -218,7 +221,7 @@ static int test_node_id(void)
 {
 	CHECK_RC(probe_node_id(1));
 	CHECK_EQ(vm->node, 1);
-	CHECK(fake_map_region && fake_map_region->node == 1);
+	CHECK_EQ(mem_range_nid(vm->base), 1); /* the registry: hot-add puts it in node 1 */
 	CHECK(log_has("requested 0 MiB, node 1"));
 	return 0;
 }
@@ -230,7 +233,7 @@ static int test_node_id_unknown(void)
 	CHECK_EQ(vm->node_id, 7);
 	CHECK(log_has("node_id 7 is not a node of this machine (2 described): its memory goes to "
 		      "node 0"));
-	CHECK(fake_map_region && fake_map_region->node == 0);
+	CHECK_EQ(mem_range_nid(vm->base), 0);
 	return 0;
 }
 
@@ -351,6 +354,52 @@ static int test_bad_plugged_not_multiple(void)
 static int test_bad_no_whole_section(void)
 {
 	return bad_config(2 * M, REGION + 2 * M, 64 * M, 0, 0, "holds no whole");
+}
+
+/*
+ * The region is not the driver's to take (the range registry, kernel/mm/mem_ranges.c, says
+ * whose memory is where): the probe fails before any request, naming the owner, and no device
+ * is published, so no plug can ever be refused as someone else's range.
+ */
+static bool none_published(void)
+{
+	for (unsigned i = 0; i < VMEM_MAX_DEVICES; i++)
+		if (virtio_mem_devices[i])
+			return false;
+	return true;
+}
+
+static int test_bad_region_over_boot_ram(void)
+{
+	CHECK_RC(bad_config(2 * M, FAKE_BOOT_RAM_END - 512 * M, 1 * G, 0, 0,
+			    "cannot be the driver's (EEXIST): device not used"));
+	CHECK(log_has("of boot RAM"));
+	CHECK(none_published());
+	return 0;
+}
+
+/* A second device over the first one's region is refused; the first keeps its region. */
+static int test_region_taken_by_another_device(void)
+{
+	make_device(2 * M, REGION, 1 * G, 0, 0);
+	CHECK_RC(probe());
+	struct virtio_mem *first = vm;
+	CHECK_RC(resize_to(256 * M));
+	struct vmem_dev *other =
+	    vmem_dev_create(MMIO_PA + 0x1000, IRQ + 1, 2 * M, REGION + 512 * M, 1 * G, 256 * M, 0);
+	struct virtio_device *vdev = NULL;
+	long pages = host_pages_in_use();
+	log_clear();
+	CHECK(virtio_mmio_probe(&other->s->slot, &vdev) == -EEXIST);
+	CHECK(vdev && !vdev->priv);
+	CHECK(log_has("overlaps [0x100000000-0x140000000) of virtio-mmio@10001000"));
+	CHECK(log_has("virtio-mmio@10002000: region 0x120000000-0x160000000 cannot be the "
+		      "driver's (EEXIST)"));
+	CHECK_EQ(host_pages_in_use(), pages);
+	CHECK_EQ(other->nr_plug + other->nr_unplug + other->nr_unplug_all + other->nr_state, 0);
+	CHECK(virtio_mem_devices[0] == first && !virtio_mem_devices[1]);
+	vm = first;
+	return resize_to(1 * G);
 }
 
 /* ---- a request that changes while the driver works ---- */
@@ -939,6 +988,8 @@ static const struct test_case cases[] = {
 	CASE(test_bad_usable_gt_region),
 	CASE(test_bad_plugged_not_multiple),
 	CASE(test_bad_no_whole_section),
+	CASE(test_bad_region_over_boot_ram),
+	CASE(test_region_taken_by_another_device),
 	CASE(test_request_changes_midway),
 	CASE(test_plugged_at_probe),
 	CASE(test_unmovable),

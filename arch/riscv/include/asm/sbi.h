@@ -4,7 +4,7 @@
  * fences, hart start (HSM) and system reset. Errors come back as negative errno.
  *
  * Interface: sbi_init, sbi_console_putc, sbi_set_timer, sbi_send_ipi, sbi_remote_sfence_vma,
- * sbi_hart_start, sbi_hart_status, sbi_shutdown.
+ * sbi_hart_start, sbi_hart_stop, sbi_hart_status, sbi_shutdown.
  */
 #ifndef ASM_SBI_H
 #define ASM_SBI_H
@@ -20,6 +20,8 @@ int sbi_send_ipi(unsigned long hart_mask, unsigned long hart_mask_base);
 int sbi_remote_sfence_vma(unsigned long hart_mask, unsigned long hart_mask_base, uintptr_t start,
 			  size_t size);
 int sbi_hart_start(unsigned long hartid, phys_addr_t start_pa, unsigned long opaque);
+/* Give this hart back to the firmware (HSM hart_stop); without HSM, park it. Never returns. */
+__noreturn void sbi_hart_stop(void);
 /* SBI_HSM_* state, or a negative errno. */
 long sbi_hart_status(unsigned long hartid);
 __noreturn void sbi_shutdown(void);

@@ -3,12 +3,13 @@
  * Host stand-in for arch/riscv/include/asm/hart.h in the irqchip tests: the harts are plain
  * descriptors the test fills, and this_hart is whichever the test says is running.
  *
- * Interface: MAX_HARTS, enum hart_state, struct hart, harts, nr_harts_online, this_hart.
+ * Interface: enum hart_state, struct hart, harts, nr_harts_online, this_hart (MAX_HARTS is
+ * rvmm/types.h's).
  */
 #ifndef ASM_HART_H
 #define ASM_HART_H
 
-#define MAX_HARTS 64
+#include <rvmm/types.h>
 
 enum hart_state { HART_OFF, HART_STARTING, HART_IDLE, HART_BUSY, HART_HALTED };
 
