@@ -63,12 +63,18 @@ bool pfn_online(pfn_t pfn);
  * section's own descriptors. They stay PG_reserved|PG_vmemmap whatever the section's state;
  * online and offline count them as managed (in use) but never free, isolate or migrate them.
  * Boot memmap pages (also PG_vmemmap, other sections' descriptors) are not these.
+ * own_memmap_end: one past the last of them in section nr (its first pfn if it has none).
  */
+static inline pfn_t own_memmap_end(unsigned long nr)
+{
+	const struct mem_section *ms = section_get(nr);
+	return section_nr_to_pfn(nr) +
+	       (ms && (ms->flags & SECTION_MEMMAP_ON_MEMORY) ? ms->nr_vmemmap_pages : 0);
+}
+
 static inline bool pfn_is_own_memmap(pfn_t pfn)
 {
-	const struct mem_section *ms = section_get(pfn_to_section_nr(pfn));
-	return ms && (ms->flags & SECTION_MEMMAP_ON_MEMORY) &&
-	       pfn - section_nr_to_pfn(pfn_to_section_nr(pfn)) < ms->nr_vmemmap_pages;
+	return pfn < own_memmap_end(pfn_to_section_nr(pfn));
 }
 
 /* memmap_on_memory pages of ms that lie in an online sub-section (they all fit in the first). */

@@ -14,9 +14,9 @@
  *   - no lock is left held (hotplug_lock, kpt_lock, the zone locks), no page left isolated;
  *   - a command that only reads or borrows memory (meminfo, sections, ptdump, memtest, dt,
  *     bootargs, help, an unknown or malformed line) leaves MemTotal and MemFree as they were.
- * After the input the allocator's invariants hold (sim_check_buddy: lists, flags, counts,
- * coalescing; then the kernel's mm_check), and fz_reset (fuzz_sim.c) takes the machine back to its boot state through the
- * hot-plug API and checks that every figure is as at boot: nothing leaked.
+ * After the input the allocator's invariants hold (the kernel's mm_check: lists, flags, counts,
+ * coalescing, sections, tables), and fz_reset (fuzz_sim.c) takes the machine back to its boot
+ * state through the hot-plug API and checks that every figure is as at boot: nothing leaked.
  *
  * Filtered, to keep each input bounded and the reset possible: memtest runs only with a size
  * from 1 to MEMTEST_MAX (without one, or with 0, it writes all free memory: seconds under
@@ -157,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		run_line(p, len);
 		p += len + 1;
 	}
-	fz_check_buddy("the input");
+	fz_check_mm("the input");
 	fz_reset();
 	return 0;
 }

@@ -30,12 +30,12 @@
  *   - a failed step changed nothing (figures, section states: fz_snap);
  *   - section states, online pieces and managed pages per zone match the model;
  *   - every slot's memory is still allocated to it, outside offline memory, its contents intact;
- *   - no lock is held, nothing is left isolated; the allocator's invariants hold
- *     (sim_check_buddy and mm_check, a walk over the whole machine) after a step that should
- *     have succeeded but failed (a rollback), and at the end of the input.
- * At the end the kernel's own checker (mm_check) must pass; then every slot is freed and fz_reset
+ *   - no lock is held, nothing is left isolated; the allocator's invariants hold (mm_check, a
+ *     walk over the whole machine) after a step that should have succeeded but failed (a
+ *     rollback), and at the end of the input.
+ * At the end every slot is freed and the kernel's own checker (mm_check) must pass; then fz_reset
  * returns the machine to its boot state, which must give back the boot figures exactly (no
- * leaked page, table or descriptor) and pass mm_check again.
+ * leaked page, table or descriptor) and pass mm_check again if the reset changed anything.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,7 +187,7 @@ static uint64_t slot_pages_in(pfn_t start, pfn_t end, bool movable)
 	return n;
 }
 
-// full: also walk the whole machine (sim_check_buddy, which runs mm_check too).
+// full: also walk the whole machine (mm_check).
 static void check_model(const char *after, bool full)
 {
 	uint64_t on[NR_ZONES] = {0};
@@ -223,7 +223,7 @@ static void check_model(const char *after, bool full)
 			slot_check(&M.slot[i], i);
 	fz_check_locks(after);
 	if (full)
-		fz_check_buddy(after);
+		fz_check_mm(after);
 }
 
 /* ---- The hot-plug steps ---------------------------------------------------------------------- */

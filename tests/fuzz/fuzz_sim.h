@@ -6,7 +6,7 @@
  * an input leaked shows up as a difference from the boot figures.
  *
  * Interface: fz_boot, struct fz_snap with fz_snap_take/fz_snap_diff, fz_reset, fz_check_locks,
- * fz_check_buddy, fz_check_mm, fz_boot_piece_zone, FZ_PIECE_PAGES.
+ * fz_check_mm, fz_boot_piece_zone, FZ_PIECE_PAGES.
  */
 #ifndef RVMM_FUZZ_SIM_H
 #define RVMM_FUZZ_SIM_H
@@ -50,13 +50,13 @@ void fz_reset(void);
 /* fuzz_fail if hotplug_lock, kpt_lock or a zone lock is held, or pages are left isolated. */
 void fz_check_locks(const char *after);
 
-/* sim_check_buddy without an allocation map; fuzz_fail with its reason. */
-void fz_check_buddy(const char *after);
-
 /*
  * The kernel's own checker, mm_check (the `mmcheck` command: sections, vmemmap, every online
- * page, free lists, direct map, page-table counts). It walks everything, so it runs at the end
- * of each input and after the reset, not after every step. RVMM_FUZZ_MMCHECK=0 skips it.
+ * page exactly one of free, cached, in use or reserved, tail pages, free lists against the
+ * descriptors, buddies merged, nr_free and managed per zone, nothing left isolated, direct map,
+ * page-table counts). It covers everything sim_check_buddy checks without an allocation map, so
+ * the fuzzers run it alone. It walks everything, so it runs at the end of each input, after a
+ * rollback and after a reset that changed something, not after every step.
  */
 void fz_check_mm(const char *after);
 

@@ -203,13 +203,16 @@ static void check_online_pages(struct check *c, struct zone_sum *sum, int z, pfn
 	}
 }
 
+// [s, e) lies in one section: its own memmap pages, if any, are where the section starts.
 static void check_offline_pages(struct check *c, pfn_t s, pfn_t e)
 {
+	pfn_t own_end = own_memmap_end(pfn_to_section_nr(s));
+
 	for (pfn_t pfn = s; pfn < e; pfn++) {
 		uint32_t f = page_flags(pfn_to_page(pfn));
-		bool ok = pfn_is_own_memmap(pfn) ? (f & (PG_reserved | PG_vmemmap)) ==
-							   (PG_reserved | PG_vmemmap)
-						 : f == PG_offline;
+		bool ok = pfn < own_end ? (f & (PG_reserved | PG_vmemmap)) ==
+						  (PG_reserved | PG_vmemmap)
+					: f == PG_offline;
 		if (!ok) {
 			problem(c, "pfn 0x%llx: in an offline sub-section but flags 0x%x",
 				(unsigned long long)pfn, f);
