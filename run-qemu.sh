@@ -11,7 +11,7 @@
 # VMEM     add a virtio-mem device of that maximum size (needs the patched QEMU, make qemu),
 #          with QMP on $QMP_SOCK (default build/qmp.sock) and the monitor on $MON_SOCK.
 #          VMEM_BUS=pci (default: virtio-mem-pci) or mmio (virtio-mem-mmio in a virtio-mmio slot);
-#          VMEM_REQUESTED its size at boot, VMEM_BLOCK its block size.
+#          VMEM_REQUESTED its size at boot, VMEM_BLOCK its block size, VMEM_NODE its NUMA node.
 # PMEM     virtio-pmem devices (patched QEMU): FILE:SIZE[,FILE:SIZE...], each a memory-backend-file
 #          (share=on; the file is created at SIZE if missing), or ram:SIZE for a RAM backend (whose
 #          flushes fail: no file to sync). maxmem grows by their sizes.
@@ -56,7 +56,7 @@ if [ -n "${VMEM:-}" ]; then
 	*) echo "run-qemu: VMEM_BUS must be pci or mmio, not '$VMEM_BUS'" >&2; exit 1 ;;
 	esac
 	cmd+=(-object "memory-backend-ram,id=vmem0,size=${vmem_mib}M,reserve=off"
-	      -device "$vmem_dev,id=vm0,memdev=vmem0,requested-size=${VMEM_REQUESTED:-0}${VMEM_BLOCK:+,block-size=$VMEM_BLOCK}"
+	      -device "$vmem_dev,id=vm0,memdev=vmem0,requested-size=${VMEM_REQUESTED:-0}${VMEM_BLOCK:+,block-size=$VMEM_BLOCK}${VMEM_NODE:+,node=$VMEM_NODE}"
 	      -qmp "unix:$QMP_SOCK,server=on,wait=off"
 	      -monitor "unix:$MON_SOCK,server=on,wait=off")
 fi

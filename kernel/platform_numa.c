@@ -19,7 +19,7 @@
 
 #include <rvmm/dt.h>
 
-static const char *const distance_map_compat[] = { "numa-distance-map-v1" };
+static const char *const distance_map_compat[] = {"numa-distance-map-v1"};
 
 int dt_numa_node_id(struct platform *plat, const void *fdt, int node)
 {
@@ -34,8 +34,10 @@ int dt_numa_node_id(struct platform *plat, const void *fdt, int node)
 		return 0;
 	}
 	if (id >= PLAT_MAX_NODES) {
-		dt_warn(plat, fdt, node, "numa-node-id %u is beyond the %d nodes rvmm supports, "
-			"node 0 used", id, PLAT_MAX_NODES);
+		dt_warn(plat, fdt, node,
+			"numa-node-id %u is beyond the %d nodes rvmm supports, "
+			"node 0 used",
+			id, PLAT_MAX_NODES);
 		return 0;
 	}
 	return (int)id;
@@ -54,7 +56,8 @@ static void assign_missing_nodes(struct platform *plat)
 		r->node = 0;
 		/* One line per memory node, not per reg entry. */
 		if (plat->numa && (!last || strcmp(last, r->name) != 0))
-			dt_warn_at(plat, r->name, "no numa-node-id while other nodes have one, node 0 "
+			dt_warn_at(plat, r->name,
+				   "no numa-node-id while other nodes have one, node 0 "
 				   "used");
 		last = r->name;
 	}
@@ -65,8 +68,10 @@ static void assign_missing_nodes(struct platform *plat)
 			continue;
 		h->node = 0;
 		if (plat->numa)
-			dt_warn_at(plat, "/cpus", "hart %u has no numa-node-id while other harts or "
-				   "memory have one, node 0 used", h->hartid);
+			dt_warn_at(plat, "/cpus",
+				   "hart %u has no numa-node-id while other harts or "
+				   "memory have one, node 0 used",
+				   h->hartid);
 	}
 }
 
@@ -81,28 +86,35 @@ static void distance_entry(struct platform *plat, const char *path, uint32_t a, 
 			   uint32_t d, uint32_t given[PLAT_MAX_NODES][PLAT_MAX_NODES])
 {
 	if (!plat_node_valid(plat, (int)a) || !plat_node_valid(plat, (int)b)) {
-		dt_warn_at(plat, path, "distance-matrix entry <%u %u %u> names node %u, which no "
-			   "memory or cpu node has, ignored", a, b, d,
-			   plat_node_valid(plat, (int)a) ? b : a);
+		dt_warn_at(plat, path,
+			   "distance-matrix entry <%u %u %u> names node %u, which no "
+			   "memory or cpu node has, ignored",
+			   a, b, d, plat_node_valid(plat, (int)a) ? b : a);
 		return;
 	}
 	if (a == b) {
 		if (d != NUMA_LOCAL_DISTANCE)
-			dt_warn_at(plat, path, "distance-matrix: node %u to itself is %u, not %d; "
-				   "%d used", a, d, NUMA_LOCAL_DISTANCE, NUMA_LOCAL_DISTANCE);
+			dt_warn_at(plat, path,
+				   "distance-matrix: node %u to itself is %u, not %d; "
+				   "%d used",
+				   a, d, NUMA_LOCAL_DISTANCE, NUMA_LOCAL_DISTANCE);
 		return;
 	}
 	if (d <= NUMA_LOCAL_DISTANCE || d > 255) {
-		dt_warn_at(plat, path, "distance-matrix: node %u to node %u is %u, not within "
-			   "(%d, 255]; %d used", a, b, d, NUMA_LOCAL_DISTANCE, NUMA_REMOTE_DISTANCE);
+		dt_warn_at(plat, path,
+			   "distance-matrix: node %u to node %u is %u, not within "
+			   "(%d, 255]; %d used",
+			   a, b, d, NUMA_LOCAL_DISTANCE, NUMA_REMOTE_DISTANCE);
 		d = NUMA_REMOTE_DISTANCE;
 	}
 	given[a][b] = d;
 	if (given[b][a] && given[b][a] != d) {
 		uint32_t m = MAX(d, given[b][a]);
 
-		dt_warn_at(plat, path, "distance-matrix is not symmetric: node %u to %u is %u, "
-			   "node %u to %u is %u; %u used both ways", b, a, given[b][a], a, b, d, m);
+		dt_warn_at(plat, path,
+			   "distance-matrix is not symmetric: node %u to %u is %u, "
+			   "node %u to %u is %u; %u used both ways",
+			   b, a, given[b][a], a, b, d, m);
 		set_pair(plat, (int)a, (int)b, (uint8_t)m);
 		return;
 	}
@@ -111,7 +123,8 @@ static void distance_entry(struct platform *plat, const char *path, uint32_t a, 
 
 static void parse_distance_map(struct platform *plat, const void *fdt, int node)
 {
-	static uint32_t given[PLAT_MAX_NODES][PLAT_MAX_NODES]; /* boot hart only: not on the stack */
+	static uint32_t given[PLAT_MAX_NODES]
+			     [PLAT_MAX_NODES]; /* boot hart only: not on the stack */
 	char path[DT_PATH_LEN];
 	const fdt32_t *m;
 	int len;
@@ -149,7 +162,8 @@ int platform_parse_numa(struct platform *plat, const void *fdt)
 	for (int a = 0; a < PLAT_MAX_NODES; a++)
 		for (int b = 0; b < PLAT_MAX_NODES; b++)
 			plat->distance[a][b] = a == b ? NUMA_LOCAL_DISTANCE : NUMA_REMOTE_DISTANCE;
-	dt_for_each_compatible(node, fdt, distance_map_compat, budget) {
+	dt_for_each_compatible(node, fdt, distance_map_compat, budget)
+	{
 		if (maps++) {
 			dt_warn(plat, fdt, node, "a second distance-map, ignored");
 			continue;

@@ -62,7 +62,7 @@ FZ_SRCS_mm := $(sort tests/fuzz/fuzz_mm.c tests/fuzz/fuzz_sim.c tests/fuzz/fuzz_
 	kernel/cmdline.c $(HOST_MM_SRCS) $(FZ_SIM))
 # fuzz_vmem: the virtio core, transport and virtio-mem driver over the simulated device and the
 # fake hot-plug core of tests/host/vmem/ (built like virtio.mk and vmem.mk build them).
-FZ_VSRCS_vmem := tests/fuzz/fuzz_vmem.c tests/fuzz/fuzz_fail.c drivers/virtio/virtio.c \
+FZ_VSRCS_vmem := tests/fuzz/fuzz_vmem.c tests/fuzz/fuzz_fail.c drivers/virtio/virtio.c kernel/mm/numa.c \
 	drivers/virtio/virtqueue.c drivers/virtio/virtio_mmio.c \
 	$(wildcard drivers/virtio/virtio_mem*.c) \
 	tests/host/virtio/vsim.c tests/host/virtio/host_stubs.c tests/host/common/printk.c \

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * Hand generic mm what the RISC-V boot has set up: where the image and the DTB sit, and which
- * gigabyte of RAM early_vm.c already reaches through the direct map.
+ * gigabyte of RAM early_vm.c already reaches through the direct map, and the boot hart's NUMA node.
  */
+#include <asm/hart.h>
 #include <asm/memlayout.h>
 #include <asm/setup.h>
 #include <rvmm/kernel.h>
 #include <rvmm/mm.h>
+#include <rvmm/platform.h>
 
 extern char _kimage_start[], _kimage_end[];
 extern phys_addr_t early_vm_window_pa, early_dtb_pa;
@@ -25,6 +27,9 @@ int mm_boot_init(const struct platform *plat, uint64_t mem_limit)
 		.early_start = early_vm_window_pa,
 		.early_end = early_vm_window_pa + SZ_1G,
 	};
+	for (int i = 0; i < plat->nr_harts; i++)
+		if (plat->harts[i].hartid == harts[0].hartid)
+			boot.boot_node = plat->harts[i].node;
 	riscv_tlb_init(plat);
 	return mm_init(&boot);
 }

@@ -231,6 +231,7 @@ void smp_boot_secondaries(const struct platform *plat, bool nosmp)
 				ph->hartid);
 			break;
 		}
+		numa_set_hart_node(nr_harts_online, ph->node);
 		int rc = start_hart(nr_harts_online, ph->hartid, satp_tramp);
 		if (rc == -ENOMEM) {
 			pr_err("smp: no memory for hart %u's stack; it and later ones stay off", ph->hartid);

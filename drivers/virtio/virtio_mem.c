@@ -404,6 +404,13 @@ static int virtio_mem_probe(struct virtio_device *vdev)
 				   .usable_region_size = c.usable_region_size,
 				   .plugged_size = c.plugged_size,
 				   .requested_size = c.requested_size };
+	/* As Linux: memory of a node the device tree does not describe goes to node 0. */
+	vm->node = c.node_id;
+	if (!node_online(vm->node)) {
+		pr_warn("%s: node_id %u is not a node of this machine (%d described): its memory "
+			"goes to node 0", vdev->name, c.node_id, nr_online_nodes());
+		vm->node = 0;
+	}
 	/* Only whole sections can be added: block 0 is the first one inside the region. */
 	vm->base = ALIGN_UP(c.addr, (uint64_t)SECTION_SIZE);
 	phys_addr_t end = ALIGN_DOWN(c.addr + c.region_size, (uint64_t)SECTION_SIZE);
@@ -467,10 +474,10 @@ static int virtio_mem_probe(struct virtio_device *vdev)
 	vm->notes_at_read = vm->config_notes;
 	vdev->priv = vm;
 	pr_info("%s: region 0x%llx-0x%llx (%llu MiB), block %llu KiB, usable %llu MiB, plugged "
-		"%llu MiB, requested %llu MiB, node %u", vdev->name, (unsigned long long)c.addr,
+		"%llu MiB, requested %llu MiB, node %d", vdev->name, (unsigned long long)c.addr,
 		(unsigned long long)(c.addr + c.region_size), MB(c.region_size),
 		(unsigned long long)(c.block_size >> 10), MB(c.usable_region_size),
-		MB(c.plugged_size), MB(c.requested_size), c.node_id);
+		MB(c.plugged_size), MB(c.requested_size), vm->node);
 	if (vm->unplug_all_pending)
 		pr_info("%s: %llu MiB plugged from before: unplugging all first", vdev->name,
 			MB(c.plugged_size));

@@ -148,7 +148,8 @@ struct virtio_mem {
 
 	/* Fixed configuration, read and checked at probe. */
 	uint64_t block_size;
-	uint16_t node_id;
+	uint16_t node_id;             /* as the device gives it */
+	int node;                     /* where its memory goes: node_id, or 0 if no such node */
 	phys_addr_t addr;             /* the region, as the device gives it */
 	uint64_t region_size;
 	phys_addr_t base;             /* first whole section in the region: block 0 */
@@ -313,7 +314,7 @@ int vmem_resize(struct virtio_mem *vm);
 int vmem_selftest(struct virtio_mem *vm);
 
 /* ---- virtio_mem_cmd.c ---- */
-uint64_t virtio_mem_plugged_kb(void);
+uint64_t virtio_mem_plugged_kb(int nid);
 
 /*
  * Make vm's region (its whole sections) the driver's in the range registry

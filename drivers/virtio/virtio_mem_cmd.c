@@ -27,6 +27,7 @@
 #include <rvmm/charmap.h>
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
+#include <rvmm/numa.h>
 #include <rvmm/printk.h>
 #include <string.h>
 
@@ -40,14 +41,14 @@ static uint64_t vmem_online_bytes(const struct virtio_mem *vm)
 			  READ_ONCE(vm->nr_in_state[VMEM_BLOCK_UNMOVABLE])) * vm->block_size;
 }
 
-uint64_t virtio_mem_plugged_kb(void)
+uint64_t virtio_mem_plugged_kb(int nid)
 {
 	uint64_t kb = 0;
 
 	for (unsigned i = 0; i < VMEM_MAX_DEVICES; i++) {
 		const struct virtio_mem *vm =
 			__atomic_load_n(&virtio_mem_devices[i], __ATOMIC_ACQUIRE);
-		if (vm)
+		if (vm && (nid == NUMA_NO_NODE || vm->node == nid))
 			kb += vmem_online_bytes(vm) >> 10;
 	}
 	return kb;
@@ -78,7 +79,7 @@ int vmem_map_region_register(struct virtio_mem *vm)
 	vm->map_region = (struct mem_region){
 		.name = vm->vdev->name, .start = vm->base,
 		.end = vm->base + ((uint64_t)vm->nr_sections << SECTION_SHIFT),
-		.section_failed = vmem_section_failed, .priv = vm };
+		.section_failed = vmem_section_failed, .priv = vm, .node = vm->node };
 	int rc = mem_region_register(&vm->map_region);
 	if (rc)
 		pr_err("%s: region 0x%llx-0x%llx cannot be the driver's (%s): device not used",
@@ -188,9 +189,12 @@ static void vmem_show_sections(const struct virtio_mem *vm)
 
 static void vmem_show(const struct virtio_mem *vm)
 {
-	kprintf("%s: region 0x%llx-0x%llx (%llu MiB), block %llu KiB, node %u\n", vm->vdev->name,
+	kprintf("%s: region 0x%llx-0x%llx (%llu MiB), block %llu KiB, node %d", vm->vdev->name,
 		(unsigned long long)vm->addr, (unsigned long long)(vm->addr + vm->region_size),
-		MB(vm->region_size), (unsigned long long)(vm->block_size >> 10), vm->node_id);
+		MB(vm->region_size), (unsigned long long)(vm->block_size >> 10), vm->node);
+	if (vm->node != vm->node_id)
+		kprintf(" (device node_id %u: no such node)", vm->node_id);
+	kprintf("\n");
 	kprintf("  usable %llu MiB, requested %llu MiB, plugged %llu MiB (device), target %llu MiB, "
 		"auto %s\n", MB(vm->usable_region_size), MB(vm->requested_size),
 		MB(vm->plugged_size), MB(vm->target), vm->auto_follow ? "on" : "off");

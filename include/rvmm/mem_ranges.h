@@ -8,11 +8,12 @@
  *   a device region  where a driver plugs memory (virtio-mem; later pmem)  owner: its struct mem_region
  *
  * The kernel's own RAM is driven by the console (hotadd, online, offline, hotremove, plug, unplug)
- * and `stress`; a device region only by its driver. A NUMA node per range can be added here
- * (each entry is one node's piece) without changing the checks.
+ * and `stress`; a device region only by its driver. Each entry is one NUMA node's piece: the
+ * kernel's RAM keeps the node the device tree gave it (memblock), a device region has the node
+ * its driver gives (virtio-mem's node_id); hot-add puts the sections in that node.
  *
  * Interface: struct mem_region, mem_region_register, mem_region_unregister; mem_ranges_boot,
- * mem_range_check, mem_range_get, mem_range_owner_name.
+ * mem_range_check, mem_range_get, mem_range_nid, mem_range_owner_name.
  *
  * The registry changes at boot (mm_init) and when a driver registers or unregisters its region,
  * under hotplug_lock held for write (mem_region_register takes it); readers hold hotplug_lock.
@@ -33,6 +34,7 @@ struct mem_region {
 	phys_addr_t start, end;
 	bool (*section_failed)(const struct mem_region *r, unsigned long nr);
 	void *priv;
+	int node; /* NUMA node its memory belongs to: an online node (numa.h) */
 };
 
 enum mem_range_kind { MEM_RANGE_BOOT, MEM_RANGE_HIDDEN, MEM_RANGE_DEVICE };
@@ -41,6 +43,7 @@ struct mem_range {
 	phys_addr_t start, end;
 	enum mem_range_kind kind;
 	const struct mem_region *region; /* the owner: NULL for the kernel's RAM */
+	int node;                        /* NUMA node */
 };
 
 #define MAX_MEM_RANGES 136 /* 64 device-tree RAM ranges, as many hidden, a few device regions */
@@ -65,6 +68,9 @@ int mem_range_check(const char *op, phys_addr_t start, uint64_t size, const stru
 
 /* Entry i in address order into *r; false past the end. Caller holds hotplug_lock. */
 bool mem_range_get(int i, struct mem_range *r);
+
+/* The node of the range holding pa, or NUMA_NO_NODE. Caller holds hotplug_lock. */
+int mem_range_nid(phys_addr_t pa);
 
 /* "boot RAM", "RAM hidden by mem=", or the region's name. */
 const char *mem_range_owner_name(const struct mem_range *r);

@@ -3,7 +3,7 @@
  * Early boot memory allocator: which physical ranges are RAM, which of them are reserved (and for
  * what), and top-down allocation from what is left, before the page allocator exists.
  *
- * Interface: memblock_add, memblock_reserve, memblock_free, memblock_mem_limit (mem=),
+ * Interface: memblock_add/_node, memblock_nid, memblock_reserve, memblock_free, memblock_mem_limit (mem=),
  * memblock_set_window, memblock_alloc/_raw, memblock_for_each_free, memblock_for_each_reserved,
  * memblock_hidden_* (RAM above mem=, for hot-add), memblock_release, totals.
  *
@@ -37,6 +37,13 @@ enum memblock_tag {
  * an empty or wrapping range, -ENOSPC if the table is full (nothing added then).
  */
 int memblock_add(phys_addr_t base, uint64_t size);
+/*
+ * The same for RAM of NUMA node nid: it merges only with RAM of the same node, and RAM of
+ * another node may touch it but not overlap it (-EEXIST). memblock_add is node 0.
+ */
+int memblock_add_node(phys_addr_t base, uint64_t size, int nid);
+/* The node of the RAM (added or hidden) holding pa, or NUMA_NO_NODE. */
+int memblock_nid(phys_addr_t pa);
 
 /*
  * Reserve [base, base + size), widened to whole pages, with a tag. Parts already reserved keep
@@ -58,7 +65,7 @@ void memblock_mem_limit(uint64_t bytes);
 /* The first address that memblock_mem_limit() hid, or ~0 if nothing is hidden. */
 phys_addr_t memblock_mem_limit_pa(void);
 
-/* Hidden RAM ranges, sorted. Returns false when i is past the end. */
+/* Hidden RAM ranges, sorted (memblock_nid gives their node). False when i is past the end. */
 bool memblock_hidden_get(int i, phys_addr_t *base, uint64_t *size);
 int memblock_hidden_count(void);
 /* Forget [base, base + size) from the hidden list (hot-add took it). Returns 0 or -ENOENT. */

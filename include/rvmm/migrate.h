@@ -74,6 +74,7 @@ struct migrate_stats {
 	uint64_t bytes;      /* bytes copied */
 	uint64_t pinned;     /* attempts that found the handle pinned */
 	uint64_t no_target;  /* attempts that found no memory to move to */
+	uint64_t other_node; /* blocks moved to another node: their own had no room */
 };
 extern struct migrate_stats migrate_stats;
 

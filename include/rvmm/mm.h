@@ -32,9 +32,9 @@ static inline void *pfn_to_kaddr(pfn_t pfn) { return __va(PFN_PHYS(pfn)); }
 /* ---- Page descriptors ---------------------------------------------------------------------- */
 
 /*
- * The zones with a buddy allocator come first (NR_ZONES of them, zones[]). ZONE_DEVICE is only a
- * descriptor's zone: device memory (pmem, kernel/mm/memremap.c) has descriptors in the vmemmap but
- * its pages never enter an allocator.
+ * The zones with a buddy allocator come first (NR_ZONES of them on each NUMA node: node_zones[][]
+ * in page_alloc.h). ZONE_DEVICE is only a descriptor's zone: device memory (pmem,
+ * kernel/mm/memremap.c) has descriptors in the vmemmap but its pages never enter an allocator.
  */
 enum zone_type { ZONE_NORMAL, ZONE_MOVABLE, NR_ZONES, ZONE_DEVICE = NR_ZONES };
 
@@ -63,7 +63,7 @@ enum zone_type { ZONE_NORMAL, ZONE_MOVABLE, NR_ZONES, ZONE_DEVICE = NR_ZONES };
 struct page {
 	uint32_t flags;
 	uint8_t order;      /* block order, valid on the head page */
-	uint8_t zone;       /* enum zone_type */
+	uint8_t zone;       /* enum zone_type (the node is its section's: page_to_nid) */
 	uint16_t _unused;
 	int32_t refcount;   /* 0 when free */
 	uint32_t private;   /* page-table page: entries in use */
@@ -105,7 +105,8 @@ struct platform;
 
 /* What the arch tells mm_init(). All physical ranges are [start, end) in bytes. */
 struct mm_boot {
-	const struct platform *plat; /* RAM and reserved ranges from the device tree */
+	const struct platform *plat; /* RAM and reserved ranges, NUMA nodes, from the device tree */
+	int boot_node;               /* NUMA node of the boot hart (hart index 0) */
 	uint64_t mem_limit;          /* mem=: bytes of RAM to use from the bottom; 0 = all */
 	phys_addr_t kernel_start, kernel_end; /* loaded image incl. bss, stacks, early tables */
 	phys_addr_t dtb_start, dtb_end;
@@ -138,15 +139,22 @@ struct meminfo {
 };
 
 /*
- * MemPlugged: set by the virtio-mem driver at probe (drivers/virtio/virtio_mem_cmd.c); NULL (0 kB)
- * when there is none. Called with hotplug_lock held for reading; must not take it.
+ * MemPlugged of node nid (NUMA_NO_NODE: all nodes): set by the virtio-mem driver at probe
+ * (drivers/virtio/virtio_mem_cmd.c); NULL (0 kB) when there is none. Called with hotplug_lock
+ * held for reading; must not take it.
  */
-extern uint64_t (*meminfo_plugged_kb)(void);
+extern uint64_t (*meminfo_plugged_kb)(int nid);
 
 /* Fill *mi. Takes hotplug_lock for reading. */
 void mm_meminfo(struct meminfo *mi);
 /* Print it, /proc/meminfo style, through kprintf. */
 void mm_print_meminfo(void);
+/*
+ * Node nid's figures as Linux's /sys/devices/system/node/nodeN/meminfo ("Node 1 MemTotal: ...
+ * kB"): total, free, used, free per zone, MemPlugged. Takes hotplug_lock for reading. Returns 0,
+ * or -EINVAL (after a message) if there is no such node.
+ */
+int mm_print_node_meminfo(int nid);
 
 /*
  * Print the sections table (the `sections` command): index, physical range, state, zone, free

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The page allocator: a buddy allocator per zone over the vmemmap descriptors, with per-hart caches
- * of single pages, deferred (lazy) descriptor init of boot sections, and the range operations that
- * memory hotplug builds on (online a range, isolate it, take its free pages out, undo).
+ * The page allocator: a buddy allocator per zone (Normal, Movable on each NUMA node) over the
+ * vmemmap descriptors, with per-hart caches of single pages, deferred (lazy) descriptor init of
+ * boot sections, and the range operations that memory hotplug builds on (online a range, isolate
+ * it, take its free pages out, undo).
  *
- * Interface: alloc_pages, free_pages, get_free_pages/free_pages_va, page_alloc_init,
+ * Interface: alloc_pages, alloc_pages_node, node_zones/node_zone/page_zone/page_to_nid, free_pages,
+ * get_free_pages/free_pages_va, page_alloc_init,
  * deferred_init_step, deferred_init_*; zone_online_range, zone_offline_deferred, range_online_zone,
  * page_isolate_range,
  * page_isolated_take_free, page_unisolate_range, free_reserved_pages, page_alloc_drain_local,
@@ -15,6 +17,8 @@
 
 #include <rvmm/list.h>
 #include <rvmm/mm.h>
+#include <rvmm/numa.h>
+#include <rvmm/section.h>
 #include <rvmm/spinlock.h>
 #include <rvmm/types.h>
 
@@ -48,7 +52,28 @@ struct zone {
 	uint64_t nr_deferred;      /* sections whose descriptors are still to be initialised */
 	unsigned long deferred_next; /* lowest section that may still be deferred */
 };
-extern struct zone zones[NR_ZONES];
+/*
+ * Zones per NUMA node: node_zones[nid][zone type]. A page's zone is named by its descriptor's node
+ * and zone, a section's by its node and zone (both set when it goes online).
+ */
+extern struct zone node_zones[MAX_NUMNODES][NR_ZONES];
+static inline struct zone *node_zone(int nid, enum zone_type z) { return &node_zones[nid][z]; }
+/*
+ * A page's node is its section's (as Linux's SPARSEMEM without the node in page flags): the
+ * descriptor stays as it was, and boot writes no more bytes per page than without NUMA.
+ */
+static inline int page_to_nid(const struct page *p)
+{
+	if (nr_node_ids() == 1)
+		return 0; /* one node: no section lookup on the free path */
+	return section_get(pfn_to_section_nr(page_to_pfn(p)))->node;
+}
+static inline struct zone *page_zone(const struct page *p) { return &node_zones[page_to_nid(p)][p->zone]; }
+static inline int zone_nid(const struct zone *z) { return (int)((z - &node_zones[0][0]) / NR_ZONES); }
+static inline enum zone_type zone_idx(const struct zone *z)
+{
+	return (enum zone_type)((z - &node_zones[0][0]) % NR_ZONES);
+}
 
 /*
  * Allocate 2^order contiguous pages. gfp chooses zones (see GFP_*). Returns the head descriptor
@@ -56,6 +81,11 @@ extern struct zone zones[NR_ZONES];
  * lock (or this hart's cache, interrupts masked for order 0); may initialise one deferred section.
  */
 struct page *alloc_pages(unsigned order, unsigned gfp);
+/*
+ * The same preferring node nid's zones, then the other nodes' in order of distance from nid
+ * (alloc_pages prefers the calling hart's node). nid NUMA_NO_NODE: the calling hart's.
+ */
+struct page *alloc_pages_node(int nid, unsigned order, unsigned gfp);
 
 /*
  * Free a block from alloc_pages with the same order. A double free, a free of a reserved page, of
@@ -168,9 +198,11 @@ void page_alloc_drain_local(void);
  */
 void page_alloc_drain_all(void);
 
-/* Counters (pages). */
+/* Counters (pages): of one zone type summed over the nodes, or of one node's zone. */
 uint64_t zone_free_pages(enum zone_type z);
 uint64_t zone_managed_pages(enum zone_type z);
+uint64_t node_zone_free_pages(int nid, enum zone_type z);
+uint64_t node_zone_managed_pages(int nid, enum zone_type z);
 uint64_t total_free_pages(void);
 uint64_t total_managed_pages(void);
 

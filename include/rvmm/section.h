@@ -52,7 +52,7 @@ struct mem_section {
 	uint8_t state;  /* enum section_state */
 	uint8_t zone;   /* enum zone_type, valid when online */
 	uint8_t flags;  /* SECTION_* */
-	uint8_t _pad;
+	uint8_t node;   /* NUMA node of its RAM: set when it becomes present, kept while it is */
 	uint32_t nr_vmemmap_pages; /* memmap_on_memory: pages at the start holding descriptors */
 	uint64_t online_map;       /* bit per 2 MiB sub-section that is online */
 };
@@ -90,13 +90,13 @@ const char *section_state_name(enum section_state s);
 int section_set_state(unsigned long nr, enum section_state from, enum section_state to);
 
 /*
- * Sections [nr, nr + count), all ABSENT, become PRESENT with flags (zone 0, nothing online, no
- * memmap_on_memory pages). All or nothing: 0, or section_set_state's error with every one of
+ * Sections [nr, nr + count), all ABSENT, become PRESENT with flags in NUMA node nid (zone 0,
+ * nothing online, no memmap_on_memory pages). All or nothing: 0, or section_set_state's error with every one of
  * them ABSENT again. sections_remove: the reverse for PRESENT sections (fields cleared); it cannot
  * fail for sections the caller made present (WARN_ON otherwise). Caller holds hotplug_lock for
  * write. Used by hot-add/remove and by memremap (ZONE_DEVICE).
  */
-int sections_add(unsigned long nr, unsigned long count, uint8_t flags);
+int sections_add(unsigned long nr, unsigned long count, uint8_t flags, int nid);
 void sections_remove(unsigned long nr, unsigned long count);
 
 /* Sections in a state. */

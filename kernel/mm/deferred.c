@@ -170,7 +170,7 @@ bool __deferred_init_next(struct zone *z, bool boot_only)
 	for (unsigned long nr = section_next_in_state(z->deferred_next, SECTION_ONLINE);
 	     nr < nr_mem_sections; nr = section_next_in_state(nr + 1, SECTION_ONLINE)) {
 		struct mem_section *ms = section_get(nr);
-		if (!(ms->flags & SECTION_DEFERRED) || &zones[ms->zone] != z)
+		if (!(ms->flags & SECTION_DEFERRED) || node_zone(ms->node, ms->zone) != z)
 			continue;
 		if (boot_only && !(ms->flags & SECTION_BOOT)) {
 			first_skipped = MIN(first_skipped, nr);
@@ -187,10 +187,13 @@ bool __deferred_init_next(struct zone *z, bool boot_only)
 // Idle harts initialise boot sections only. Hot-plugged ones wait for their first use: memory
 // plugged and unplugged again unused (virtio-mem following the host, `plug` + `unplug`) then
 // costs no descriptor write at all, and offline finds it still deferred (zone_offline_deferred).
+// Each hart starts with its own node's sections, then the nearest node's: the harts of several
+// nodes work on different zones (locks) at once, and each writes its own node's memory first.
 bool deferred_init_step(void)
 {
-	for (int i = 0; i < NR_ZONES && READ_ONCE(boot_pending); i++) {
-		struct zone *z = &zones[i];
+	int nid = numa_node_id();
+	for (int i = 0; i < nr_online_nodes() * NR_ZONES && READ_ONCE(boot_pending); i++) {
+		struct zone *z = node_zone(node_fallback(nid, i / NR_ZONES), i % NR_ZONES);
 		if (!READ_ONCE(z->nr_deferred))
 			continue;
 		spin_lock(&z->lock);
@@ -210,7 +213,7 @@ void deferred_init_pfn(pfn_t pfn)
 	// until it goes online, and its zone is not chosen yet.
 	if (!ms || !(READ_ONCE(ms->flags) & SECTION_DEFERRED) || ms->state != SECTION_ONLINE)
 		return;
-	struct zone *z = &zones[ms->zone];
+	struct zone *z = node_zone(ms->node, ms->zone);
 	spin_lock(&z->lock);
 	if (ms->flags & SECTION_DEFERRED)
 		init_section(z, pfn_to_section_nr(pfn));
@@ -232,8 +235,8 @@ bool deferred_init_done(uint64_t *done_ns)
 
 int page_alloc_init(void)
 {
-	for (int i = 0; i < NR_ZONES; i++) {
-		struct zone *z = &zones[i];
+	for (int i = 0; i < MAX_NUMNODES * NR_ZONES; i++) {
+		struct zone *z = &node_zones[i / NR_ZONES][i % NR_ZONES];
 		for (int o = 0; o <= MAX_ORDER; o++) {
 			list_init(&z->free_area[o].list);
 			z->free_area[o].nr = 0;
@@ -244,7 +247,7 @@ int page_alloc_init(void)
 	unsigned long nr;
 	for_each_section_in_state(nr, SECTION_ONLINE) {
 		struct mem_section *ms = section_get(nr);
-		struct zone *z = &zones[ms->zone];
+		struct zone *z = node_zone(ms->node, ms->zone);
 		uint64_t n = 0;
 		memblock_for_each_free(PFN_PHYS(section_nr_to_pfn(nr)),
 				       PFN_PHYS(section_nr_to_pfn(nr + 1)), count_free, &n);

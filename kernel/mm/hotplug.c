@@ -136,11 +136,15 @@ static int add_owned(const struct mem_region *owner, phys_addr_t start, uint64_t
 		reason = "direct map";
 		goto out;
 	}
-	rc = sections_add(nr, count, SECTION_DEFERRED); // no descriptor written until used
+	// No descriptor written until used. The node is the registry's (the device tree's for RAM,
+	// the driver's for a region); hidden RAM of two nodes added at once: each section its own.
+	rc = sections_add(nr, count, SECTION_DEFERRED, MAX(mem_range_nid(start), 0));
 	if (rc) {
 		reason = "section table";
 		goto err_directmap;
 	}
+	for (unsigned long i = nr; i < nr + count; i++)
+		section_get(i)->node = (uint8_t)MAX(mem_range_nid(sections_bytes(i)), 0);
 	rc = flags & MHP_MEMMAP_ON_MEMORY ? populate_on_memory(nr, count)
 					  : vmemmap_populate(nr, count, NULL);
 	if (rc) {

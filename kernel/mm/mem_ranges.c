@@ -75,7 +75,7 @@ static void add_boot(phys_addr_t s, phys_addr_t e, void *arg)
 {
 	struct boot_arg *a = arg;
 	if (!a->rc)
-		a->rc = insert(&(struct mem_range){ s, e, a->kind, NULL });
+		a->rc = insert(&(struct mem_range){ s, e, a->kind, NULL, memblock_nid(s) });
 }
 
 int mem_ranges_boot(void)
@@ -98,8 +98,13 @@ int mem_region_register(const struct mem_region *r)
 		       (unsigned long long)r->start, (unsigned long long)r->end);
 		return -EINVAL;
 	}
+	if (!node_online(r->node)) {
+		pr_err("mem ranges: %s [0x%llx-0x%llx): node %d does not exist", r->name,
+		       (unsigned long long)r->start, (unsigned long long)r->end, r->node);
+		return -EINVAL;
+	}
 	mem_hotplug_begin();
-	int rc = insert(&(struct mem_range){ r->start, r->end, MEM_RANGE_DEVICE, r });
+	int rc = insert(&(struct mem_range){ r->start, r->end, MEM_RANGE_DEVICE, r, r->node });
 	mem_hotplug_done();
 	return rc;
 }
@@ -141,6 +146,13 @@ int mem_range_check(const char *op, phys_addr_t start, uint64_t size, const stru
 		pa = r->end;
 	}
 	return 0;
+}
+
+int mem_range_nid(phys_addr_t pa)
+{
+	bool found;
+	int i = lookup(pa, &found);
+	return found ? ranges[i].node : NUMA_NO_NODE;
 }
 
 bool mem_range_get(int i, struct mem_range *r)

@@ -7,18 +7,20 @@
 // Interface: see include/rvmm/memblock.h (memblock_add, memblock_reserve, memblock_alloc, ...).
 //
 // Ranges are kept sorted and non-overlapping in small fixed arrays (no allocation needed to track
-// allocations). Memory ranges merge when they touch; reserved ranges merge only with a neighbour
+// allocations). Memory ranges of one NUMA node merge when they touch (each keeps its node); reserved ranges merge only with a neighbour
 // of the same tag, so the tag of every reserved byte is known.
 
 #include <rvmm/errno.h>
 #include <rvmm/memblock.h>
 #include <rvmm/mm.h>
+#include <rvmm/numa.h>
 #include <rvmm/printk.h>
 
 struct mb_region {
 	phys_addr_t base;
 	uint64_t size;
 	enum memblock_tag tag;
+	int nid; /* RAM: its NUMA node; reserved: 0 */
 };
 
 struct mb_type {
@@ -34,23 +36,24 @@ static bool released;
 static inline phys_addr_t rend(const struct mb_region *r) { return r->base + r->size; }
 
 // Insert [base, base + size) at index i (caller keeps the order), then merge with neighbours that
-// touch it and carry the same tag.
+// touch it and carry the same tag and node.
 static int insert_at(struct mb_type *t, int i, phys_addr_t base, uint64_t size,
-		     enum memblock_tag tag, int max)
+		     enum memblock_tag tag, int nid, int max)
 {
 	if (t->cnt >= max)
 		return -ENOSPC;
 	for (int j = t->cnt; j > i; j--)
 		t->r[j] = t->r[j - 1];
-	t->r[i] = (struct mb_region){ base, size, tag };
+	t->r[i] = (struct mb_region){ base, size, tag, nid };
 	t->cnt++;
-	if (i + 1 < t->cnt && rend(&t->r[i]) == t->r[i + 1].base && t->r[i + 1].tag == tag) {
+	if (i + 1 < t->cnt && rend(&t->r[i]) == t->r[i + 1].base && t->r[i + 1].tag == tag &&
+	    t->r[i + 1].nid == nid) {
 		t->r[i].size += t->r[i + 1].size;
 		for (int j = i + 1; j < t->cnt - 1; j++)
 			t->r[j] = t->r[j + 1];
 		t->cnt--;
 	}
-	if (i > 0 && rend(&t->r[i - 1]) == base && t->r[i - 1].tag == tag) {
+	if (i > 0 && rend(&t->r[i - 1]) == base && t->r[i - 1].tag == tag && t->r[i - 1].nid == nid) {
 		t->r[i - 1].size += t->r[i].size;
 		for (int j = i; j < t->cnt - 1; j++)
 			t->r[j] = t->r[j + 1];
@@ -73,7 +76,7 @@ static int remove_range(struct mb_type *t, phys_addr_t base, phys_addr_t end, in
 			for (int j = t->cnt; j > i + 1; j--)
 				t->r[j] = t->r[j - 1];
 			t->cnt++;
-			t->r[i + 1] = (struct mb_region){ end, re - end, r->tag };
+			t->r[i + 1] = (struct mb_region){ end, re - end, r->tag, r->nid };
 			r->size = base - rb;
 			return 0;
 		}
@@ -94,23 +97,33 @@ static int remove_range(struct mb_type *t, phys_addr_t base, phys_addr_t end, in
 
 int memblock_add(phys_addr_t base, uint64_t size)
 {
+	return memblock_add_node(base, size, 0);
+}
+
+int memblock_add_node(phys_addr_t base, uint64_t size, int nid)
+{
 	phys_addr_t end = base + size;
-	if (size == 0 || end < base)
+	if (size == 0 || end < base || nid < 0)
 		return -EINVAL;
 	if (released)
 		return -EPERM;
-	// Absorb every region that overlaps or touches, then insert the union.
+	// Another node's RAM may touch this range but not overlap it.
+	for (int j = 0; j < mb_memory.cnt; j++)
+		if (mb_memory.r[j].nid != nid && mb_memory.r[j].base < end && rend(&mb_memory.r[j]) > base)
+			return -EEXIST;
+	// Absorb every region of the node that overlaps or touches, then insert the union.
 	int i = 0;
-	while (i < mb_memory.cnt && rend(&mb_memory.r[i]) < base)
+	while (i < mb_memory.cnt && (rend(&mb_memory.r[i]) < base ||
+				     (rend(&mb_memory.r[i]) == base && mb_memory.r[i].nid != nid)))
 		i++;
-	while (i < mb_memory.cnt && mb_memory.r[i].base <= end) {
+	while (i < mb_memory.cnt && mb_memory.r[i].base <= end && mb_memory.r[i].nid == nid) {
 		base = MIN(base, mb_memory.r[i].base);
 		end = MAX(end, rend(&mb_memory.r[i]));
 		for (int j = i; j < mb_memory.cnt - 1; j++)
 			mb_memory.r[j] = mb_memory.r[j + 1];
 		mb_memory.cnt--;
 	}
-	return insert_at(&mb_memory, i, base, end - base, MEMBLOCK_MEMORY, MEMBLOCK_MAX_REGIONS);
+	return insert_at(&mb_memory, i, base, end - base, MEMBLOCK_MEMORY, nid, MEMBLOCK_MAX_REGIONS);
 }
 
 int memblock_reserve(phys_addr_t base, uint64_t size, enum memblock_tag tag)
@@ -135,7 +148,7 @@ int memblock_reserve(phys_addr_t base, uint64_t size, enum memblock_tag tag)
 		}
 		if (i < mb_reserved.cnt)
 			gap_end = MIN(end, mb_reserved.r[i].base);
-		int rc = insert_at(&mb_reserved, i, cur, gap_end - cur, tag, MEMBLOCK_MAX_REGIONS);
+		int rc = insert_at(&mb_reserved, i, cur, gap_end - cur, tag, 0, MEMBLOCK_MAX_REGIONS);
 		if (rc)
 			return rc;
 		cur = gap_end;
@@ -179,7 +192,7 @@ void memblock_mem_limit(uint64_t bytes)
 			continue;
 		if (mb_hidden.cnt < MEMBLOCK_MAX_HIDDEN)
 			insert_at(&mb_hidden, mb_hidden.cnt, b, rend(r) - b, MEMBLOCK_MEMORY,
-				  MEMBLOCK_MAX_HIDDEN);
+				  r->nid, MEMBLOCK_MAX_HIDDEN);
 		else
 			pr_warn("memblock: too many hidden ranges, [0x%llx-0x%llx) forgotten",
 				(unsigned long long)b, (unsigned long long)rend(r));
@@ -197,6 +210,17 @@ bool memblock_hidden_get(int i, phys_addr_t *base, uint64_t *size)
 	*base = mb_hidden.r[i].base;
 	*size = mb_hidden.r[i].size;
 	return true;
+}
+
+int memblock_nid(phys_addr_t pa)
+{
+	const struct mb_type *t[] = { &mb_memory, &mb_hidden };
+
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < t[k]->cnt; i++)
+			if (t[k]->r[i].base <= pa && pa < rend(&t[k]->r[i]))
+				return t[k]->r[i].nid;
+	return NUMA_NO_NODE;
 }
 
 int memblock_hidden_count(void) { return mb_hidden.cnt; }

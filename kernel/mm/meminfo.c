@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 //
-// Memory figures for the `meminfo` and `sections` commands: managed and free pages per zone,
+// Memory figures for the `meminfo` (and `meminfo NODE`) and `sections` commands: managed and
+// free pages per zone (per node),
 // page tables, memmap, deferred init, and the section table: one line per hot-plugged section,
 // one per run of alike boot sections (every section with `sections -a`), runs of absent sections
 // folded into one line, so 1 TiB (8192 sections) stays a screenful.
 //
-// Interface: mm_meminfo, mm_print_meminfo, mm_print_sections (include/rvmm/mm.h).
+// Interface: mm_meminfo, mm_print_meminfo, mm_print_node_meminfo, mm_print_sections
+// (include/rvmm/mm.h).
 
 #include <rvmm/arch_mm.h>
+#include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
 #include <rvmm/kpt.h>
 #include <rvmm/mem_ranges.h>
@@ -18,7 +21,7 @@
 #include <rvmm/section.h>
 #include <stdio.h>
 
-uint64_t (*meminfo_plugged_kb)(void);
+uint64_t (*meminfo_plugged_kb)(int nid);
 
 void mm_meminfo(struct meminfo *mi)
 {
@@ -33,7 +36,7 @@ void mm_meminfo(struct meminfo *mi)
 	mi->desc_size = sizeof(struct page);
 	mi->paging_mode = arch_paging_mode();
 	mi->deferred_pending = deferred_init_pending();
-	mi->plugged_kb = meminfo_plugged_kb ? meminfo_plugged_kb() : 0;
+	mi->plugged_kb = meminfo_plugged_kb ? meminfo_plugged_kb(NUMA_NO_NODE) : 0;
 	put_online_mems();
 }
 
@@ -59,6 +62,36 @@ void mm_print_meminfo(void)
 	kprintf("Deferred init: %lu sections pending\n", mi.deferred_pending);
 }
 
+static void node_line_kb(int nid, const char *name, uint64_t kb)
+{
+	kprintf("Node %d %-16s%8llu kB\n", nid, name, (unsigned long long)kb);
+}
+
+int mm_print_node_meminfo(int nid)
+{
+	if (!node_online(nid)) {
+		kprintf("meminfo: no node %d (this machine has %d, ids below %d)\n", nid,
+			nr_online_nodes(), nr_node_ids());
+		return -EINVAL;
+	}
+	uint64_t free[NR_ZONES], total = 0, free_all = 0, plugged;
+	get_online_mems();
+	for (int z = 0; z < NR_ZONES; z++) {
+		free[z] = node_zone_free_pages(nid, z) << (PAGE_SHIFT - 10);
+		free_all += free[z];
+		total += node_zone_managed_pages(nid, z) << (PAGE_SHIFT - 10);
+	}
+	plugged = meminfo_plugged_kb ? meminfo_plugged_kb(nid) : 0;
+	put_online_mems();
+	node_line_kb(nid, "MemTotal:", total);
+	node_line_kb(nid, "MemFree:", free_all);
+	node_line_kb(nid, "MemUsed:", total - MIN(total, free_all));
+	node_line_kb(nid, "MemFreeNormal:", free[ZONE_NORMAL]);
+	node_line_kb(nid, "MemFreeMovable:", free[ZONE_MOVABLE]);
+	node_line_kb(nid, "MemPlugged:", plugged);
+	return 0;
+}
+
 // Free pages on the buddy lists per section of [lo, hi) (per-hart caches not included), or
 // NULL if there is no memory for the table. Deferred sections: their free count.
 static uint32_t *free_per_section(unsigned long lo, unsigned long hi, unsigned *order)
@@ -70,8 +103,8 @@ static uint32_t *free_per_section(unsigned long lo, unsigned long hi, unsigned *
 	uint32_t *f = get_free_pages(*order, GFP_KERNEL | GFP_ZERO);
 	if (!f)
 		return NULL;
-	for (int z = 0; z < NR_ZONES; z++) {
-		struct zone *zone = &zones[z];
+	for (int z = 0; z < nr_node_ids() * NR_ZONES; z++) {
+		struct zone *zone = &node_zones[z / NR_ZONES][z % NR_ZONES];
 		spin_lock(&zone->lock);
 		for (unsigned o = 0; o <= MAX_ORDER; o++) {
 			struct list_head *pos;
@@ -91,6 +124,14 @@ static uint32_t *free_per_section(unsigned long lo, unsigned long hi, unsigned *
 			f[nr - lo] = (uint32_t)deferred_free_pages(nr);
 	}
 	return f;
+}
+
+// The end of a sections line: the node, on a machine with more than one.
+static void print_node(int nid)
+{
+	if (nr_online_nodes() > 1)
+		kprintf("  node %d", nid);
+	kprintf("\n");
 }
 
 static void print_run(unsigned long first, unsigned long last, const uint32_t *free,
@@ -121,7 +162,7 @@ static void print_run(unsigned long first, unsigned long last, const uint32_t *f
 		ms->flags & SECTION_DEFERRED ? " deferred" : "");
 	if (ms->state == SECTION_ONLINE && ms->online_map != SUBSECTION_MAP_FULL)
 		kprintf(" partly online (%u of 64 x 2 MiB)", __builtin_popcountll(ms->online_map));
-	kprintf("\n");
+	print_node(ms->node);
 }
 
 static void print_absent(unsigned long first, unsigned long last)
@@ -138,7 +179,7 @@ static void print_absent(unsigned long first, unsigned long last)
 static bool same_run(const struct mem_section *a, const struct mem_section *b, bool all)
 {
 	return !all && (a->flags & SECTION_BOOT) && a->state == b->state && a->zone == b->zone &&
-	       a->flags == b->flags && a->online_map == b->online_map;
+	       a->flags == b->flags && a->online_map == b->online_map && a->node == b->node;
 }
 
 void mm_print_sections(bool all)
@@ -194,14 +235,17 @@ void mm_print_sections(bool all)
 		// The part sharing a section with boot RAM is onlined into that section.
 		phys_addr_t base = r.start, head = MIN(r.end, ALIGN_UP(base, SECTION_SIZE));
 		if (base < head && section_state(base >> SECTION_SHIFT) != SECTION_ABSENT) {
-			kprintf("0x%012llx-0x%012llx  RAM above mem= in section %llu (online can add it)\n",
+			kprintf("0x%012llx-0x%012llx  RAM above mem= in section %llu (online can add it)",
 				(unsigned long long)base, (unsigned long long)head,
 				(unsigned long long)(base >> SECTION_SHIFT));
+			print_node(r.node);
 			base = head;
 		}
-		if (base < r.end)
-			kprintf("0x%012llx-0x%012llx  RAM above mem= (hot-add can add it)\n",
+		if (base < r.end) {
+			kprintf("0x%012llx-0x%012llx  RAM above mem= (hot-add can add it)",
 				(unsigned long long)base, (unsigned long long)r.end);
+			print_node(r.node);
+		}
 	}
 	put_online_mems();
 }

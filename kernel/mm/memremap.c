@@ -189,7 +189,7 @@ static int __memremap_pages(struct dev_pagemap *pgmap)
 	int rc = check_pgmap(pgmap);
 	if (rc)
 		return rc;
-	rc = sections_add(nr, count, SECTION_DEVICE);
+	rc = sections_add(nr, count, SECTION_DEVICE, MAX(mem_range_nid(pgmap->start), 0));
 	if (rc) {
 		step = "section table";
 		goto out;

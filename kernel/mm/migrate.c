@@ -77,10 +77,11 @@ pfn_t movable_pfn(const struct movable *m)
 	return p ? page_to_pfn(p) : 0;
 }
 
-// Move the block with head p (order o). 0 moved (or it went away), -EAGAIN not this time.
+// Move the block with head p (order o), to its own node if that has room (else the nearest that
+// has). 0 moved (or it went away), -EAGAIN not this time.
 static int migrate_block(struct page *p, unsigned o)
 {
-	struct page *t = alloc_pages(o, GFP_MOVABLE);
+	struct page *t = alloc_pages_node(page_to_nid(p), o, GFP_MOVABLE);
 	if (!t) {
 		migrate_stats.no_target++;
 		return -EAGAIN;
@@ -110,6 +111,7 @@ static int migrate_block(struct page *p, unsigned o)
 	}
 	free_pages(p, o); // isolated: joins the range's isolated free pages
 	migrate_stats.migrated++;
+	migrate_stats.other_node += page_to_nid(t) != page_to_nid(p);
 	migrate_stats.bytes += PAGE_SIZE << o;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <rvmm/mem_ranges.h>
 #include <rvmm/memblock.h>
 #include <rvmm/mm.h>
+#include <rvmm/numa.h>
 #include <rvmm/page_alloc.h>
 #include <rvmm/platform.h>
 #include <rvmm/printk.h>
@@ -34,7 +35,7 @@ static int memblock_setup(const struct mm_boot *b)
 		}
 		if (base >= end)
 			continue;
-		rc = memblock_add(base, end - base);
+		rc = memblock_add_node(base, end - base, plat->mem[i].node);
 		if (rc) {
 			pr_err("mm: %s: cannot add RAM [0x%llx-0x%llx) (%d)", plat->mem[i].name,
 			       (unsigned long long)base, (unsigned long long)end, rc);
@@ -68,15 +69,22 @@ static int memblock_setup(const struct mm_boot *b)
 	return 0;
 }
 
+// A section takes the node of the first RAM in it; a node boundary inside a section is reported.
 static void mark_present(phys_addr_t s, phys_addr_t e, void *arg)
 {
-	int *rc = arg;
-	for (unsigned long nr = s >> SECTION_SHIFT; nr <= (e - 1) >> SECTION_SHIFT && !*rc; nr++)
+	int *rc = arg, nid = MAX(memblock_nid(s), 0);
+	for (unsigned long nr = s >> SECTION_SHIFT; nr <= (e - 1) >> SECTION_SHIFT && !*rc; nr++) {
 		if (section_state(nr) == SECTION_ABSENT) {
 			*rc = section_set_state(nr, SECTION_ABSENT, SECTION_PRESENT);
-			if (!*rc)
+			if (!*rc) {
 				section_get(nr)->flags |= SECTION_BOOT;
+				section_get(nr)->node = (uint8_t)nid;
+			}
+		} else if (section_get(nr)->node != nid) {
+			pr_warn("mm: section %lu holds RAM of nodes %u and %d: all of it counts in "
+				"node %u", nr, section_get(nr)->node, nid, section_get(nr)->node);
 		}
+	}
 }
 
 // A boot section is online whole (holes are reserved pages), except in the section mem= cuts in
@@ -114,6 +122,8 @@ int mm_init(const struct mm_boot *b)
 
 	if (!b || !b->plat || !mm_layout.max_phys || b->kernel_end <= b->kernel_start)
 		return -EINVAL;
+	numa_init(b->plat);
+	numa_set_hart_node(0, b->boot_node);
 	rc = memblock_setup(b);
 	if (!rc)
 		rc = mem_ranges_boot();

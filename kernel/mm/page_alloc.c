@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 //
 // Buddy allocator over the vmemmap descriptors: per-zone free lists of blocks of 2^0..2^10 pages,
-// per-hart caches of single pages, and the range operations hot(un)plug needs.
+// per-hart caches of single pages, and the range operations hot(un)plug needs. Each NUMA node has
+// its own zones (Normal, Movable); an allocation tries the nodes nearest first (numa.h).
 //
-// Interface: alloc_pages, free_pages, get_free_pages, free_pages_va, free_reserved_pages,
+// Interface: alloc_pages, alloc_pages_node, free_pages, get_free_pages, free_pages_va, free_reserved_pages,
 // page_alloc_drain_local, page_alloc_drain_all, zone counters
 // (include/rvmm/page_alloc.h); del_free, add_free, __free_one, pfn_online (internal.h).
 //
@@ -31,11 +32,17 @@
 #define PCP_HIGH 64
 #define PCP_BATCH 16
 
-struct zone zones[NR_ZONES] = {
-	[ZONE_NORMAL] = { .lock = SPINLOCK_INIT("zone_normal", LOCK_CLASS_ZONE), .name = "Normal" },
-	[ZONE_MOVABLE] = { .lock = SPINLOCK_INIT("zone_movable", LOCK_CLASS_ZONE), .name = "Movable" },
+struct zone node_zones[MAX_NUMNODES][NR_ZONES] = {
+	[0 ... MAX_NUMNODES - 1] = {
+		[ZONE_NORMAL] = { .lock = SPINLOCK_INIT("zone_normal", LOCK_CLASS_ZONE),
+				  .name = "Normal" },
+		[ZONE_MOVABLE] = { .lock = SPINLOCK_INIT("zone_movable", LOCK_CLASS_ZONE),
+				   .name = "Movable" },
+	},
 };
 
+// A hart's caches hold pages of its own node's zones only (numa_node_id()): a page of another
+// node is allocated from and freed to its zone directly.
 struct pcp {
 	struct list_head list;
 	unsigned count;
@@ -51,12 +58,13 @@ bool page_alloc_is_ready;
 bool page_alloc_ready(void) { return page_alloc_is_ready; }
 const char *zone_name(enum zone_type z)
 {
-	return (unsigned)z < NR_ZONES ? zones[z].name : z == ZONE_DEVICE ? "Device" : "?";
+	return (unsigned)z < NR_ZONES ? node_zones[0][z].name : z == ZONE_DEVICE ? "Device" : "?";
 }
 
+// This hart's cache of z, a zone of its own node.
 static struct pcp *this_pcp(struct zone *z)
 {
-	struct pcp *c = &pcps[arch_hart_index() % MAX_HARTS][z - zones];
+	struct pcp *c = &pcps[arch_hart_index() % MAX_HARTS][zone_idx(z)];
 	if (!c->list.next) {
 		list_init(&c->list);
 		c->gen = READ_ONCE(drain_gen);
@@ -256,12 +264,13 @@ static void pcp_free(struct zone *z, struct page *p)
 void page_alloc_drain_local(void)
 {
 	for (int i = 0; i < NR_ZONES; i++) {
+		struct zone *z = node_zone(numa_node_id(), i);
 		struct list_head local;
 		list_init(&local);
 		unsigned long f = arch_irq_save();
-		pcp_take(this_pcp(&zones[i]), &local, ~0u);
+		pcp_take(this_pcp(z), &local, ~0u);
 		arch_irq_restore(f);
-		free_list_to_zone(&zones[i], &local);
+		free_list_to_zone(z, &local);
 	}
 }
 
@@ -272,7 +281,7 @@ static void drain_ipi(void *arg __unused)
 	for (int i = 0; i < NR_ZONES; i++) {
 		if (!drain_handoff[h][i].next)
 			list_init(&drain_handoff[h][i]);
-		pcp_take(this_pcp(&zones[i]), &drain_handoff[h][i], ~0u);
+		pcp_take(this_pcp(node_zone(numa_node_id(), i)), &drain_handoff[h][i], ~0u);
 	}
 }
 
@@ -286,7 +295,8 @@ void page_alloc_drain_all(void)
 	for (unsigned h = 0; h < MAX_HARTS; h++)
 		for (int i = 0; i < NR_ZONES; i++)
 			if (drain_handoff[h][i].next)
-				free_list_to_zone(&zones[i], &drain_handoff[h][i]);
+				free_list_to_zone(node_zone(numa_hart_node(h), i),
+						  &drain_handoff[h][i]);
 }
 
 static void prep_page(struct page *p, unsigned order, unsigned gfp)
@@ -302,31 +312,41 @@ static void prep_page(struct page *p, unsigned order, unsigned gfp)
 	__atomic_store_n(&p->refcount, 1, __ATOMIC_RELEASE);
 }
 
-struct page *alloc_pages(unsigned order, unsigned gfp)
+// 2^order pages from zone z: a single page of this hart's own node through its cache, anything
+// else from the free lists under the zone lock.
+static struct page *zone_alloc(struct zone *z, unsigned order, bool local)
+{
+	if (!READ_ONCE(z->nr_free))
+		return NULL;
+	if (order == 0 && local)
+		return pcp_alloc(z);
+	spin_lock(&z->lock);
+	struct page *p = rmqueue_deferred(z, order);
+	spin_unlock(&z->lock);
+	if (p)
+		zone_add_free(z, -(int64_t)(1UL << order));
+	return p;
+}
+
+// Nodes nearest first (nid's fallback order), in each the zones gfp allows: Movable, then Normal.
+struct page *alloc_pages_node(int nid, unsigned order, unsigned gfp)
 {
 	static const enum zone_type kernel_zones[] = { ZONE_NORMAL };
 	static const enum zone_type movable_zones[] = { ZONE_MOVABLE, ZONE_NORMAL };
 	const enum zone_type *zl = gfp & GFP_MOVABLE ? movable_zones : kernel_zones;
-	int nz = gfp & GFP_MOVABLE ? 2 : 1;
+	int nz = gfp & GFP_MOVABLE ? 2 : 1, local = nr_node_ids() == 1 ? 0 : numa_node_id();
 	struct page *p = NULL;
 
 	if (order > MAX_ORDER || !page_alloc_is_ready)
 		return NULL;
 	if (should_fail("alloc_pages"))
 		return NULL;
-	for (int i = 0; i < nz && !p; i++) {
-		struct zone *z = &zones[zl[i]];
-		if (!READ_ONCE(z->nr_free))
-			continue;
-		if (order == 0) {
-			p = pcp_alloc(z);
-		} else {
-			spin_lock(&z->lock);
-			p = rmqueue_deferred(z, order);
-			spin_unlock(&z->lock);
-			if (p)
-				zone_add_free(z, -(int64_t)(1UL << order));
-		}
+	if (!node_online(nid))
+		nid = local;
+	for (int k = 0; k < nr_online_nodes() && !p; k++) {
+		int n = node_fallback(nid, k);
+		for (int i = 0; i < nz && !p; i++)
+			p = zone_alloc(node_zone(n, zl[i]), order, n == local);
 	}
 	if (!p)
 		return NULL;
@@ -334,6 +354,11 @@ struct page *alloc_pages(unsigned order, unsigned gfp)
 	if (gfp & GFP_ZERO)
 		__builtin_memset(page_address(p), 0, PAGE_SIZE << order);
 	return p;
+}
+
+struct page *alloc_pages(unsigned order, unsigned gfp)
+{
+	return alloc_pages_node(NUMA_NO_NODE, order, gfp);
 }
 
 bool pfn_online(pfn_t pfn)
@@ -384,8 +409,8 @@ void free_pages(struct page *page, unsigned order)
 	}
 	page_flags_clear(page, PG_head | PG_movable | PG_pgtable | PG_handle);
 	page->owner = NULL;
-	struct zone *z = &zones[page->zone];
-	if (order == 0 && !(f & PG_isolated)) {
+	struct zone *z = page_zone(page);
+	if (order == 0 && !(f & PG_isolated) && (nr_node_ids() == 1 || page_to_nid(page) == numa_node_id())) {
 		pcp_free(z, page);
 		return;
 	}
@@ -420,7 +445,7 @@ void free_reserved_pages(pfn_t pfn, unsigned long nr)
 			pr_err("free_reserved_pages: pfn 0x%llx is not reserved", (unsigned long long)pfn);
 			continue;
 		}
-		struct zone *z = &zones[p->zone];
+		struct zone *z = page_zone(p);
 		spin_lock(&z->lock);
 		page_flags_clear(p, PG_reserved | PG_pgtable | PG_vmemmap);
 		p->refcount = 0;
@@ -431,8 +456,27 @@ void free_reserved_pages(pfn_t pfn, unsigned long nr)
 	}
 }
 
-uint64_t zone_free_pages(enum zone_type z) { return __atomic_load_n(&zones[z].nr_free, __ATOMIC_RELAXED); }
-uint64_t zone_managed_pages(enum zone_type z) { return READ_ONCE(zones[z].managed); }
+uint64_t node_zone_free_pages(int nid, enum zone_type z)
+{
+	return __atomic_load_n(&node_zones[nid][z].nr_free, __ATOMIC_RELAXED);
+}
+uint64_t node_zone_managed_pages(int nid, enum zone_type z) { return READ_ONCE(node_zones[nid][z].managed); }
+
+uint64_t zone_free_pages(enum zone_type z)
+{
+	uint64_t n = 0;
+	for (int nid = 0; nid < nr_node_ids(); nid++)
+		n += node_zone_free_pages(nid, z);
+	return n;
+}
+
+uint64_t zone_managed_pages(enum zone_type z)
+{
+	uint64_t n = 0;
+	for (int nid = 0; nid < nr_node_ids(); nid++)
+		n += node_zone_managed_pages(nid, z);
+	return n;
+}
 
 uint64_t total_free_pages(void)
 {

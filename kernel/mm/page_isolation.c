@@ -47,7 +47,7 @@ static bool range_ok(pfn_t start, pfn_t end)
 
 int range_online_zone(pfn_t start, pfn_t end)
 {
-	int zone = -1;
+	int zone = -1, node = -1;
 	unsigned long nr;
 	pfn_t s, e;
 	if (!range_ok(start, end))
@@ -56,11 +56,18 @@ int range_online_zone(pfn_t start, pfn_t end)
 		struct mem_section *ms = section_get(nr);
 		uint64_t m = subsection_mask(nr, s, e);
 		if (!ms || ms->state != SECTION_ONLINE || (ms->online_map & m) != m ||
-		    (zone >= 0 && ms->zone != zone))
+		    (zone >= 0 && (ms->zone != zone || ms->node != node)))
 			return -EINVAL;
 		zone = ms->zone;
+		node = ms->node;
 	}
 	return zone;
+}
+
+// The zone of an online range range_online_zone() accepted (zone type zn, one node).
+static struct zone *range_zone(pfn_t start, int zn)
+{
+	return node_zone(section_get(pfn_to_section_nr(start))->node, zn);
 }
 
 #define is_vmemmap pfn_is_own_memmap
@@ -106,9 +113,9 @@ int zone_online_range(enum zone_type zone, pfn_t start, unsigned long nr_pages, 
 			return -EINVAL;
 	}
 
-	struct zone *z = &zones[zone];
 	for_each_section_part(nr, s, e, start, end) {
 		struct mem_section *ms = section_get(nr);
+		struct zone *z = node_zone(ms->node, zone); /* a range may span nodes */
 		uint64_t freed = 0;
 		if (online_deferred(z, zone, nr, s, e)) {
 			mhp_progress("online:", PFN_PHYS(e - start), PFN_PHYS(end - start));
@@ -156,7 +163,7 @@ bool zone_offline_deferred(pfn_t start, pfn_t end)
 	int zn = range_online_zone(start, end);
 	if (zn < 0)
 		return false;
-	struct zone *z = &zones[zn];
+	struct zone *z = range_zone(start, zn);
 	unsigned long nr;
 	pfn_t s, e;
 	uint64_t freed = 0;
@@ -210,7 +217,7 @@ int page_isolate_range(pfn_t start, pfn_t end)
 	int zn = range_online_zone(start, end);
 	if (zn < 0)
 		return -EINVAL;
-	struct zone *z = &zones[zn];
+	struct zone *z = range_zone(start, zn);
 	for (pfn_t pfn = start; pfn < end; pfn += PAGES_PER_SECTION - pfn % PAGES_PER_SECTION)
 		deferred_init_pfn(pfn);
 	spin_lock(&z->lock);
@@ -257,7 +264,7 @@ int page_isolated_take_free(pfn_t start, pfn_t end, unsigned long *nr_busy)
 	int zn = range_online_zone(start, end);
 	if (zn < 0)
 		return -EINVAL;
-	struct zone *z = &zones[zn];
+	struct zone *z = range_zone(start, zn);
 	unsigned long busy = 0;
 	uint64_t freed = 0;
 	spin_lock(&z->lock);
@@ -310,7 +317,7 @@ void page_unisolate_range(pfn_t start, pfn_t end)
 	int zn = range_online_zone(start, end);
 	if (zn < 0)
 		return;
-	struct zone *z = &zones[zn];
+	struct zone *z = range_zone(start, zn);
 	uint64_t back = 0;
 	spin_lock(&z->lock);
 	for (pfn_t pfn = start; pfn < end;) {

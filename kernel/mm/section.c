@@ -116,7 +116,7 @@ int section_set_state(unsigned long nr, enum section_state from, enum section_st
 	return 0;
 }
 
-int sections_add(unsigned long nr, unsigned long count, uint8_t flags)
+int sections_add(unsigned long nr, unsigned long count, uint8_t flags, int nid)
 {
 	for (unsigned long done = 0; done < count; done++) {
 		int rc = section_set_state(nr + done, SECTION_ABSENT, SECTION_PRESENT);
@@ -125,7 +125,8 @@ int sections_add(unsigned long nr, unsigned long count, uint8_t flags)
 			return rc;
 		}
 		struct mem_section *ms = section_get(nr + done);
-		*ms = (struct mem_section){ .state = SECTION_PRESENT, .flags = flags };
+		*ms = (struct mem_section){ .state = SECTION_PRESENT, .flags = flags,
+					    .node = (uint8_t)nid };
 	}
 	return 0;
 }

@@ -43,7 +43,7 @@ void fz_snap_take(struct fz_snap *s)
 	page_alloc_drain_local();
 	for (int z = 0; z < NR_ZONES; z++) {
 		s->managed[z] = zone_managed_pages(z);
-		s->isolated[z] = zones[z].nr_isolated_free;
+		s->isolated[z] = node_zones[0][z].nr_isolated_free;
 	}
 	s->free_total = total_free_pages();
 	s->pgtables = kpt_pgtable_pages();
@@ -219,10 +219,10 @@ void fz_check_locks(const char *after)
 	FUZZ_CHECK(!rw_is_held(&hotplug_lock), "hotplug_lock held after %s", after);
 	FUZZ_CHECK(!spin_is_locked(&kpt_lock), "kpt_lock held after %s", after);
 	for (int z = 0; z < NR_ZONES; z++) {
-		FUZZ_CHECK(!spin_is_locked(&zones[z].lock), "zone %d lock held after %s", z, after);
-		FUZZ_CHECK(zones[z].nr_isolated_free == 0,
+		FUZZ_CHECK(!spin_is_locked(&node_zones[0][z].lock), "zone %d lock held after %s", z, after);
+		FUZZ_CHECK(node_zones[0][z].nr_isolated_free == 0,
 			   "zone %d: %lu pages left isolated after %s", z,
-			   zones[z].nr_isolated_free, after);
+			   node_zones[0][z].nr_isolated_free, after);
 	}
 }
 

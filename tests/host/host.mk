@@ -13,10 +13,10 @@
 
 HOST_MM_SRCS := kernel/lock.c kernel/mm/memblock.c kernel/mm/pgtable.c kernel/mm/section.c \
 	kernel/mm/vmemmap.c kernel/mm/page_alloc.c kernel/mm/deferred.c kernel/mm/directmap.c \
-	kernel/mm/mm_init.c kernel/mm/hotplug_lock.c kernel/mm/ptdump.c kernel/mm/meminfo.c \
+	kernel/mm/mm_init.c kernel/mm/numa.c kernel/mm/hotplug_lock.c kernel/mm/ptdump.c kernel/mm/meminfo.c \
 	kernel/mm/hotplug.c kernel/mm/page_isolation.c kernel/mm/migrate.c kernel/mm/mem_ranges.c \
 	kernel/mm/diag/memtest.c kernel/mm/diag/mm_cmds.c kernel/mm/diag/hotplug_cmds.c \
-	kernel/mm/diag/stress.c kernel/mm/diag/mmcheck.c kernel/mm/diag/section_map.c kernel/mm/memremap.c kernel/mm/kmem.c \
+	kernel/mm/diag/stress.c kernel/mm/diag/mmcheck.c kernel/mm/diag/section_map.c kernel/mm/diag/nodes.c kernel/mm/memremap.c kernel/mm/kmem.c \
 	kernel/cmdline.c kernel/fault_inject.c
 HM_PARSE_SRC := kernel/parse.c
 HOST_SIM_SRCS := tests/host/sim/sim_arch.c tests/host/sim/sim_boot.c \
@@ -31,6 +31,7 @@ HM_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(HM_SANITIZE) -Iinclude -I
 	-DLOCKDEP=1 -MMD -MP
 HM_OBJS := $(patsubst %.c,$(HM_BUILD)/obj/%.o,$(HOST_MM_SRCS) $(HOST_SIM_SRCS))
 HM_TESTS := test_lock test_memblock test_kpt test_vmemmap test_buddy test_deferred test_report \
+	test_numa \
 	test_hotplug test_memremap
 HM_BINS := $(addprefix $(HM_BUILD)/,$(HM_TESTS))
 HOST_TEST_BINS += $(HM_BINS)

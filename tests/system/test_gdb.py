@@ -267,3 +267,23 @@ def test_vmem_matches_console():
             assert body(out, "rvmm-vmem") == cons, (body(out, "rvmm-vmem"), cons)
             assert "MemPlugged:       524288 kB" in body(out, "rvmm-meminfo"), out
             check_meminfo(body(out, "rvmm-meminfo"), meminfo)
+
+
+def test_numa_matches_console():
+    """Two NUMA nodes: rvmm-meminfo NODE, the per-node zones of rvmm-meminfo and rvmm-sections
+    (each line ends with its node), and rvmm-buddy's per-node lines, against the console."""
+    extra = ("-object memory-backend-ram,id=m0,size=1G -object memory-backend-ram,id=m1,size=1G "
+             "-numa node,nodeid=0,cpus=0-1,memdev=m0 -numa node,nodeid=1,cpus=2-3,memdev=m1")
+    with start(smp="4,sockets=2", env={"MEM": "2G", "QEMU_EXTRA": extra}) as g:
+        cons = console_answers(g)
+        node1 = console(g, "meminfo 1")
+        out = gdb(g, *marked("rvmm-meminfo", "rvmm-meminfo 1", "rvmm-meminfo 5", "rvmm-sections",
+                             "rvmm-buddy"))
+        check_meminfo(body(out, "rvmm-meminfo"), cons["meminfo"])
+        assert body(out, "rvmm-meminfo 1") == node1, (body(out, "rvmm-meminfo 1"), node1)
+        assert "meminfo: no node 5 (this machine has 2, ids below 2)" in body(out, "rvmm-meminfo 5")
+        assert sections_shape(body(out, "rvmm-sections")) == sections_shape(cons["sections"]), (
+            body(out, "rvmm-sections"), cons["sections"])
+        assert "  node 1\n" in cons["sections"], cons["sections"]
+        buddy = body(out, "rvmm-buddy")
+        assert re.search(r"^0:Normal\s", buddy, re.M) and re.search(r"^1:Normal\s", buddy, re.M), buddy

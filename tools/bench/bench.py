@@ -19,7 +19,7 @@ resize timeline (requested and plugged size over host time) goes to vmem-timelin
 this one; the vmem-timeline.csv next to it too, if there is one. Both are copied to
 OUT/baseline-* before anything is measured, so FILE may be the results.txt this run replaces.
 
-  tools/bench/bench.py [--quick] [--only boot,harts,hotplug,vmem,pmem,irq] [--baseline FILE]
+  tools/bench/bench.py [--quick] [--only boot,harts,hotplug,vmem,pmem,irq,numa] [--baseline FILE]
       [--out DIR]
 """
 import argparse
@@ -244,6 +244,45 @@ def bench_hotplug(sizes, harts_list):
             record(f"{name}.descriptors_written_per_GiB", desc / gib, "B", "guest")
 
 
+def numa_once(nodes):
+    """A 4 GiB, 4-hart guest as one node or as four (1 GiB and one hart each), mem=3G, under
+    -icount: boot figures, then plug and unplug the top 1 GiB (RAM hidden by mem=: node 3's when
+    there are four). Returns the kernel's boot, mm_init, plug and unplug times (guest ms)."""
+    extra = " ".join(f"-object memory-backend-ram,id=m{i},size=1G "
+                     f"-numa node,nodeid={i},cpus={i},memdev=m{i}" for i in range(nodes))
+    smp = "4,sockets=4" if nodes == 4 else "4"
+    at = 0x140000000
+    with Guest(mem="4G", smp=smp, args="mem=3G", icount=True,
+               extra=extra if nodes > 1 else "").start(timeout=600) as g:
+        if "deferred init done" not in g.out:  # 4 harts: often done before the prompt
+            g.expect(r"deferred init done[^\n]*\n", 900)
+        out = g.out
+        assert f"available: {nodes} nodes" in g.cmd("nodes")
+        plug = g.cmd(f"plug {at:#x} 1G movable", timeout=900)
+        unplug = g.cmd(f"unplug {at:#x} 1G", timeout=900)
+    note_kernel(out)
+    p = re.search(r"plug: \d+ MiB at \S+ in ([\d.]+) ms", plug)
+    u = re.search(r"unplug: \d+ MiB at \S+ in ([\d.]+) ms", unplug)
+    if not p or not u:
+        raise RuntimeError(f"plug/unplug failed: {plug} {unplug}")
+    m = re.search(r"mm_init took (\d+) us", out)
+    return (log_ms(out, r"boot:"), int(m.group(1)) / 1000 if m else float("nan"),
+            float(p.group(1)), float(u.group(1)))
+
+
+def bench_numa():
+    """The same machine as one NUMA node and as four: boot and hot-plug should match but for
+    noise (guest time)."""
+    print("NUMA: 4 GiB, 4 harts, mem=3G, plug/unplug the top 1 GiB; 1 node vs 4 nodes")
+    for nodes in (1, 4):
+        boot, mm_init, plug, unplug = numa_once(nodes)
+        name = f"numa.{nodes}node{'s' if nodes > 1 else ''}"
+        record(f"{name}.boot.kernel", boot / 1000, "s", "guest")
+        record(f"{name}.boot.mm_init", mm_init / 1000, "s", "guest")
+        record(f"{name}.hotadd+online.1G", plug / 1000, "s", "guest")
+        record(f"{name}.offline+hotremove.1G", unplug / 1000, "s", "guest")
+
+
 def copy_baseline(path):
     """Copy a baseline results file (and the vmem-timeline.csv beside it) into OUT before this
     run overwrites anything; returns the copies' paths (timeline None if there is none)."""
@@ -314,7 +353,7 @@ def main():
     global OUT
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes only (tests use this)")
-    ap.add_argument("--only", default="boot,harts,hotplug,vmem,pmem,irq")
+    ap.add_argument("--only", default="boot,harts,hotplug,vmem,pmem,irq,numa")
     ap.add_argument("--baseline", default=None)
     ap.add_argument("--out", default=OUT, help="directory for results.txt and the charts")
     a = ap.parse_args()
@@ -337,6 +376,8 @@ def main():
         bench_pmem("1G" if a.quick else "4G")
     if "irq" in only:
         bench_irq(a.quick)
+    if "numa" in only:
+        bench_numa()
     kv = KERNEL_VERSION[0] if KERNEL_VERSION else "?"
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, "results.txt")

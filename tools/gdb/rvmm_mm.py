@@ -92,35 +92,63 @@ class RvmmCommand(gdb.Command):
 
 # ---- meminfo, sections -----------------------------------------------------------------------
 
-def zones(m):
-    """[(name, struct zone value)] from zones[]."""
-    z = m.sym("zones")
-    return [(m.cstr(int(z[i]["name"]) & U64), z[i]) for i in range(array_len(z))]
+def online_nodes(m):
+    """The NUMA nodes of the machine (kernel/mm/numa.c's numa.online_mask), ascending."""
+    mask = int(m.sym("numa")["online_mask"])
+    return [n for n in range(32) if mask >> n & 1]
+
+
+def node_zones(m):
+    """[(node, zone index, name, struct zone value, address)] of node_zones[][], online nodes."""
+    addr, typ = sym_addr("node_zones")
+    nz = m.sym("node_zones")
+    per_node = array_len(nz[0])
+    size = typ.strip_typedefs().target().target().sizeof
+    out = []
+    for n in online_nodes(m):
+        for i in range(per_node):
+            z = nz[n][i]
+            out.append((n, i, m.cstr(int(z["name"]) & U64), z, addr + (n * per_node + i) * size))
+    return out
+
+
+def zones(m, node=None):
+    """[(name, [struct zone value of each node])] per zone type; only node's if given."""
+    by = {}
+    for n, i, name, z, _ in node_zones(m):
+        if node is None or n == node:
+            by.setdefault(i, (name, []))[1].append(z)
+    return [by[i] for i in sorted(by)]
 
 
 def zone_names(m):
-    """Names of zones[], then "Device": ZONE_DEVICE (= NR_ZONES) has descriptors, no allocator."""
-    return [name for name, _ in zones(m)] + ["Device"]
+    """Names of the zone types, then "Device": ZONE_DEVICE (= NR_ZONES) has descriptors only."""
+    return [name for name, _ in zones(m, 0)] + ["Device"]
 
 
 class Meminfo(RvmmCommand):
     """Print the console's `meminfo` figures, read from memory.
 
-Usage: rvmm-meminfo
-MemTotal/MemFree from zones[].managed and .nr_free, PageTables from kpt's page count, Memmap from
-the populated vmemmap bytes, DevMemmap from memremap's (ZONE_DEVICE descriptors), the descriptor size from DWARF, deferred sections pending."""
+Usage: rvmm-meminfo [NODE]
+MemTotal/MemFree from node_zones[][].managed and .nr_free, PageTables from kpt's page count, Memmap
+from the populated vmemmap bytes, DevMemmap from memremap's (ZONE_DEVICE descriptors), the
+descriptor size from DWARF, deferred sections pending. With NODE, that NUMA node's figures as the
+console's `meminfo NODE` ("Node 1 MemTotal: ..."; MemPlugged from its virtio-mem devices)."""
 
     def __init__(self):
         super().__init__("rvmm-meminfo")
 
     def run(self, m, args):
-        if args:
-            raise CommandError("usage: rvmm-meminfo")
+        if len(args) > 1:
+            raise CommandError("usage: rvmm-meminfo [NODE]")
         kb = lambda pages: int(pages) << (PAGE_SHIFT - 10)
+        if args:
+            return self.run_node(m, parse_num(args[0]), kb)
         zs = zones(m)
-        lines = [("MemTotal:", kb(sum(int(z["managed"]) for _, z in zs))),
-                 ("MemFree:", kb(sum(int(z["nr_free"]) for _, z in zs)))]
-        lines += [(f"MemFree{name}:", kb(z["nr_free"])) for name, z in zs]
+        total = lambda field, zl: sum(int(z[field]) for z in zl)
+        lines = [("MemTotal:", kb(sum(total("managed", zl) for _, zl in zs))),
+                 ("MemFree:", kb(sum(total("nr_free", zl) for _, zl in zs)))]
+        lines += [(f"MemFree{name}:", kb(total("nr_free", zl))) for name, zl in zs]
         lines += [("PageTables:", kb(m.sym("nr_pgtable_pages", "kernel/mm/pgtable.c"))),
                   ("Memmap:", int(m.sym("memmap_bytes", "kernel/mm/vmemmap.c")) >> 10),
                   ("DevMemmap:", int(m.sym("total_memmap_bytes", "kernel/mm/memremap.c")) >> 10)]
@@ -137,10 +165,26 @@ the populated vmemmap bytes, DevMemmap from memremap's (ZONE_DEVICE descriptors)
         pending = int(m.sym("deferred_pending", "kernel/mm/deferred.c"))
         gdb.write(f"Deferred init: {pending} sections pending\n")
 
+    def run_node(self, m, node, kb):
+        nodes = online_nodes(m)
+        if node not in nodes:
+            gdb.write(f"meminfo: no node {node} (this machine has {len(nodes)}, ids below "
+                      f"{max(nodes) + 1})\n")
+            return
+        zs = zones(m, node)
+        free = {name: kb(zl[0]["nr_free"]) for name, zl in zs}
+        total = sum(kb(zl[0]["managed"]) for _, zl in zs)
+        lines = [("MemTotal:", total), ("MemFree:", sum(free.values())),
+                 ("MemUsed:", total - min(total, sum(free.values())))]
+        lines += [(f"MemFree{name}:", v) for name, v in free.items()]
+        lines.append(("MemPlugged:", plugged_kb(m, node)))
+        for name, v in lines:
+            gdb.write(f"Node {node} {name:<16}{v:>8} kB\n")
 
-def plugged_kb(m):
-    """MemPlugged: virtio-mem blocks online or unmovable, over every device (as
-    virtio_mem_plugged_kb; 0 without the driver)."""
+
+def plugged_kb(m, node=None):
+    """MemPlugged: virtio-mem blocks online or unmovable, over every device, or the devices of
+    node (as virtio_mem_plugged_kb; 0 without the driver)."""
     try:
         devs = m.sym("virtio_mem_devices")
     except CommandError:
@@ -151,6 +195,8 @@ def plugged_kb(m):
         p = int(devs[i]) & U64
         if p:
             vm = m.value(p, "struct virtio_mem")
+            if node is not None and int(vm["node"]) != node:
+                continue
             nr = int(vm["nr_in_state"][blk["online"]]) + int(vm["nr_in_state"][blk["unmovable"]])
             kb += nr * int(vm["block_size"]) >> 10
     return kb
@@ -226,7 +272,7 @@ def free_per_section(m, secs, shift, lo, hi):
     lru_off = next(f.bitpos // 8 for f in page_t.fields() if f.name is None or f.name == "lru")
     vmemmap = m.layout("vmemmap_base")
     free = dict.fromkeys(range(lo, hi), 0)
-    for zone_addr, z in zone_addrs(m):
+    for _, _, _, z, zone_addr in node_zones(m):
         fa_type = z["free_area"].type.strip_typedefs()
         fa_off = next(f.bitpos // 8 for f in z.type.strip_typedefs().fields()
                       if f.name == "free_area")
@@ -257,21 +303,14 @@ def free_per_section(m, secs, shift, lo, hi):
     return free
 
 
-def zone_addrs(m):
-    """[(address, struct zone value)] of zones[]."""
-    addr, typ = sym_addr("zones")
-    z = m.sym("zones")
-    size = typ.strip_typedefs().target().sizeof
-    return [(addr + i * size, z[i]) for i in range(array_len(z))]
-
-
 class Sections(RvmmCommand):
     """Print the console's `sections` table: every present section, its state, zone, free pages.
 
 Usage: rvmm-sections [-a]
 Hot-plugged sections get a line each, alike boot sections one line per run (every section with
 -a), runs of absent sections one line; RAM hidden by mem= follows. Free pages are counted on the
-buddy lists (walked from zones[].free_area), as the console does."""
+buddy lists (walked from node_zones[][].free_area), as the console does; with more than one NUMA
+node each line ends with the section's node."""
 
     def __init__(self):
         super().__init__("rvmm-sections")
@@ -314,15 +353,18 @@ buddy lists (walked from zones[].free_area), as the console does."""
             omap = int(v["online_map"]) & U64 if has_map else U64
             if state == by["online"] and omap != U64:
                 line += f" partly online ({bin(omap).count('1')} of 64 x 2 MiB)"
-            w(line + "\n")
+            w(line + node_end(int(v["node"])))
 
         def print_absent(first, last):
             w(f"{f'{first}-{last}':>13}  {rng(first, last)}  absent   "
               f"({last - first + 1} sections)\n")
 
+        numa = len(online_nodes(m)) > 1
+        node_end = lambda n: f"  node {n}\n" if numa else "\n"
+
         def same_run(a, b):
             return (not every and int(a["flags"]) & SECTION_FLAGS["boot"] and
-                    all(int(a[f]) == int(b[f]) for f in ("state", "zone", "flags")) and
+                    all(int(a[f]) == int(b[f]) for f in ("state", "zone", "flags", "node")) and
                     (not has_map or int(a["online_map"]) == int(b["online_map"])))
 
         if 0 < lo < total:
@@ -350,7 +392,8 @@ buddy lists (walked from zones[].free_area), as the console does."""
         for i in range(int(hidden["cnt"])):
             r = hidden["r"][i]
             base, size = int(r["base"]), int(r["size"])
-            w(f"0x{base:012x}-0x{base + size:012x}  RAM above mem= (hot-add can add it)\n")
+            w(f"0x{base:012x}-0x{base + size:012x}  RAM above mem= (hot-add can add it)"
+              + node_end(int(r["nid"])))
 
 
 # ---- ptdump ----------------------------------------------------------------------------------
@@ -557,8 +600,9 @@ class Buddy(RvmmCommand):
     """Print the buddy allocator's free blocks per order and zone.
 
 Usage: rvmm-buddy
-One line per zone: blocks on the free list of each order (zone->free_area[].nr), then pages in
-the per-hart caches and pages not on any list yet (deferred init), which with the lists make up
+One line per zone (per node's zone, "1:Movable", with more than one NUMA node): blocks on the free
+list of each order (zone->free_area[].nr), then pages in the per-hart caches (of the harts of its
+node) and pages not on any list yet (deferred init), which with the lists make up
 zone->nr_free."""
 
     def __init__(self):
@@ -567,16 +611,20 @@ zone->nr_free."""
     def run(self, m, args):
         if args:
             raise CommandError("usage: rvmm-buddy")
-        zs = zones(m)
-        orders = array_len(zs[0][1]["free_area"])
+        zs = node_zones(m)
+        orders = array_len(zs[0][3]["free_area"])
         pcps = m.sym("pcps", "kernel/mm/page_alloc.c")
         nharts = max(int(m.sym("nr_harts_online")), 1)
+        hart_node = m.sym("numa")["hart_node"]
+        node_of = lambda h: int(hart_node[h]) if h < array_len(hart_node) else 0
+        numa = len(online_nodes(m)) > 1
         gdb.write("zone     " + "".join(f"{o:>7}" for o in range(orders)) +
                   "      lists   per-hart   deferred    nr_free\n")
-        for zi, (name, z) in enumerate(zs):
+        for n, zi, name, z, _ in zs:
             nrs = [int(z["free_area"][o]["nr"]) for o in range(orders)]
-            lists = sum(n << o for o, n in enumerate(nrs))
-            cached = sum(int(pcps[h][zi]["count"]) for h in range(nharts))
+            lists = sum(k << o for o, k in enumerate(nrs))
+            cached = sum(int(pcps[h][zi]["count"]) for h in range(nharts) if node_of(h) == n)
+            name = f"{n}:{name}" if numa else name
             free = int(z["nr_free"])
             gdb.write(f"{name:<9}" + "".join(f"{n:>7}" for n in nrs) +
                       f" {lists:>10} {cached:>10} {free - lists - cached:>10} {free:>10}\n")

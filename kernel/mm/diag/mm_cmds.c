@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 //
-// Console commands of the memory model: meminfo, ptdump [START END], sections [-a | --map],
+// Console commands of the memory model: meminfo [NODE], ptdump [START END], sections [-a | --map],
 // memtest [SIZE]. Thin wrappers: argument parsing here, the work in meminfo.c, ptdump.c,
 // section_map.c, memtest.c.
 //
@@ -15,12 +15,16 @@
 #include <rvmm/section_map.h>
 #include <string.h>
 
-static int cmd_meminfo(int argc, char **argv __unused)
+static int cmd_meminfo(int argc, char **argv)
 {
-	if (argc != 1)
+	uint64_t nid;
+	if (argc == 1) {
+		mm_print_meminfo();
+		return 0;
+	}
+	if (argc != 2 || parse_u64(argv[1], &nid) || nid > INT32_MAX)
 		return CMD_USAGE;
-	mm_print_meminfo();
-	return 0;
+	return mm_print_node_meminfo((int)nid);
 }
 
 static int cmd_ptdump(int argc, char **argv)
@@ -68,8 +72,9 @@ static int cmd_memtest(int argc, char **argv)
 	return memtest(size);
 }
 
-CONSOLE_COMMAND(meminfo, .name = "meminfo", .usage = "meminfo",
-		.summary = "memory figures, /proc/meminfo style", .run = cmd_meminfo);
+CONSOLE_COMMAND(meminfo, .name = "meminfo", .usage = "meminfo [NODE]",
+		.summary = "memory figures, /proc/meminfo style (NODE: that NUMA node's, as Linux's "
+			   "nodeN/meminfo)", .run = cmd_meminfo);
 CONSOLE_COMMAND(ptdump, .name = "ptdump", .usage = "ptdump [START END]",
 		.summary = "dump the kernel page tables (optionally one VA range)", .run = cmd_ptdump);
 CONSOLE_COMMAND(sections, .name = "sections", .usage = "sections [-a | --map]",

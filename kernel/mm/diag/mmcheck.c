@@ -235,6 +235,7 @@ static void check_lists(struct check *c, struct zone *zone, int z, const struct 
 			pfn_t pfn = page_to_pfn(p);
 			const struct mem_section *ms = section_get(pfn_to_section_nr(pfn));
 			if (!ms || ms->state != SECTION_ONLINE || ms->zone != z ||
+			    ms->node != zone_nid(zone) ||
 			    (ms->flags & SECTION_DEFERRED) || !pfn_online(pfn)) {
 				problem(c, "zone %s order %u: free block at pfn 0x%llx is not in online "
 					"memory of the zone", zone->name, o, (unsigned long long)pfn);
@@ -279,15 +280,15 @@ static void check_lists(struct check *c, struct zone *zone, int z, const struct 
 			(unsigned long long)zone->nr_isolated_free);
 }
 
-static void check_zone(struct check *c, int z)
+static void check_zone(struct check *c, int nid, int z)
 {
-	struct zone *zone = &zones[z];
+	struct zone *zone = node_zone(nid, z);
 	struct zone_sum sum = { 0 };
 	unsigned long nr;
 	spin_lock(&zone->lock);
 	for_each_section_in_state(nr, SECTION_ONLINE) {
 		const struct mem_section *ms = section_get(nr);
-		if (ms->zone != z || !(ms->flags & SECTION_MEMMAP))
+		if (ms->zone != z || ms->node != nid || !(ms->flags & SECTION_MEMMAP))
 			continue;
 		pfn_t base = section_nr_to_pfn(nr);
 		if (ms->flags & SECTION_DEFERRED) {
@@ -449,8 +450,9 @@ int __mm_check(void)
 	struct check c = { 0 };
 	bool paused = stress_pause();
 	check_sections(&c);
-	for (int z = 0; z < NR_ZONES; z++)
-		check_zone(&c, z);
+	for (int nid = 0; nid < nr_node_ids(); nid++)
+		for (int z = 0; z < NR_ZONES; z++)
+			check_zone(&c, nid, z);
 	check_present_pages(&c);
 	check_page_tables(&c);
 	if (paused)

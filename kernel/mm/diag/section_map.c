@@ -11,7 +11,7 @@
 //
 // The span runs from the lowest to the highest section that is present or in a range of the
 // registry (include/rvmm/mem_ranges.h: RAM, hidden RAM, device regions; a device's driver says
-// which of its sections it gave up on: '!').
+// which of its sections it gave up on: '!'). With NUMA, a line says where each node begins.
 //
 // Interface: section_map_span, section_map_char, mm_print_section_map
 // (include/rvmm/section_map.h).
@@ -96,6 +96,31 @@ static const struct {
 };
 #define NR_LEGEND (sizeof(legend) / sizeof(legend[0]))
 
+// Section nr's NUMA node: its own once present, else its range's; NUMA_NO_NODE outside both.
+static int section_node(unsigned long nr)
+{
+	const struct mem_section *ms = section_get(nr);
+	if (ms && ms->state != SECTION_ABSENT)
+		return ms->node;
+	return mem_range_nid((phys_addr_t)nr << SECTION_SHIFT);
+}
+
+// Where each node's memory begins in [lo, hi), and again after another node's: one line.
+static void print_node_starts(unsigned long lo, unsigned long hi)
+{
+	int prev = NUMA_NO_NODE;
+	kprintf("nodes begin:");
+	for (unsigned long nr = lo; nr < hi; nr++) {
+		int n = section_node(nr);
+		if (n == NUMA_NO_NODE || n == prev)
+			continue;
+		kprintf(" node %d at 0x%012llx (section %lu)", n,
+			(unsigned long long)PFN_PHYS(section_nr_to_pfn(nr)), nr);
+		prev = n;
+	}
+	kprintf("\n");
+}
+
 static void print_legend(const unsigned long *count)
 {
 	for (unsigned i = 0; i < NR_LEGEND; i++)
@@ -137,6 +162,8 @@ void mm_print_section_map(void)
 	}
 	charmap_finish(&m);
 	print_legend(count);
+	if (nr_online_nodes() > 1)
+		print_node_starts(lo, hi);
 	uint64_t on = online[ZONE_NORMAL] + online[ZONE_MOVABLE];
 	kprintf("online %llu MiB (Normal %llu, Movable %llu), added but offline %llu MiB; "
 		"MemTotal %llu kB\n", (unsigned long long)(on >> 20),

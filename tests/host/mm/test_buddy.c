@@ -123,7 +123,7 @@ static int coalesce_full(void)
 	CHECK_RC(boot_default());
 	while (deferred_init_step())
 		;
-	uint64_t big0 = zones[ZONE_NORMAL].free_area[MAX_ORDER].nr;
+	uint64_t big0 = node_zones[0][ZONE_NORMAL].free_area[MAX_ORDER].nr;
 	struct page *p[2048];
 	int n = 0;
 	for (; n < 2048; n++)
@@ -131,7 +131,7 @@ static int coalesce_full(void)
 	while (n--)
 		free_pages(p[n + 0], 0);
 	page_alloc_drain_local();
-	CHECK_EQ(zones[ZONE_NORMAL].free_area[MAX_ORDER].nr, big0);
+	CHECK_EQ(node_zones[0][ZONE_NORMAL].free_area[MAX_ORDER].nr, big0);
 	return sim_check_buddy(NULL, 0, 0);
 }
 
@@ -273,7 +273,7 @@ static int isolate_offline(void)
 	CHECK_EQ(busy, 0);
 	CHECK_EQ(zone_managed_pages(ZONE_MOVABLE), managed0 - 2 * PAGES_PER_SECTION);
 	CHECK(pfn_to_page(s + 5)->flags & PG_offline);
-	CHECK_EQ(zones[ZONE_MOVABLE].nr_isolated_free, 0);
+	CHECK_EQ(node_zones[0][ZONE_MOVABLE].nr_isolated_free, 0);
 	return 0;
 }
 

@@ -56,7 +56,7 @@ static void take(struct snap *s)
 	for (int z = 0; z < NR_ZONES; z++) {
 		s->managed[z] = zone_managed_pages(z);
 		s->free[z] = zone_free_pages(z);
-		s->isolated[z] = zones[z].nr_isolated_free;
+		s->isolated[z] = node_zones[0][z].nr_isolated_free;
 	}
 	s->pgtables = kpt_pgtable_pages();
 	s->memmap = vmemmap_bytes();
@@ -726,8 +726,8 @@ static bool never_failed(const struct mem_region *r __unused, unsigned long nr _
 
 static int ownership(void)
 {
-	static const struct mem_region region = { "vmem-test", 0x200000000, 0x240000000, never_failed, NULL };
-	static const struct mem_region clash = { "clash", 0x100000000, 0x280000000, NULL, NULL };
+	static const struct mem_region region = { "vmem-test", 0x200000000, 0x240000000, never_failed, NULL, 0 };
+	static const struct mem_region clash = { "clash", 0x100000000, 0x280000000, NULL, NULL, 0 };
 	CHECK_RC(boot4g());
 	CHECK_RC(mem_region_register(&region));
 	CHECK_EQ(mem_region_register(&clash), -EEXIST);

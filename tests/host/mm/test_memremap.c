@@ -40,7 +40,7 @@ static int boot(void)
 	return sim_boot(&cfg);
 }
 
-static struct mem_region region = { "pmem-test", PMEM_2M, 0x180000000UL, NULL, NULL };
+static struct mem_region region = { "pmem-test", PMEM_2M, 0x180000000UL, NULL, NULL, 0 };
 
 static unsigned long freed;
 static void count_free(struct page *head __unused) { freed++; }
@@ -237,7 +237,7 @@ static int references(void)
 static int bad_input(void)
 {
 	CHECK_RC(setup());
-	static struct mem_region other = { "other", 0x200000000UL, 0x240000000UL, NULL, NULL };
+	static struct mem_region other = { "other", 0x200000000UL, 0x240000000UL, NULL, NULL, 0 };
 	CHECK_RC(mem_region_register(&other));
 	struct snap s0;
 	take(&s0);

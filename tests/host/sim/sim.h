@@ -12,6 +12,7 @@
 #define RVMM_SIM_H
 
 #include <rvmm/mm.h>
+#include <rvmm/platform.h>
 #include <rvmm/types.h>
 
 #include "log.h"
@@ -33,6 +34,10 @@ struct sim_config {
 	struct sim_range resv[SIM_MAX_RANGES]; /* besides OpenSBI's 512 KiB at RAM base */
 	int nr_resv;
 	uint64_t mem_limit;     /* mem= */
+	/* NUMA: the node of each ram[i] (all 0: one node), distances (0: 10 / 20 defaults). */
+	int node[SIM_MAX_RANGES];
+	uint8_t distance[PLAT_MAX_NODES][PLAT_MAX_NODES];
+	int boot_node;          /* node of hart 0 */
 };
 
 /* Physical layout the sim uses. */

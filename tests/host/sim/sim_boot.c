@@ -119,6 +119,18 @@ void sim_machine(const struct sim_config *cfg)
 		snprintf(platform.mem[i].name, PLAT_NAME_LEN, "/memory@%lx", (unsigned long)ram[i].base);
 	}
 	platform.nr_mem = nr_ram;
+	// Nodes as platform_numa.c would leave them: node 0 always, 10 / 20 where cfg is silent.
+	platform.node_mask = 1;
+	for (int i = 0; i < nr_ram; i++) {
+		platform.mem[i].node = cfg->node[i];
+		platform.node_mask |= 1u << cfg->node[i];
+	}
+	platform.nr_nodes = 32 - __builtin_clz(platform.node_mask);
+	platform.numa = platform.nr_nodes > 1;
+	for (int a = 0; a < PLAT_MAX_NODES; a++)
+		for (int b = 0; b < PLAT_MAX_NODES; b++)
+			platform.distance[a][b] = cfg->distance[a][b] ? cfg->distance[a][b]
+						  : a == b ? NUMA_LOCAL_DISTANCE : NUMA_REMOTE_DISTANCE;
 	platform.reserved[0].base = SIM_RAM_BASE;
 	platform.reserved[0].size = SIM_FW_SIZE;
 	platform.reserved[0].nomap = true;
@@ -139,6 +151,7 @@ int sim_boot(const struct sim_config *cfg)
 	sim_machine(cfg);
 	struct mm_boot boot = {
 		.plat = &platform,
+		.boot_node = cfg->boot_node,
 		.mem_limit = cfg->mem_limit,
 		.kernel_start = SIM_KERNEL_PA,
 		.kernel_end = SIM_KERNEL_PA + SIM_KERNEL_SIZE,

@@ -19,13 +19,13 @@
 #include "sim.h"
 #include "test.h"
 
-// Free pages of deferred sections of zone z (counted in nr_free, not on lists).
-static uint64_t zone_deferred_free(int z)
+// Free pages of deferred sections of node nid's zone z (counted in nr_free, not on lists).
+static uint64_t zone_deferred_free(int nid, int z)
 {
 	uint64_t n = 0;
 	for (unsigned long nr = 0; nr < nr_mem_sections; nr++) {
 		struct mem_section *ms = section_get(nr);
-		if (ms && ms->zone == z)
+		if (ms && ms->zone == z && ms->node == nid)
 			n += deferred_free_pages(nr);
 	}
 	return n;
@@ -36,8 +36,9 @@ int sim_check_buddy(const uint8_t *alloc_map, pfn_t map_base, pfn_t map_end)
 	pfn_t lo = SIM_RAM_BASE >> PAGE_SHIFT, hi = sim.phys_end >> PAGE_SHIFT;
 	uint8_t *seen = calloc(hi - lo, 1);
 	int rc = 1;
-	for (int z = 0; z < NR_ZONES; z++) {
-		struct zone *zone = &zones[z];
+	for (int zi = 0; zi < nr_node_ids() * NR_ZONES; zi++) {
+		int nid = zi / NR_ZONES, z = zi % NR_ZONES;
+		struct zone *zone = node_zone(nid, z);
 		uint64_t on_lists = 0, in_pcp = 0;
 		for (unsigned o = 0; o <= MAX_ORDER; o++) {
 			uint64_t n = 0;
@@ -47,7 +48,7 @@ int sim_check_buddy(const uint8_t *alloc_map, pfn_t map_base, pfn_t map_end)
 				pfn_t pfn = page_to_pfn(p);
 				struct mem_section *ms = section_get(pfn_to_section_nr(pfn));
 				if (pfn < lo || pfn + (1UL << o) > hi || !ms || ms->state != SECTION_ONLINE ||
-				    (ms->flags & SECTION_DEFERRED) || ms->zone != z) {
+				    (ms->flags & SECTION_DEFERRED) || ms->zone != z || ms->node != nid) {
 					test_fail(__FILE__, __LINE__, "free block pfn %#lx order %u outside online zone memory", (unsigned long)pfn, o);
 					goto out;
 				}
@@ -81,7 +82,8 @@ int sim_check_buddy(const uint8_t *alloc_map, pfn_t map_base, pfn_t map_end)
 		// Every initialised page of the zone: exactly one state.
 		for (unsigned long nr = lo >> (SECTION_SHIFT - PAGE_SHIFT); nr <= (hi - 1) >> (SECTION_SHIFT - PAGE_SHIFT); nr++) {
 			struct mem_section *ms = section_get(nr);
-			if (!ms || ms->state != SECTION_ONLINE || (ms->flags & SECTION_DEFERRED) || ms->zone != z)
+			if (!ms || ms->state != SECTION_ONLINE || (ms->flags & SECTION_DEFERRED) || ms->zone != z ||
+			    ms->node != nid)
 				continue;
 			for (pfn_t pfn = section_nr_to_pfn(nr); pfn < section_nr_to_pfn(nr + 1) && pfn < hi; pfn++) {
 				struct page *p = pfn_to_page(pfn);
@@ -97,7 +99,7 @@ int sim_check_buddy(const uint8_t *alloc_map, pfn_t map_base, pfn_t map_end)
 				}
 			}
 		}
-		uint64_t expect = on_lists + in_pcp + zone_deferred_free(z);
+		uint64_t expect = on_lists + in_pcp + zone_deferred_free(nid, z);
 		if (expect != zone->nr_free) {
 			test_fail(__FILE__, __LINE__, "zone %d: lists %lu + pcp %lu + deferred = %lu, nr_free %lu", z, (unsigned long)on_lists, (unsigned long)in_pcp, (unsigned long)expect, (unsigned long)zone->nr_free);
 			goto out;

@@ -12,6 +12,7 @@
 #include <rvmm/kernel.h>
 #include <rvmm/mem_ranges.h>
 #include <rvmm/memblock.h>
+#include <rvmm/numa.h>
 #include <rvmm/printk.h>
 #include <rvmm/section_map.h>
 
@@ -78,7 +79,7 @@ void fake_background(unsigned rounds)
 		background_fn();
 }
 
-uint64_t (*meminfo_plugged_kb)(void);
+uint64_t (*meminfo_plugged_kb)(int nid);
 
 /*
  * memblock as the range registry (the real kernel/mm/mem_ranges.c) reads it at boot: the
@@ -93,6 +94,11 @@ void memblock_for_each_memory(phys_addr_t lo, phys_addr_t hi,
 
 	if (s < e)
 		fn(s, e, arg);
+}
+
+int memblock_nid(phys_addr_t pa)
+{
+	return pa >= FAKE_BOOT_RAM_BASE && pa < FAKE_BOOT_RAM_END ? 0 : NUMA_NO_NODE;
 }
 
 bool memblock_hidden_get(int i, phys_addr_t *base, uint64_t *size)

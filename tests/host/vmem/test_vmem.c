@@ -19,6 +19,8 @@
 #include <rvmm/console.h>
 #include <rvmm/errno.h>
 #include <rvmm/hotplug.h>
+#include <rvmm/mem_ranges.h>
+#include <rvmm/numa.h>
 #include <rvmm/virtio.h>
 
 #include "fake_hotplug.h"
@@ -77,7 +79,7 @@ static int check_agree(void)
 		/* Memory plugged before probe: not the driver's until UNPLUG_ALL went through. */
 		CHECK_EQ(vmem_plugged_blocks(vm), 0);
 		CHECK_EQ(fake_online_bytes(vm->addr, vm->region_size), 0);
-		CHECK_EQ(meminfo_plugged_kb(), 0);
+		CHECK_EQ(meminfo_plugged_kb(NUMA_NO_NODE), 0);
 		return 0;
 	}
 	CHECK_EQ((uint64_t)vmem_plugged_blocks(vm), vmem_dev_plugged_blocks(dev));
@@ -94,7 +96,7 @@ static int check_agree(void)
 		CHECK_EQ(vm->sections[s].added != 0, fake_section_present(vm->first_section + s));
 	CHECK_EQ(fake_online_bytes(vm->addr, vm->region_size), online);
 	CHECK(meminfo_plugged_kb);
-	CHECK_EQ(meminfo_plugged_kb(), online >> 10);
+	CHECK_EQ(meminfo_plugged_kb(NUMA_NO_NODE), online >> 10);
 	return 0;
 }
 
@@ -199,6 +201,40 @@ static int test_region_unaligned_sections(void)
 	CHECK_EQ(vm->last_rc, 0);
 	CHECK_EQ(dev->plugged_size, 256 * M);
 	return check_agree();
+}
+
+/* The device's node_id: a node of the machine is where its memory goes; any other id, node 0. */
+static int probe_node_id(uint16_t node_id)
+{
+	struct platform plat = { .nr_nodes = 2, .node_mask = 3,
+				 .distance = { { 10, 20 }, { 20, 10 } } };
+
+	numa_init(&plat);
+	make_device(2 * M, REGION, 1 * G, 0, 0);
+	dev->node_id = node_id;
+	vmem_dev_sync(dev);
+	log_clear();
+	return probe();
+}
+
+static int test_node_id(void)
+{
+	CHECK_RC(probe_node_id(1));
+	CHECK_EQ(vm->node, 1);
+	CHECK_EQ(mem_range_nid(vm->base), 1); /* the registry: hot-add puts it in node 1 */
+	CHECK(log_has("requested 0 MiB, node 1"));
+	return 0;
+}
+
+static int test_node_id_unknown(void)
+{
+	CHECK_RC(probe_node_id(7));
+	CHECK_EQ(vm->node, 0);
+	CHECK_EQ(vm->node_id, 7);
+	CHECK(log_has("node_id 7 is not a node of this machine (2 described): its memory goes to "
+		      "node 0"));
+	CHECK_EQ(mem_range_nid(vm->base), 0);
+	return 0;
 }
 
 /* ---- the device refuses ---- */
@@ -856,7 +892,7 @@ static int test_selftest_beside_data(void)
 	CHECK_EQ(fake_data_count(), count);
 	CHECK_EQ(fake_data_sum(), sum);
 	CHECK_EQ(fake_online_bytes(REGION, 1 * G), online);
-	CHECK_EQ(meminfo_plugged_kb(), (248 * M) >> 10);
+	CHECK_EQ(meminfo_plugged_kb(NUMA_NO_NODE), (248 * M) >> 10);
 	return check_agree();
 }
 
@@ -972,6 +1008,8 @@ static const struct test_case cases[] = {
 	CASE(test_selftest_in_added_section),
 	CASE(test_selftest_no_headroom),
 	CASE(test_fault_walk),
+	CASE(test_node_id),
+	CASE(test_node_id_unknown),
 };
 
 int main(int argc, char **argv)

@@ -23,7 +23,7 @@ VM_SRCS := $(VM_DRV_DIR)/virtio_mem.c $(VM_DRV_DIR)/virtio_mem_plug.c \
 	drivers/virtio/virtio_mmio.c tests/host/virtio/vsim.c tests/host/virtio/host_stubs.c \
 	tests/host/common/printk.c tests/host/common/test_main.c lib/errname.c kernel/lock.c \
 	kernel/mm/mem_ranges.c tests/host/vmem/fake_hotplug.c tests/host/vmem/vmem_dev.c \
-	tests/host/vmem/test_vmem.c
+	tests/host/vmem/test_vmem.c kernel/mm/numa.c
 VM_BIN := $(VM_BUILD)/vmem-tests
 VM_OBJS := $(patsubst %.c,$(VM_BUILD)/obj/%.o,$(VM_SRCS))
 HOST_TEST_BINS += $(VM_BIN)
