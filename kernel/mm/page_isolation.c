@@ -285,17 +285,20 @@ int page_isolated_take_free(pfn_t start, pfn_t end, unsigned long *nr_busy)
 		spin_unlock(&z->lock);
 		return -EBUSY;
 	}
-	for (pfn_t pfn = start; pfn < end; pfn++) {
-		struct page *p = pfn_to_page(pfn);
-		if (is_vmemmap(pfn)) {
-			page_flags_clear(p, PG_isolated);
-			continue;
-		}
-		p->flags = PG_offline;
-		freed++;
-	}
 	unsigned long nr;
 	pfn_t s, e;
+	for_each_section_part(nr, s, e, start, end) {
+		pfn_t own_end = own_memmap_end(nr); // one lookup per section, not per page
+		for (pfn_t pfn = s; pfn < e; pfn++) {
+			struct page *p = pfn_to_page(pfn);
+			if (pfn < own_end) {
+				page_flags_clear(p, PG_isolated);
+				continue;
+			}
+			p->flags = PG_offline;
+			freed++;
+		}
+	}
 	for_each_section_part(nr, s, e, start, end) {
 		struct mem_section *ms = section_get(nr);
 		WRITE_ONCE(ms->online_map, ms->online_map & ~subsection_mask(nr, s, e));

@@ -352,6 +352,7 @@ static void check_present_pages(struct check *c)
 
 struct walk {
 	struct check *c;
+	unsigned levels; /* arch_pgtable_levels(), read once for the whole walk */
 	uint64_t tables, memmap_bytes, shared_bytes;
 };
 
@@ -391,9 +392,9 @@ static void walk_table(struct walk *w, phys_addr_t table, unsigned level, uintpt
 	for (unsigned i = 0; i < PTRS_PER_TABLE; i++) {
 		pte_t e = READ_ONCE(t[i]);
 		uintptr_t va = base + ((uintptr_t)i << LEVEL_SHIFT(level));
-		if (level == arch_pgtable_levels() - 1 && (va >> 47) & 1) // sign-extend the root's upper half
+		if (level == w->levels - 1 && (va >> 47) & 1) // sign-extend the root's upper half
 			va |= ~0UL << 48;
-		if (level == 2 && arch_pgtable_levels() == 3 && (va >> 38) & 1)
+		if (level == 2 && w->levels == 3 && (va >> 38) & 1)
 			va |= ~0UL << 39;
 		if (!arch_pte_present(e))
 			continue;
@@ -424,10 +425,10 @@ static void kernel_range_cb(phys_addr_t s, phys_addr_t e, enum memblock_tag tag,
 
 static void check_page_tables(struct check *c)
 {
-	struct walk w = { .c = c };
+	struct walk w = { .c = c, .levels = arch_pgtable_levels() };
 	memblock_for_each_reserved(0, mm_layout.max_phys, kernel_range_cb, c);
 	spin_lock(&kpt_lock);
-	walk_table(&w, arch_kpt_root(), arch_pgtable_levels() - 1, 0);
+	walk_table(&w, arch_kpt_root(), w.levels - 1, 0);
 	uint64_t counted = kpt_pgtable_pages();
 	spin_unlock(&kpt_lock);
 	if (w.tables != counted)

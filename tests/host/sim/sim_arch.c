@@ -286,6 +286,8 @@ static struct {
 	bool used, valid;
 } tlb[SIM_HARTS][SIM_TLB_SIZE];
 static pthread_mutex_t tlb_mutex = PTHREAD_MUTEX_INITIALIZER;
+// One past the highest hart that ever cached an entry: fences scan no further (under tlb_mutex).
+static unsigned tlb_harts;
 
 static void tlb_drop(unsigned h, uintptr_t start, uintptr_t end)
 {
@@ -299,7 +301,7 @@ static void tlb_drop(unsigned h, uintptr_t start, uintptr_t end)
 static void tlb_fence(bool all_harts, uintptr_t start, uintptr_t end)
 {
 	pthread_mutex_lock(&tlb_mutex);
-	for (unsigned h = 0; h < SIM_HARTS; h++)
+	for (unsigned h = 0; h < tlb_harts; h++)
 		if (all_harts || h == hart_index % SIM_HARTS)
 			tlb_drop(h, start, end);
 	pthread_mutex_unlock(&tlb_mutex);
@@ -314,8 +316,10 @@ bool sim_tlb_access(uintptr_t va)
 		pte_t pte;
 		unsigned level;
 		bool valid = !kpt_lookup(va, &pte, &level);
-		if (valid || !sim.svvptc)
+		if (valid || !sim.svvptc) {
 			tlb[h][slot].used = true, tlb[h][slot].vpn = vpn, tlb[h][slot].valid = valid;
+			tlb_harts = MAX(tlb_harts, h + 1);
+		}
 		pthread_mutex_unlock(&tlb_mutex);
 		return valid;
 	}
