@@ -14,10 +14,9 @@ import re
 import subprocess
 import time
 
-from guest import ROOT, Guest, Skip
-from vmem_guest import GiB, MiB, VmemGuest, require_patched_qemu
-
-SEED_LINE = "/work/shared/tools/seed-qemu-line"
+from guest import ROOT, Guest
+from test_aia import SEED_LINE
+from vmem_guest import GiB, VmemGuest, require_patched_qemu
 OUT = os.path.join(ROOT, "build", "system", "numa")
 
 
@@ -151,8 +150,6 @@ def test_memory_only_node_from_edited_dtb():
 
 def test_seed_line_single_node():
     require_patched_qemu()
-    if not os.path.exists(SEED_LINE):
-        raise Skip(f"{SEED_LINE} is missing")
     proc = subprocess.Popen([SEED_LINE], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, bufsize=0)
     g = Guest()
