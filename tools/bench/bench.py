@@ -55,9 +55,21 @@ def note_kernel(out):
         KERNEL_VERSION.append(m.group(1))
 
 
+def shown(value, unit):
+    """A figure as a reader wants it: sub-second times in ms or us, byte counts in KiB/MiB."""
+    for scale, big in ((1e-6, "us"), (1e-3, "ms")) if unit == "s" else ():
+        if abs(value) < scale * 1000:
+            return value / scale, big
+    for scale, big in ((1 << 20, "MiB"), (1 << 10, "KiB")) if unit == "B" else ():
+        if abs(value) >= scale:
+            return value / scale, big
+    return value, unit
+
+
 def record(name, value, unit, clock, qemu="system"):
     RESULTS.append((name, value, unit, clock, qemu))
-    print(f"  {name:<48} {value:>12.3f} {unit:<4} ({clock})", flush=True)
+    v, u = shown(value, unit)
+    print(f"  {name:<48} {v:>12.3f} {u:<4} ({clock})", flush=True)
 
 
 def log_ms(out, pattern):
