@@ -121,6 +121,12 @@ int virtio_register_device(struct virtio_device *vdev)
 	if (rc)
 		goto err_failed;
 
+	if (vdev->config_len < drv->config_len) {
+		pr_err("%s: bad device: %u bytes of configuration, %s reads %u", vdev->name,
+		       vdev->config_len, drv->name, drv->config_len);
+		rc = -EINVAL;
+		goto err_failed;
+	}
 	vdev->driver = drv;
 	rc = drv->probe(vdev);
 	if (rc)

@@ -386,11 +386,6 @@ static int virtio_mem_probe(struct virtio_device *vdev)
 		return -ENODEV;
 	}
 	slot--;
-	if (vdev->config_len < VMEM_CFG_LEN) {
-		pr_err("%s: bad device: %u bytes of configuration, virtio-mem has %d", vdev->name,
-		       vdev->config_len, VMEM_CFG_LEN);
-		return -EINVAL;
-	}
 	rc = virtio_cread_consistent(vdev, vmem_config_read, &c);
 	if (rc)
 		return rc;
@@ -538,6 +533,7 @@ const struct virtio_driver virtio_mem_driver = {
 	.name = "virtio-mem",
 	.device_id = VIRTIO_ID_MEM,
 	.features = 1ULL << VIRTIO_MEM_F_UNPLUGGED_INACCESSIBLE,
+	.config_len = VMEM_CFG_LEN,
 	.probe = virtio_mem_probe,
 	.remove = virtio_mem_remove,
 	.config_changed = virtio_mem_config_changed,

@@ -85,11 +85,6 @@ static int virtio_pmem_probe(struct virtio_device *vdev)
 		return -ENODEV;
 	}
 	slot--;
-	if (vdev->config_len < PMEM_CFG_LEN) {
-		pr_err("%s: configuration space of %u bytes, pmem needs %u", vdev->name,
-		       vdev->config_len, PMEM_CFG_LEN);
-		return -EINVAL;
-	}
 	rc = virtio_cread_consistent(vdev, pmem_config_read, &c);
 	if (rc)
 		return rc;
@@ -164,6 +159,7 @@ const struct virtio_driver virtio_pmem_driver = {
 	.name = "virtio-pmem",
 	.device_id = VIRTIO_ID_PMEM,
 	.features = 0, /* virtio-pmem has no feature bits rvmm uses (SHMEM_REGION is not offered) */
+	.config_len = PMEM_CFG_LEN,
 	.probe = virtio_pmem_probe,
 	.remove = virtio_pmem_remove,
 };

@@ -119,6 +119,8 @@ struct virtio_driver {
 	uint32_t device_id;
 	/* Device feature bits the driver can use; the core adds VERSION_1 and ACCESS_PLATFORM. */
 	uint64_t features;
+	/* Bytes of device configuration the driver reads: the core refuses a device with fewer. */
+	uint32_t config_len;
 	/*
 	 * Called with features negotiated (FEATURES_OK accepted), before DRIVER_OK: read and check
 	 * config, set up queues; call virtio_device_ready() before using them if the probe itself

@@ -238,6 +238,21 @@ static int probe_failure_cleans_up(void)
 	return 0;
 }
 
+/* A device whose configuration is shorter than its driver reads is refused before the probe. */
+static int short_config_refused(void)
+{
+	struct vsim *s = test_device(16);
+	struct virtio_device *vdev;
+
+	test_probe_rc = 0;
+	test_driver_rw.config_len = 0x2000; /* more than any transport's configuration window */
+	CHECK_EQ(virtio_mmio_probe(&s->slot, &vdev), -EINVAL);
+	CHECK(!vdev->driver && !vdev->vqs[0]); /* the probe never ran: it would have made a queue */
+	CHECK(s->status & VIRTIO_STATUS_FAILED);
+	CHECK(log_has("bytes of configuration, test reads 8192"));
+	return 0;
+}
+
 static int no_such_queue(void)
 {
 	struct vsim *s = test_device(0);
@@ -560,6 +575,7 @@ int main(int argc, char **argv)
 		CASE(reset_timeout),
 		CASE(mmio_bad_slots),
 		CASE(probe_failure_cleans_up),
+		CASE(short_config_refused),
 		CASE(no_such_queue),
 		CASE(unregister_frees),
 		CASE(queue_round_trip),
